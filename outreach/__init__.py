@@ -1,0 +1,1 @@
+"""outreach: books car-service appointments for dealerships by SMS and phone."""

@@ -1,0 +1,5 @@
+"""Commands: campaigns."""
+
+import click
+
+commands: list[click.Command] = []

@@ -1,0 +1,5 @@
+"""Commands: capacity."""
+
+import click
+
+commands: list[click.Command] = []

@@ -1,0 +1,5 @@
+"""Commands: desk."""
+
+import click
+
+commands: list[click.Command] = []

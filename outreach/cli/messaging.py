@@ -1,0 +1,5 @@
+"""Commands: messaging."""
+
+import click
+
+commands: list[click.Command] = []

@@ -1,0 +1,5 @@
+"""Commands: scripts."""
+
+import click
+
+commands: list[click.Command] = []

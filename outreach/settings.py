@@ -1,0 +1,383 @@
+"""Settings: the dealership's TOML configuration plus the process environment.
+
+Read once at an entry point with :func:`load_settings`; never at import time, so tests build
+:class:`Settings` directly.  Every mistake names the key and the expected form.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from datetime import date, time
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+DEFAULT_CONFIG = Path(__file__).resolve().parent.parent / "config" / "dealership.example.toml"
+DEFAULT_DATABASE_URL = "sqlite:///outreach.db"
+LOCALES = ("zh-CN", "en")
+CHANNELS = ("sms", "voice")
+
+
+class ConfigError(ValueError):
+    """A configuration value is missing or has the wrong form."""
+
+
+@dataclass(frozen=True)
+class Dealership:
+    name: str = "Star Motors Service"
+    timezone: str = "Asia/Shanghai"
+    country: str = "CN"
+    phone: str = "+862155550100"
+    address: str = ""
+    default_locale: str = "zh-CN"
+    special_services: dict[str, list[str]] = field(default_factory=dict)
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+@dataclass(frozen=True)
+class ImportDefaults:
+    """What the importer assumes when a customers.csv column is absent or empty."""
+
+    phone_region: str = "CN"
+    consent: bool = False
+    timezone: str = "Asia/Shanghai"
+    preferred_channel: str = "sms"
+
+
+@dataclass(frozen=True)
+class MaintenanceInterval:
+    enabled: bool = True
+    interval_months: int = 3
+    interval_km: int = 5000
+    lead_days: int = 7
+    default_km_per_day: int = 40
+
+
+@dataclass(frozen=True)
+class DeferredWork:
+    enabled: bool = True
+    lead_days: int = 14
+    severities: tuple[str, ...] = ("safety", "high", "medium", "low")
+
+
+@dataclass(frozen=True)
+class SeasonalWindow:
+    name: str
+    title: dict[str, str]
+    start: tuple[int, int]  # (month, day)
+    end: tuple[int, int]
+    min_vehicle_age_years: int = 0
+
+    def occurrence(self, today: date) -> tuple[date, date] | None:
+        """The window's (start, end) dates that contain ``today``, or None."""
+        for year in (today.year - 1, today.year):
+            start = _month_day(year, self.start)
+            end_year = year if self.end >= self.start else year + 1
+            end = _month_day(end_year, self.end)
+            if start <= today <= end:
+                return start, end
+        return None
+
+
+@dataclass(frozen=True)
+class Seasonal:
+    enabled: bool = True
+    windows: tuple[SeasonalWindow, ...] = ()
+
+
+@dataclass(frozen=True)
+class PostServiceFollowup:
+    enabled: bool = True
+    after_days_min: int = 2
+    after_days_max: int = 3
+    visit_types: tuple[str, ...] = ("maintenance", "repair", "accident")
+
+
+@dataclass(frozen=True)
+class ContactRules:
+    cooldown_days_after_decline: int = 30
+    max_contacts_per_30_days: int = 3
+
+
+@dataclass(frozen=True)
+class ContactWindow:
+    start: time = time(9, 0)
+    end: time = time(20, 0)
+    weekends: bool = True
+    holidays: bool = False
+
+
+@dataclass(frozen=True)
+class Campaigns:
+    maintenance_interval: MaintenanceInterval = MaintenanceInterval()
+    deferred_work: DeferredWork = DeferredWork()
+    seasonal: Seasonal = Seasonal()
+    post_service_followup: PostServiceFollowup = PostServiceFollowup()
+
+
+@dataclass(frozen=True)
+class TwilioSettings:
+    account_sid: str
+    auth_token: str
+    from_number: str | None
+    messaging_service_sid: str | None
+    api_base_url: str | None = None
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str = DEFAULT_DATABASE_URL
+    config_path: Path = DEFAULT_CONFIG
+    dealership: Dealership = Dealership()
+    import_defaults: ImportDefaults = ImportDefaults()
+    campaigns: Campaigns = Campaigns()
+    rules: ContactRules = ContactRules()
+    contact_window: ContactWindow = ContactWindow()
+    scripts_override_dir: Path | None = None
+    twilio: TwilioSettings | None = None
+    public_base_url: str = "http://localhost:5000"
+    secret_key: str = "dev-only-not-secret"  # noqa: S105 - replaced by OUTREACH_SECRET_KEY in production
+    raw: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return self.dealership.tz
+
+    @property
+    def gateway(self) -> str:
+        return "twilio" if self.twilio else "sandbox"
+
+
+def load_settings(environ: dict[str, str] | Any) -> Settings:
+    """Build settings from ``environ`` (``DATABASE_URL``, ``OUTREACH_CONFIG``, ``TWILIO_*`` …)."""
+    path = Path(environ.get("OUTREACH_CONFIG") or DEFAULT_CONFIG)
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"OUTREACH_CONFIG: no such file {path}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    settings = parse_config(raw, path)
+    twilio = None
+    sid, token = environ.get("TWILIO_ACCOUNT_SID"), environ.get("TWILIO_AUTH_TOKEN")
+    if sid or token:
+        if not (sid and token):
+            raise ConfigError("TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN must be set together")
+        sender = environ.get("TWILIO_FROM") or None
+        service = environ.get("TWILIO_MESSAGING_SERVICE_SID") or None
+        if not (sender or service):
+            raise ConfigError("set TWILIO_FROM (an E.164 number) or TWILIO_MESSAGING_SERVICE_SID")
+        twilio = TwilioSettings(sid, token, sender, service, environ.get("TWILIO_API_BASE_URL"))
+    return _replace(
+        settings,
+        database_url=environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL,
+        twilio=twilio,
+        public_base_url=(environ.get("PUBLIC_BASE_URL") or settings.public_base_url).rstrip("/"),
+        secret_key=environ.get("OUTREACH_SECRET_KEY") or settings.secret_key,
+    )
+
+
+def parse_config(raw: dict[str, Any], path: Path = DEFAULT_CONFIG) -> Settings:
+    """Validate a parsed TOML document into :class:`Settings`."""
+    r = _Reader(raw, str(path))
+    d = Dealership()
+    dealership = Dealership(
+        name=r.text("dealership.name", d.name),
+        timezone=r.zone("dealership.timezone", d.timezone),
+        country=r.text("dealership.country", d.country),
+        phone=r.text("dealership.phone", d.phone),
+        address=r.text("dealership.address", d.address),
+        default_locale=r.choice("dealership.default_locale", d.default_locale, LOCALES),
+        special_services={
+            loc: r.str_list(f"dealership.special_services.{loc}", []) for loc in LOCALES
+        },
+    )
+    i = ImportDefaults(timezone=dealership.timezone)
+    imports = ImportDefaults(
+        phone_region=r.text("import.phone_region", dealership.country),
+        consent=r.flag("import.default_consent", i.consent),
+        timezone=r.zone("import.default_timezone", i.timezone),
+        preferred_channel=r.choice("import.default_channel", i.preferred_channel, CHANNELS),
+    )
+    m = MaintenanceInterval()
+    p = "campaigns.maintenance_interval"
+    maintenance = MaintenanceInterval(
+        enabled=r.flag(f"{p}.enabled", m.enabled),
+        interval_months=r.integer(f"{p}.interval_months", m.interval_months, minimum=1),
+        interval_km=r.integer(f"{p}.interval_km", m.interval_km, minimum=1),
+        lead_days=r.integer(f"{p}.lead_days", m.lead_days, minimum=0),
+        default_km_per_day=r.integer(f"{p}.default_km_per_day", m.default_km_per_day, minimum=1),
+    )
+    dw = DeferredWork()
+    p = "campaigns.deferred_work"
+    deferred = DeferredWork(
+        enabled=r.flag(f"{p}.enabled", dw.enabled),
+        lead_days=r.integer(f"{p}.lead_days", dw.lead_days, minimum=0),
+        severities=tuple(r.str_list(f"{p}.severities", list(dw.severities))),
+    )
+    p = "campaigns.seasonal"
+    windows = []
+    for n, w in enumerate(r.get(f"{p}.windows", [])):
+        key = f"{p}.windows[{n}]"
+        if not isinstance(w, dict):
+            raise ConfigError(f"{r.where}: {key} must be a table")
+        wr = _Reader(w, f"{r.where}: {key}")
+        windows.append(
+            SeasonalWindow(
+                name=wr.text("name", None),
+                title={loc: wr.text(f"title.{loc}", wr.text("name", None)) for loc in LOCALES},
+                start=wr.month_day("start"),
+                end=wr.month_day("end"),
+                min_vehicle_age_years=wr.integer("min_vehicle_age_years", 0, minimum=0),
+            )
+        )
+    names = [w.name for w in windows]
+    if len(set(names)) != len(names):
+        raise ConfigError(f"{r.where}: {p}.windows names must be unique, got {names}")
+    seasonal = Seasonal(enabled=r.flag(f"{p}.enabled", True), windows=tuple(windows))
+    f = PostServiceFollowup()
+    p = "campaigns.post_service_followup"
+    followup = PostServiceFollowup(
+        enabled=r.flag(f"{p}.enabled", f.enabled),
+        after_days_min=r.integer(f"{p}.after_days_min", f.after_days_min, minimum=0),
+        after_days_max=r.integer(f"{p}.after_days_max", f.after_days_max, minimum=0),
+        visit_types=tuple(r.str_list(f"{p}.visit_types", list(f.visit_types))),
+    )
+    if followup.after_days_max < followup.after_days_min:
+        raise ConfigError(f"{r.where}: {p}.after_days_max must be >= after_days_min")
+    c = ContactRules()
+    rules = ContactRules(
+        cooldown_days_after_decline=r.integer(
+            "contact_rules.cooldown_days_after_decline", c.cooldown_days_after_decline, minimum=0
+        ),
+        max_contacts_per_30_days=r.integer(
+            "contact_rules.max_contacts_per_30_days", c.max_contacts_per_30_days, minimum=1
+        ),
+    )
+    cw = ContactWindow()
+    window = ContactWindow(
+        start=r.clock("contact_window.start", cw.start),
+        end=r.clock("contact_window.end", cw.end),
+        weekends=r.flag("contact_window.weekends", cw.weekends),
+        holidays=r.flag("contact_window.holidays", cw.holidays),
+    )
+    if window.end <= window.start:
+        raise ConfigError(f"{r.where}: contact_window.end must be later than contact_window.start")
+    override = r.text("scripts.override_dir", "")
+    override_dir = None
+    if override:
+        override_dir = Path(override)
+        if not override_dir.is_absolute():
+            override_dir = path.parent / override_dir
+    return Settings(
+        config_path=path,
+        dealership=dealership,
+        import_defaults=imports,
+        campaigns=Campaigns(maintenance, deferred, seasonal, followup),
+        rules=rules,
+        contact_window=window,
+        scripts_override_dir=override_dir,
+        public_base_url=r.text("web.public_base_url", Settings.public_base_url),
+        raw=raw,
+    )
+
+
+def _replace(settings: Settings, **changes: Any) -> Settings:
+    from dataclasses import replace
+
+    return replace(settings, **changes)
+
+
+def _month_day(year: int, md: tuple[int, int]) -> date:
+    month, day = md
+    if (month, day) == (2, 29) and not (year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)):
+        day = 28
+    return date(year, month, day)
+
+
+_MISSING = object()
+
+
+class _Reader:
+    """Typed access to dotted keys of a TOML table, with errors that name the key."""
+
+    def __init__(self, raw: dict[str, Any], where: str) -> None:
+        self.raw = raw
+        self.where = where
+
+    def get(self, key: str, default: Any = _MISSING) -> Any:
+        node: Any = self.raw
+        for part in key.split("."):
+            if not isinstance(node, dict) or part not in node:
+                if default is _MISSING:
+                    raise ConfigError(f"{self.where}: {key} is required")
+                return default
+            node = node[part]
+        return node
+
+    def _fail(self, key: str, expected: str, value: Any) -> ConfigError:
+        return ConfigError(f"{self.where}: {key} must be {expected}, got {value!r}")
+
+    def text(self, key: str, default: str | None) -> str:
+        value = self.get(key, _MISSING if default is None else default)
+        if not isinstance(value, str):
+            raise self._fail(key, "a string", value)
+        return value
+
+    def integer(self, key: str, default: int, *, minimum: int | None = None) -> int:
+        value = self.get(key, default)
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise self._fail(key, "a whole number", value)
+        if minimum is not None and value < minimum:
+            raise self._fail(key, f"a whole number >= {minimum}", value)
+        return value
+
+    def flag(self, key: str, default: bool) -> bool:
+        value = self.get(key, default)
+        if not isinstance(value, bool):
+            raise self._fail(key, "true or false", value)
+        return value
+
+    def choice(self, key: str, default: str, choices: tuple[str, ...]) -> str:
+        value = self.text(key, default)
+        if value not in choices:
+            raise self._fail(key, "one of " + ", ".join(choices), value)
+        return value
+
+    def str_list(self, key: str, default: list[str]) -> list[str]:
+        value = self.get(key, default)
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise self._fail(key, "a list of strings", value)
+        return value
+
+    def zone(self, key: str, default: str) -> str:
+        value = self.text(key, default)
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise self._fail(key, "an IANA time zone such as 'Asia/Shanghai'", value) from None
+        return value
+
+    def clock(self, key: str, default: time) -> time:
+        value = self.get(key, default)
+        if isinstance(value, time):
+            return value
+        if isinstance(value, str):
+            try:
+                return time.fromisoformat(value)
+            except ValueError:
+                pass
+        raise self._fail(key, "a time of day 'HH:MM'", value)
+
+    def month_day(self, key: str) -> tuple[int, int]:
+        value = self.text(key, None)
+        try:
+            month, day = (int(x) for x in value.split("-"))
+            date(2024, month, day)  # a leap year accepts every real month-day
+        except ValueError:
+            raise self._fail(key, "a month-day 'MM-DD'", value) from None
+        return month, day
