@@ -1,0 +1,60 @@
+"""Consent and opt-out: the one place that decides whether a customer may be contacted at all."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import update
+from sqlalchemy.orm import Session
+
+from outreach.models import OUTREACH_OPEN, ContactAttempt, Customer, Outreach
+
+
+def opt_out(session: Session, customer: Customer, *, source: str, now: datetime) -> bool:
+    """Record a customer's opt-out and close their open outreach; False if already opted out.
+
+    Everything queued for the customer is dropped by the senders, which re-check
+    :func:`may_contact` at the moment of sending.
+    """
+    if customer.opted_out_at is not None:
+        return False
+    customer.opted_out_at = now
+    customer.opt_out_source = source[:120]
+    session.execute(
+        update(Outreach)
+        .where(Outreach.customer_id == customer.id, Outreach.status.in_(OUTREACH_OPEN))
+        .values(status="opted_out", closed_at=now, outcome=f"opted out: {source}"[:500])
+    )
+    session.add(
+        ContactAttempt(
+            customer_id=customer.id,
+            at=now,
+            channel="sms" if "sms" in source else "desk",
+            direction="note",
+            kind="opt_out",
+            body=source,
+        )
+    )
+    return True
+
+
+def opt_in(session: Session, customer: Customer, *, source: str, now: datetime) -> bool:
+    """Undo an opt-out (START / UNSTOP); False if the customer was not opted out."""
+    if customer.opted_out_at is None:
+        return False
+    customer.opted_out_at = None
+    customer.opt_out_source = None
+    customer.consent = True
+    customer.consent_at = now
+    customer.consent_source = source[:64]
+    session.add(
+        ContactAttempt(
+            customer_id=customer.id, at=now, channel="sms", direction="note", kind="opt_in"
+        )
+    )
+    return True
+
+
+def may_contact(customer: Customer) -> bool:
+    """Whether any outreach may reach this customer: consent given and not opted out."""
+    return customer.consent and customer.opted_out_at is None
