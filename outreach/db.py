@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import DateTime, Engine, Integer, create_engine, event, func
+from sqlalchemy import BigInteger, DateTime, Engine, create_engine, event
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
@@ -59,7 +59,7 @@ class Base(DeclarativeBase):
 class days_between(FunctionElement[int]):
     """Whole days from ``start`` to ``end`` (``end - start``) for two DATE expressions."""
 
-    type = Integer()
+    type = BigInteger()
     inherit_cache = True
 
 
@@ -75,7 +75,8 @@ def _days_between_sqlite(element: days_between, compiler: Any, **kw: Any) -> str
 @compiles(days_between)
 def _days_between_default(element: days_between, compiler: Any, **kw: Any) -> str:
     start, end = list(element.clauses)
-    return f"({compiler.process(end, **kw)} - {compiler.process(start, **kw)})"
+    # BIGINT: the km rule multiplies days by kilometres, which overflows PostgreSQL's int4.
+    return f"CAST(({compiler.process(end, **kw)} - {compiler.process(start, **kw)}) AS BIGINT)"
 
 
 def day_number(value: date) -> int:
@@ -128,7 +129,7 @@ __all__ = [
     "UTCDateTime",
     "day_number",
     "days_between",
-    "func",
+
     "make_engine",
     "make_sessionmaker",
     "transaction",

@@ -63,6 +63,7 @@ class OutreachReason(Base):
     """Why a customer is contacted; ``subject_key`` is unique, so a reason is acted on once."""
 
     __tablename__ = "outreach_reasons"
+    __table_args__ = (Index("ix_reasons_campaign_vehicle", "campaign", "vehicle_id", "anchor_on"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     outreach_id: Mapped[int] = mapped_column(ForeignKey("outreach.id"), index=True)
@@ -71,6 +72,9 @@ class OutreachReason(Base):
     deferred_item_id: Mapped[int | None] = mapped_column(ForeignKey("deferred_items.id"))
     campaign: Mapped[str] = mapped_column(String(40))
     subject_key: Mapped[str] = mapped_column(String(120), unique=True)
+    # What the reason is anchored on, so it is acted on once: the last service date for a
+    # maintenance cycle, the visit date for a follow-up, the window start for a season.
+    anchor_on: Mapped[date | None]
     due_on: Mapped[date]
     priority: Mapped[int] = mapped_column(default=100)
     reason: Mapped[str] = mapped_column(Text)

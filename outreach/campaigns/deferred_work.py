@@ -1,0 +1,82 @@
+"""Deferred work: items declined or postponed at a visit, and new problems found in a repair.
+
+An open item is due when its due-by date is within ``lead_days``; overdue items stay due until
+they are done or acted on.  Safety-relevant severities come first.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date, timedelta
+
+from sqlalchemy import case, select
+from sqlalchemy.orm import Session
+
+from outreach.campaigns import DueItem
+from outreach.models import SEVERITIES, Customer, DeferredItem, OutreachReason, Vehicle, Visit
+from outreach.rules import all_rules
+from outreach.settings import Settings
+
+NAME = "deferred_work"
+# safety 0, high 5, then after maintenance (10): medium 20, low 40
+PRIORITIES = {"safety": 0, "high": 5, "medium": 20, "low": 40}
+
+
+def select_due(session: Session, settings: Settings, today: date) -> Iterator[DueItem]:
+    """Open deferred items falling due within the lead window, most urgent first."""
+    config = settings.campaigns.deferred_work
+    if not config.enabled:
+        return
+    rank = case({s: n for n, s in enumerate(SEVERITIES)}, value=DeferredItem.severity)
+    acted_on = select(OutreachReason.deferred_item_id).where(
+        OutreachReason.deferred_item_id.is_not(None)
+    )
+    query = (
+        select(
+            Customer.id.label("customer_id"),
+            Customer.external_id.label("customer_ref"),
+            Vehicle.id.label("vehicle_id"),
+            Vehicle.external_id.label("vehicle_ref"),
+            DeferredItem.id.label("item_id"),
+            DeferredItem.description,
+            DeferredItem.severity,
+            DeferredItem.due_by,
+            DeferredItem.found_during_repair,
+            Visit.visited_on,
+        )
+        .select_from(DeferredItem)
+        .join(Vehicle, Vehicle.id == DeferredItem.vehicle_id)
+        .join(Customer, Customer.id == Vehicle.customer_id)
+        .outerjoin(Visit, Visit.id == DeferredItem.visit_id)
+        .where(
+            DeferredItem.done_at.is_(None),
+            DeferredItem.due_by <= today + timedelta(days=config.lead_days),
+            DeferredItem.severity.in_(config.severities),
+            DeferredItem.id.not_in(acted_on),
+            all_rules(settings, today),
+        )
+        .order_by(rank, DeferredItem.due_by, DeferredItem.id)
+    )
+    for row in session.execute(query.execution_options(yield_per=5000)):
+        origin = "found during repair" if row.found_during_repair else "deferred"
+        since = f" at the visit on {row.visited_on}" if row.visited_on else ""
+        yield DueItem(
+            campaign=NAME,
+            customer_id=row.customer_id,
+            customer_ref=row.customer_ref,
+            vehicle_id=row.vehicle_id,
+            vehicle_ref=row.vehicle_ref,
+            due_on=row.due_by,
+            anchor_on=row.visited_on,
+            priority=PRIORITIES.get(row.severity, 40),
+            reason=f"{row.severity} item {origin}{since}, due by {row.due_by}: {row.description}",
+            subject_key=f"{NAME}:item:{row.item_id}",
+            deferred_item_id=row.item_id,
+            facts={
+                "description": row.description,
+                "severity": row.severity,
+                "due_by": row.due_by,
+                "found_during_repair": row.found_during_repair,
+                "visit_on": row.visited_on,
+            },
+        )

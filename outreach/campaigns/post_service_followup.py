@@ -1,0 +1,64 @@
+"""The follow-up after a visit (跟踪回访): a few days after maintenance or a repair."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from outreach.campaigns import DueItem
+from outreach.models import Customer, Vehicle, Visit
+from outreach.rules import customer_may_be_contacted, not_acted_on
+from outreach.settings import Settings
+
+NAME = "post_service_followup"
+PRIORITY = 50
+
+
+def select_due(session: Session, settings: Settings, today: date) -> Iterator[DueItem]:
+    """Visits of the configured types that were ``after_days_min``..``max`` days ago.
+
+    The booked-appointment rule does not apply: a customer who booked their next visit still
+    gets asked how the last one went.  Consent, opt-out, cooldown and the cap do.
+    """
+    config = settings.campaigns.post_service_followup
+    if not config.enabled:
+        return
+    query = (
+        select(
+            Customer.id.label("customer_id"),
+            Customer.external_id.label("customer_ref"),
+            Vehicle.id.label("vehicle_id"),
+            Vehicle.external_id.label("vehicle_ref"),
+            Visit.visited_on,
+            Visit.type,
+        )
+        .select_from(Visit)
+        .join(Vehicle, Vehicle.id == Visit.vehicle_id)
+        .join(Customer, Customer.id == Vehicle.customer_id)
+        .where(
+            Visit.type.in_(config.visit_types),
+            Visit.visited_on >= today - timedelta(days=config.after_days_max),
+            Visit.visited_on <= today - timedelta(days=config.after_days_min),
+            *customer_may_be_contacted(settings, today),
+            not_acted_on(NAME, Vehicle.id, Visit.visited_on),
+        )
+        .distinct()
+        .order_by(Visit.visited_on, Vehicle.id)
+    )
+    for row in session.execute(query.execution_options(yield_per=5000)):
+        yield DueItem(
+            campaign=NAME,
+            customer_id=row.customer_id,
+            customer_ref=row.customer_ref,
+            vehicle_id=row.vehicle_id,
+            vehicle_ref=row.vehicle_ref,
+            due_on=row.visited_on + timedelta(days=config.after_days_max),
+            anchor_on=row.visited_on,
+            priority=PRIORITY,
+            subject_key=f"{NAME}:vehicle:{row.vehicle_id}:{row.visited_on}",
+            reason=f"follow-up on the {row.type} visit of {row.visited_on}",
+            facts={"visit_on": row.visited_on, "visit_type": row.type},
+        )

@@ -1,0 +1,84 @@
+"""Seasonal maintenance: campaign windows the dealership defines (pre-summer A/C, pre-winter …).
+
+While a window is open, each customer with a qualifying vehicle is due once per window
+(the window's start date anchors the reason); the customer's newest qualifying vehicle is named.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from outreach.campaigns import DueItem
+from outreach.models import Customer, OutreachReason, Vehicle
+from outreach.rules import all_rules
+from outreach.settings import SeasonalWindow, Settings
+
+NAME = "seasonal"
+PRIORITY = 30
+
+
+def select_due(session: Session, settings: Settings, today: date) -> Iterator[DueItem]:
+    """Customers with a qualifying vehicle, once for each seasonal window open today."""
+    config = settings.campaigns.seasonal
+    if not config.enabled:
+        return
+    for window in config.windows:
+        occurrence = window.occurrence(today)
+        if occurrence is None:
+            continue
+        yield from _select_window(session, settings, today, window, *occurrence)
+
+
+def _select_window(
+    session: Session,
+    settings: Settings,
+    today: date,
+    window: SeasonalWindow,
+    start: date,
+    end: date,
+) -> Iterator[DueItem]:
+    prefix = f"{NAME}:{window.name}:{start}:"
+    contacted = select(OutreachReason.customer_id).where(
+        OutreachReason.campaign == NAME, OutreachReason.subject_key.startswith(prefix)
+    )
+    conditions = [all_rules(settings, today), Customer.id.not_in(contacted)]
+    if window.min_vehicle_age_years:
+        conditions.append(Vehicle.model_year <= today.year - window.min_vehicle_age_years)
+    per_customer = (
+        select(Vehicle.customer_id, func.max(Vehicle.id).label("vehicle_id"))
+        .join(Customer, Customer.id == Vehicle.customer_id)
+        .where(*conditions)
+        .group_by(Vehicle.customer_id)
+        .subquery()
+    )
+    query = (
+        select(
+            Customer.id.label("customer_id"),
+            Customer.external_id.label("customer_ref"),
+            Vehicle.id.label("vehicle_id"),
+            Vehicle.external_id.label("vehicle_ref"),
+        )
+        .select_from(per_customer)
+        .join(Customer, Customer.id == per_customer.c.customer_id)
+        .join(Vehicle, Vehicle.id == per_customer.c.vehicle_id)
+        .order_by(Customer.id)
+    )
+    title = window.title.get("en", window.name)
+    for row in session.execute(query.execution_options(yield_per=5000)):
+        yield DueItem(
+            campaign=NAME,
+            customer_id=row.customer_id,
+            customer_ref=row.customer_ref,
+            vehicle_id=row.vehicle_id,
+            vehicle_ref=row.vehicle_ref,
+            due_on=end,
+            anchor_on=start,
+            priority=PRIORITY,
+            subject_key=f"{prefix}customer:{row.customer_id}",
+            reason=f"seasonal {title}, {start} to {end}",
+            facts={"window": window.name, "title": window.title, "ends_on": end},
+        )
