@@ -19,7 +19,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, and_, func, select, tuple_
+from sqlalchemy import ColumnElement, ColumnExpressionArgument, and_, func, select, tuple_
 
 from outreach.models import (
     APPOINTMENT_ACTIVE,
@@ -82,7 +82,9 @@ def vehicle_may_be_contacted(settings: Settings, today: date) -> list[ColumnElem
     return [Vehicle.active.is_(True), Vehicle.id.not_in(booked)]
 
 
-def not_acted_on(campaign: str, vehicle_id: ColumnElement[int], anchor: ColumnElement[date]):
+def not_acted_on(
+    campaign: str, vehicle_id: ColumnExpressionArgument[int], anchor: ColumnExpressionArgument[date]
+) -> ColumnElement[bool]:
     """The (campaign, vehicle, anchor date) reason has not been acted on before."""
     done = select(OutreachReason.vehicle_id, OutreachReason.anchor_on).where(
         OutreachReason.campaign == campaign,

@@ -8,7 +8,7 @@ Every campaign applies :mod:`outreach.rules`; :func:`iter_due` runs them all.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from typing import Any, Protocol
 
@@ -19,7 +19,12 @@ from outreach.settings import Settings
 
 @dataclass(slots=True)
 class DueItem:
-    """One reason a customer is due, with the facts the scripts phrase it from."""
+    """One reason a customer is due.
+
+    ``details`` holds the campaign's own raw values; ``reason`` (for people reading lists),
+    ``facts`` (for the scripts) and ``subject_key`` are derived from them by the campaign
+    module on demand, so selecting a million vehicles builds no strings it won't show.
+    """
 
     campaign: str
     customer_id: int
@@ -29,10 +34,21 @@ class DueItem:
     due_on: date
     anchor_on: date | None
     priority: int  # lower is more urgent
-    reason: str  # human-readable, for people reading lists
-    subject_key: str  # unique: a reason is acted on once, ever
     deferred_item_id: int | None = None
-    facts: dict[str, Any] = field(default_factory=dict)
+    details: tuple[Any, ...] = ()
+
+    @property
+    def reason(self) -> str:
+        return _module(self.campaign).describe(self)
+
+    @property
+    def facts(self) -> dict[str, Any]:
+        return _module(self.campaign).facts(self)
+
+    @property
+    def subject_key(self) -> str:
+        """Unique per reason: a reason is acted on once, ever."""
+        return _module(self.campaign).subject_key(self)
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -55,6 +71,21 @@ class Campaign(Protocol):
     def select_due(
         self, session: Session, settings: Settings, today: date
     ) -> Iterator[DueItem]: ...
+
+    def describe(self, item: DueItem) -> str: ...
+
+    def facts(self, item: DueItem) -> dict[str, Any]: ...
+
+    def subject_key(self, item: DueItem) -> str: ...
+
+
+_REGISTRY: dict[str, Campaign] = {}
+
+
+def _module(name: str) -> Campaign:
+    if not _REGISTRY:
+        _REGISTRY.update(campaigns())
+    return _REGISTRY[name]
 
 
 def campaigns() -> dict[str, Campaign]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import date, timedelta
+from typing import Any
 
 from sqlalchemy import case, select
 from sqlalchemy.orm import Session
@@ -57,26 +58,39 @@ def select_due(session: Session, settings: Settings, today: date) -> Iterator[Du
         )
         .order_by(rank, DeferredItem.due_by, DeferredItem.id)
     )
-    for row in session.execute(query.execution_options(yield_per=5000)):
-        origin = "found during repair" if row.found_during_repair else "deferred"
-        since = f" at the visit on {row.visited_on}" if row.visited_on else ""
+    rows = session.connection().execute(query.execution_options(yield_per=5000))
+    for row in rows:
         yield DueItem(
-            campaign=NAME,
-            customer_id=row.customer_id,
-            customer_ref=row.customer_ref,
-            vehicle_id=row.vehicle_id,
-            vehicle_ref=row.vehicle_ref,
-            due_on=row.due_by,
-            anchor_on=row.visited_on,
-            priority=PRIORITIES.get(row.severity, 40),
-            reason=f"{row.severity} item {origin}{since}, due by {row.due_by}: {row.description}",
-            subject_key=f"{NAME}:item:{row.item_id}",
-            deferred_item_id=row.item_id,
-            facts={
-                "description": row.description,
-                "severity": row.severity,
-                "due_by": row.due_by,
-                "found_during_repair": row.found_during_repair,
-                "visit_on": row.visited_on,
-            },
+            NAME,
+            row.customer_id,
+            row.customer_ref,
+            row.vehicle_id,
+            row.vehicle_ref,
+            row.due_by,
+            row.visited_on,
+            PRIORITIES.get(row.severity, 40),
+            row.item_id,
+            (row.description, row.severity, row.found_during_repair),
         )
+
+
+def facts(item: DueItem) -> dict[str, Any]:
+    description, severity, found = item.details
+    return {
+        "description": description,
+        "severity": severity,
+        "due_by": item.due_on,
+        "found_during_repair": found,
+        "visit_on": item.anchor_on,
+    }
+
+
+def describe(item: DueItem) -> str:
+    description, severity, found = item.details
+    origin = "found during repair" if found else "deferred"
+    since = f" at the visit on {item.anchor_on}" if item.anchor_on else ""
+    return f"{severity} item {origin}{since}, due by {item.due_on}: {description}"
+
+
+def subject_key(item: DueItem) -> str:
+    return f"{NAME}:item:{item.deferred_item_id}"

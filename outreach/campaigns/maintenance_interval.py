@@ -17,6 +17,8 @@ import math
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import lru_cache
+from typing import Any
 
 from dateutil.relativedelta import relativedelta
 from sqlalchemy import Date, and_, case, func, literal, or_
@@ -45,7 +47,7 @@ def last_service_cutoff(horizon: date, months: int) -> date:
     return cutoff
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class History:
     """One vehicle's aggregated visit history, as the query returns it."""
 
@@ -138,47 +140,78 @@ def select_due(session: Session, settings: Settings, today: date) -> Iterator[Du
             all_rules(settings, today),
             not_acted_on(NAME, Vehicle.id, h.c.last_service_on),
         )
-        .order_by(h.c.last_service_on, Vehicle.id)
     )
-    months = relativedelta(months=config.interval_months)
-    for row in session.execute(query.execution_options(yield_per=5000)):
+    add_months = _month_adder(config.interval_months)
+    rows = session.connection().execute(query.execution_options(yield_per=5000))
+    for row in rows:
+        (customer_id, customer_ref, vehicle_id, vehicle_ref, last_service_on) = row[:5]
+        service_read_on, service_km, first_read_on, last_read_on, first_km, last_km = row[5:]
         history = History(
-            last_service_on=row.last_service_on,
-            last_service_km=row.service_km if row.service_read_on == row.last_service_on else None,
-            first_read_on=row.first_read_on,
-            last_read_on=row.last_read_on,
-            first_km=row.first_km,
-            last_km=row.last_km,
+            last_service_on,
+            service_km if service_read_on == last_service_on else None,
+            first_read_on,
+            last_read_on,
+            first_km,
+            last_km,
         )
-        by_time = history.last_service_on + months
+        by_time = add_months(last_service_on)
         by_km = history.km_due_on(config.interval_km, config.default_km_per_day)
-        due_on = by_time if by_km is None or by_time <= by_km else by_km
-        estimated = history.estimated_km(today, config.default_km_per_day)
-        if due_on == by_time:
-            why = f"{config.interval_months} months since service on {history.last_service_on}"
-        else:
-            why = f"{config.interval_km:,} km since service"
-            if estimated is not None:
-                why += f" (estimated {estimated:,} km today)"
+        time_first = by_km is None or by_time <= by_km
         yield DueItem(
-            campaign=NAME,
-            customer_id=row.customer_id,
-            customer_ref=row.customer_ref,
-            vehicle_id=row.vehicle_id,
-            vehicle_ref=row.vehicle_ref,
-            due_on=due_on,
-            anchor_on=history.last_service_on,
-            priority=PRIORITY,
-            subject_key=f"{NAME}:vehicle:{row.vehicle_id}:{history.last_service_on}",
-            reason=f"maintenance due {due_on}: {why}",
-            facts={
-                "due_on": due_on,
-                "due_by": "time" if due_on == by_time else "km",
-                "last_service_on": history.last_service_on,
-                "last_service_km": history.last_service_km,
-                "estimated_km": estimated,
-            },
+            NAME,
+            customer_id,
+            customer_ref,
+            vehicle_id,
+            vehicle_ref,
+            by_time if time_first else by_km,  # type: ignore[arg-type]
+            last_service_on,
+            PRIORITY,
+            None,
+            (
+                time_first,
+                history.last_service_km,
+                history.estimated_km(today, config.default_km_per_day),
+                config.interval_months,
+                config.interval_km,
+            ),
         )
+
+
+def _month_adder(months: int):
+    """``date + months`` (calendar, month-end clamped), cached: service dates repeat a lot."""
+    step = relativedelta(months=months)
+
+    @lru_cache(maxsize=8192)
+    def add(day: date) -> date:
+        return day + step
+
+    return add
+
+
+def facts(item: DueItem) -> dict[str, Any]:
+    time_first, service_km, estimated_km, _, _ = item.details
+    return {
+        "due_on": item.due_on,
+        "due_by": "time" if time_first else "km",
+        "last_service_on": item.anchor_on,
+        "last_service_km": service_km,
+        "estimated_km": estimated_km,
+    }
+
+
+def describe(item: DueItem) -> str:
+    time_first, _, estimated, months, km = item.details
+    if time_first:
+        why = f"{months} months since service on {item.anchor_on}"
+    else:
+        why = f"{km:,} km since service"
+        if estimated is not None:
+            why += f" (estimated {estimated:,} km today)"
+    return f"maintenance due {item.due_on}: {why}"
+
+
+def subject_key(item: DueItem) -> str:
+    return f"{NAME}:vehicle:{item.vehicle_id}:{item.anchor_on}"
 
 
 def _select_columns(h):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import date, timedelta
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -48,17 +49,29 @@ def select_due(session: Session, settings: Settings, today: date) -> Iterator[Du
         .distinct()
         .order_by(Visit.visited_on, Vehicle.id)
     )
-    for row in session.execute(query.execution_options(yield_per=5000)):
+    rows = session.connection().execute(query.execution_options(yield_per=5000))
+    for row in rows:
         yield DueItem(
-            campaign=NAME,
-            customer_id=row.customer_id,
-            customer_ref=row.customer_ref,
-            vehicle_id=row.vehicle_id,
-            vehicle_ref=row.vehicle_ref,
-            due_on=row.visited_on + timedelta(days=config.after_days_max),
-            anchor_on=row.visited_on,
-            priority=PRIORITY,
-            subject_key=f"{NAME}:vehicle:{row.vehicle_id}:{row.visited_on}",
-            reason=f"follow-up on the {row.type} visit of {row.visited_on}",
-            facts={"visit_on": row.visited_on, "visit_type": row.type},
+            NAME,
+            row.customer_id,
+            row.customer_ref,
+            row.vehicle_id,
+            row.vehicle_ref,
+            row.visited_on + timedelta(days=config.after_days_max),
+            row.visited_on,
+            PRIORITY,
+            None,
+            (row.type,),
         )
+
+
+def facts(item: DueItem) -> dict[str, Any]:
+    return {"visit_on": item.anchor_on, "visit_type": item.details[0]}
+
+
+def describe(item: DueItem) -> str:
+    return f"follow-up on the {item.details[0]} visit of {item.anchor_on}"
+
+
+def subject_key(item: DueItem) -> str:
+    return f"{NAME}:vehicle:{item.vehicle_id}:{item.anchor_on}"

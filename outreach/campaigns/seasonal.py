@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import date
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -41,6 +42,7 @@ def _select_window(
     start: date,
     end: date,
 ) -> Iterator[DueItem]:
+    # the subject keys this window's reasons get (see subject_key below)
     prefix = f"{NAME}:{window.name}:{start}:"
     contacted = select(OutreachReason.customer_id).where(
         OutreachReason.campaign == NAME, OutreachReason.subject_key.startswith(prefix)
@@ -67,18 +69,33 @@ def _select_window(
         .join(Vehicle, Vehicle.id == per_customer.c.vehicle_id)
         .order_by(Customer.id)
     )
-    title = window.title.get("en", window.name)
-    for row in session.execute(query.execution_options(yield_per=5000)):
+    rows = session.connection().execute(query.execution_options(yield_per=5000))
+    for row in rows:
         yield DueItem(
-            campaign=NAME,
-            customer_id=row.customer_id,
-            customer_ref=row.customer_ref,
-            vehicle_id=row.vehicle_id,
-            vehicle_ref=row.vehicle_ref,
-            due_on=end,
-            anchor_on=start,
-            priority=PRIORITY,
-            subject_key=f"{prefix}customer:{row.customer_id}",
-            reason=f"seasonal {title}, {start} to {end}",
-            facts={"window": window.name, "title": window.title, "ends_on": end},
+            NAME,
+            row.customer_id,
+            row.customer_ref,
+            row.vehicle_id,
+            row.vehicle_ref,
+            end,
+            start,
+            PRIORITY,
+            None,
+            (window,),
         )
+
+
+def facts(item: DueItem) -> dict[str, Any]:
+    (window,) = item.details
+    return {"window": window.name, "title": window.title, "ends_on": item.due_on}
+
+
+def describe(item: DueItem) -> str:
+    (window,) = item.details
+    title = window.title.get("en", window.name)
+    return f"seasonal {title}, {item.anchor_on} to {item.due_on}"
+
+
+def subject_key(item: DueItem) -> str:
+    (window,) = item.details
+    return f"{NAME}:{window.name}:{item.anchor_on}:customer:{item.customer_id}"
