@@ -90,11 +90,13 @@ def rows(n: int, seed: int):
     return customers, vehicles, visits, items
 
 
-INSERTS = {
-    "customers": "INSERT INTO customers (id, external_id, name, phone, locale, timezone, preferred_channel, consent, created_at, updated_at) VALUES ({})",
-    "vehicles": "INSERT INTO vehicles (id, external_id, customer_id, vin, plate, model, model_year, active) VALUES ({})",
-    "visits": "INSERT INTO visits (id, external_id, vehicle_id, visited_on, odometer_km, type) VALUES ({})",
-    "deferred_items": "INSERT INTO deferred_items (id, external_id, vehicle_id, description, severity, due_by, found_during_repair) VALUES ({})",
+COLUMNS = {
+    "customers": "id, external_id, name, phone, locale, timezone, preferred_channel, consent, "
+    "created_at, updated_at",
+    "vehicles": "id, external_id, customer_id, vin, plate, model, model_year, active",
+    "visits": "id, external_id, vehicle_id, visited_on, odometer_km, type",
+    "deferred_items": "id, external_id, vehicle_id, description, severity, due_by, "
+    "found_during_repair",
 }
 
 
@@ -104,16 +106,15 @@ def build(url: str, n: int, seed: int) -> None:
 
     engine = make_engine(url)
     upgrade(engine)
-    data = dict(zip(INSERTS, rows(n, seed), strict=True))
+    data = dict(zip(COLUMNS, rows(n, seed), strict=True))
     with engine.begin() as conn:
         raw = conn.connection.driver_connection
-        for table, sql in INSERTS.items():
+        for table, columns in COLUMNS.items():
             values = data[table]
-            width = len(values[0]) if values else 0
             if engine.dialect.name == "sqlite":
-                raw.executemany(sql.format(", ".join("?" * width)), values)
+                marks = ", ".join("?" * len(values[0]))
+                raw.executemany(f"INSERT INTO {table} ({columns}) VALUES ({marks})", values)
             else:
-                columns = sql.split("(", 1)[1].split(")", 1)[0]
                 with raw.cursor().copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
                     for row in values:
                         copy.write_row(row)
@@ -143,7 +144,7 @@ def select_once(url: str) -> dict:
 
 
 def naive(url: str, limit: int) -> dict:
-    """The same maintenance + deferred selection as a per-vehicle ORM loop over ``limit`` vehicles."""
+    """The maintenance selection as a per-vehicle ORM loop over the first ``limit`` vehicles."""
     from dateutil.relativedelta import relativedelta
     from sqlalchemy import select
 
