@@ -23,23 +23,37 @@ from outreach.models.customers import (
     Vehicle,
     Visit,
 )
+from outreach.models.outbox import (
+    OUTBOX_STATUSES,
+    JobRun,
+    OutboxMessage,
+    SendPacing,
+)
+from outreach.models.users import ROLES, ApiToken, User
 
 __all__ = [
     "APPOINTMENT_ACTIVE",
     "APPOINTMENT_STATUSES",
+    "OUTBOX_STATUSES",
     "OUTREACH_OPEN",
+    "ROLES",
     "SERVICE_VISIT_TYPES",
     "SEVERITIES",
     "VISIT_TYPES",
     "Advisor",
+    "ApiToken",
     "Appointment",
     "AppointmentJob",
     "CallbackRequest",
     "ContactAttempt",
     "Customer",
     "DeferredItem",
+    "JobRun",
+    "OutboxMessage",
     "Outreach",
     "OutreachReason",
+    "SendPacing",
+    "User",
     "Vehicle",
     "Visit",
 ]

@@ -1,0 +1,128 @@
+"""The JSON API for a DMS or BI tool: callbacks, appointments of a day, campaign results."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from flask import Blueprint, jsonify, request
+from flask.typing import ResponseReturnValue
+
+from desk.auth import require_user
+from desk.context import db, now, settings
+from desk.stats import stats_window
+from outreach.desk_queries import BoardRow, appointments_on, list_callbacks
+from outreach.stats import appointment_rate, campaign_stats, workshop_load
+
+bp = Blueprint("api", __name__, url_prefix="/api")
+bp.before_request(require_user)
+
+
+@bp.after_request
+def commit(response: Any) -> Any:
+    # The only write here is a token's last_used_at; keep it when the answer went well.
+    if response.status_code < 400:
+        db().commit()
+    return response
+
+
+@bp.route("/callbacks")
+def callbacks() -> ResponseReturnValue:
+    """The callback queue, waiting entries first."""
+    waiting, later = list_callbacks(db(), now=now())
+    return jsonify(
+        callbacks=[
+            {
+                "id": e.callback.id,
+                "customer_id": e.customer.id,
+                "customer_name": e.customer.name,
+                "phone": e.customer.phone,
+                "reason": e.callback.reason,
+                "priority": e.callback.priority,
+                "status": e.callback.status,
+                "detail": e.callback.detail,
+                "created_at": e.callback.created_at.isoformat(),
+                "call_again_at": _iso(e.callback.call_again_at),
+                "age_minutes": int(e.age.total_seconds() // 60),
+                "target_minutes": int(e.target.total_seconds() // 60),
+                "overdue": now_waiting and e.overdue,
+                "claimed_by": e.claimed_by.username if e.claimed_by else None,
+                "waiting": now_waiting,
+            }
+            for entries, now_waiting in ((waiting, True), (later, False))
+            for e in entries
+        ]
+    )
+
+
+def _iso(value: Any) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _appointment(row: BoardRow) -> dict[str, Any]:
+    a = row.appointment
+    return {
+        "id": a.id,
+        "starts_at": a.starts_at.isoformat(),
+        "local_start": row.local_start.isoformat(),
+        "status": a.status,
+        "source": a.source,
+        "advisor": a.advisor.code if a.advisor else None,
+        "customer": {"id": a.customer.id, "name": a.customer.name, "phone": a.customer.phone},
+        "vehicle": (
+            {"id": a.vehicle.id, "plate": a.vehicle.plate, "model": a.vehicle.model}
+            if a.vehicle
+            else None
+        ),
+        "jobs": [
+            {"code": j.job_code, "description": j.description, "hours": j.labour_hours}
+            for j in a.jobs
+        ],
+        "hours": row.hours,
+        "designated_technician": a.designated_technician,
+        "mileage_reported_km": a.mileage_reported_km,
+        "faults_reported": a.faults_reported,
+        "special_services": a.special_services,
+    }
+
+
+@bp.route("/appointments")
+def appointments() -> ResponseReturnValue:
+    """Active appointments of ``?date=YYYY-MM-DD`` (default today, dealership time)."""
+    tz = settings().tz
+    raw = request.args.get("date")
+    if raw:
+        try:
+            day = date.fromisoformat(raw)
+        except ValueError:
+            return jsonify(error=f"date must be YYYY-MM-DD, got {raw!r}"), 400
+    else:
+        day = now().astimezone(tz).date()
+    rows = appointments_on(db(), day, tz=tz)
+    return jsonify(date=day.isoformat(), appointments=[_appointment(r) for r in rows])
+
+
+@bp.route("/campaigns/stats")
+def campaign_results() -> ResponseReturnValue:
+    """Per campaign and ISO week for the last 8 weeks, the appointment rate and 14 days' load."""
+    tz = settings().tz
+    today = now().astimezone(tz).date()
+    since, until = stats_window(today)
+    return jsonify(
+        since=since.isoformat(),
+        until=until.isoformat(),
+        campaigns=[row.as_dict() for row in campaign_stats(db(), since=since, until=until)],
+        appointment_rate=[
+            {
+                "week": w.week,
+                "visits": w.visits,
+                "by_appointment": w.by_appointment,
+                "appointment_rate": w.appointment_rate,
+            }
+            for w in appointment_rate(db(), since=since, until=until, tz=tz)
+        ],
+        workshop_load=[
+            {"date": d.day.isoformat(), "appointments": d.appointments, "hours": d.hours}
+            for d in workshop_load(db(), today=today, tz=tz)
+        ],
+    )

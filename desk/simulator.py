@@ -1,0 +1,94 @@
+"""The phone simulator (Sandbox gateway only): rehearse the bot's SMS and voice scripts.
+
+It calls the same entry points Twilio's webhooks call, so what a dealer sees here is what a
+customer would get; nothing is sent anywhere.
+"""
+
+from __future__ import annotations
+
+import importlib
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
+from flask.typing import ResponseReturnValue
+from sqlalchemy import or_, select
+
+from desk.auth import require_user
+from desk.context import db, now, settings
+from outreach.desk_queries import transcript
+from outreach.models import Customer
+
+bp = Blueprint("simulator", __name__, url_prefix="/simulator", template_folder="templates")
+bp.before_request(require_user)
+
+
+@bp.before_request
+def sandbox_only() -> None:
+    if settings().gateway != "sandbox":
+        abort(404)
+
+
+def _engine(name: str) -> Callable[..., Any] | None:
+    """``outreach.conversation.<name>`` when the conversation engine is installed."""
+    try:
+        module = importlib.import_module("outreach.conversation")
+    except ImportError:
+        return None
+    return getattr(module, name, None)
+
+
+@bp.route("/")
+def index() -> ResponseReturnValue:
+    """Pick a demo customer."""
+    q = request.args.get("q", "").strip()
+    query = select(Customer).order_by(Customer.id).limit(50)
+    if q:
+        like = f"%{q}%"
+        query = query.where(or_(Customer.name.like(like), Customer.phone.like(like)))
+    return render_template(
+        "simulator/index.html",
+        customers=db().scalars(query).all(),
+        q=q,
+        customer=None,
+        engine=_engine("handle_sms") is not None,
+    )
+
+
+@bp.route("/<int:customer_id>")
+def phone(customer_id: int) -> ResponseReturnValue:
+    """The customer's SMS thread and call prompts, with a reply box."""
+    customer = db().get(Customer, customer_id) or abort(404)
+    thread = [a for a in transcript(db(), customer_id) if a.channel in ("sms", "voice", "desk")]
+    return render_template(
+        "simulator/index.html",
+        customers=[],
+        q="",
+        customer=customer,
+        thread=thread,
+        engine=_engine("handle_sms") is not None,
+        voice=_engine("voice_turn") is not None,
+        call=session.get("sim_call"),
+    )
+
+
+@bp.route("/<int:customer_id>/sms", methods=["POST"])
+def sms(customer_id: int) -> ResponseReturnValue:
+    """Deliver the typed reply to the conversation engine as if the customer had texted it."""
+    customer = db().get(Customer, customer_id) or abort(404)
+    handle_sms = _engine("handle_sms")
+    body = request.form.get("body", "").strip()
+    if handle_sms is None:
+        flash("conversation engine not installed", "error")
+    elif body:
+        handle_sms(
+            db(),
+            settings(),
+            from_phone=customer.phone,
+            body=body,
+            message_sid=f"SM{uuid.uuid4().hex}",  # unique, as Twilio's would be
+            now=now(),
+        )
+        db().commit()
+    return redirect(url_for("simulator.phone", customer_id=customer_id))
