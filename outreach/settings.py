@@ -112,6 +112,46 @@ class ContactWindow:
 
 
 @dataclass(frozen=True)
+class Sending:
+    """How the outbox senders pace and retry (``[sending]``)."""
+
+    rate_per_second: float = 1.0  # all senders together; a Twilio long code allows about 1
+    max_attempts: int = 5
+    validity_seconds: int = 3600  # Twilio drops a message still queued after this long
+    batch_size: int = 20
+    lease_seconds: int = 120  # a row "sending" longer than this is checked by recovery
+    backoff_base_seconds: float = 30.0
+    backoff_max_seconds: float = 3600.0
+
+
+@dataclass(frozen=True)
+class EscalationStep:
+    after_hours: float  # since the previous contact (the first step: since planning)
+    channel: str | None = None  # "sms" or "voice" ...
+    action: str | None = None  # ... or "callback": hand to the advisors' queue
+
+
+@dataclass(frozen=True)
+class Scheduling:
+    """When the scheduler runs its jobs (``[scheduler]``), in the dealership's time zone."""
+
+    campaigns_at: time = time(8, 30)
+    confirmations_at: time = time(10, 0)
+    dispatch_seconds: int = 5
+    escalation_minutes: int = 15
+    recovery_minutes: int = 1
+    misfire_grace_seconds: int = 300
+
+
+DEFAULT_ESCALATION = (
+    EscalationStep(0, channel="sms"),
+    EscalationStep(48, channel="voice"),
+    EscalationStep(24, channel="voice"),
+    EscalationStep(24, action="callback"),
+)
+
+
+@dataclass(frozen=True)
 class Campaigns:
     maintenance_interval: MaintenanceInterval = MaintenanceInterval()
     deferred_work: DeferredWork = DeferredWork()
@@ -137,6 +177,11 @@ class Settings:
     campaigns: Campaigns = Campaigns()
     rules: ContactRules = ContactRules()
     contact_window: ContactWindow = ContactWindow()
+    sending: Sending = Sending()
+    scheduling: Scheduling = Scheduling()
+    escalation: dict[str, tuple[EscalationStep, ...]] = field(
+        default_factory=lambda: {"default": DEFAULT_ESCALATION}
+    )
     scripts_override_dir: Path | None = None
     twilio: TwilioSettings | None = None
     public_base_url: str = "http://localhost:5000"
@@ -146,6 +191,10 @@ class Settings:
     @property
     def tz(self) -> ZoneInfo:
         return self.dealership.tz
+
+    def escalation_plan(self, campaign: str) -> tuple[EscalationStep, ...]:
+        """The campaign's escalation plan, or the default one."""
+        return self.escalation.get(campaign) or self.escalation["default"]
 
     @property
     def gateway(self) -> str:
@@ -267,6 +316,7 @@ def parse_config(raw: dict[str, Any], path: Path = DEFAULT_CONFIG) -> Settings:
     )
     if window.end <= window.start:
         raise ConfigError(f"{r.where}: contact_window.end must be later than contact_window.start")
+    sending, scheduling, escalation = _parse_delivery(r)
     override = r.text("scripts.override_dir", "")
     override_dir = None
     if override:
@@ -280,10 +330,76 @@ def parse_config(raw: dict[str, Any], path: Path = DEFAULT_CONFIG) -> Settings:
         campaigns=Campaigns(maintenance, deferred, seasonal, followup),
         rules=rules,
         contact_window=window,
+        sending=sending,
+        scheduling=scheduling,
+        escalation=escalation,
         scripts_override_dir=override_dir,
         public_base_url=r.text("web.public_base_url", Settings.public_base_url),
         raw=raw,
     )
+
+
+def _parse_delivery(
+    r: _Reader,
+) -> tuple[Sending, Scheduling, dict[str, tuple[EscalationStep, ...]]]:
+    """The ``[sending]``, ``[scheduler]`` and ``[escalation]`` sections."""
+    d = Sending()
+    rate = r.get("sending.rate_per_second", d.rate_per_second)
+    if isinstance(rate, bool) or not isinstance(rate, int | float) or rate <= 0:
+        raise r._fail("sending.rate_per_second", "a number > 0", rate)
+    sending = Sending(
+        rate_per_second=float(rate),
+        max_attempts=r.integer("sending.max_attempts", d.max_attempts, minimum=1),
+        validity_seconds=r.integer("sending.validity_seconds", d.validity_seconds, minimum=1),
+        batch_size=r.integer("sending.batch_size", d.batch_size, minimum=1),
+        lease_seconds=r.integer("sending.lease_seconds", d.lease_seconds, minimum=1),
+        backoff_base_seconds=r.integer(
+            "sending.backoff_base_seconds", int(d.backoff_base_seconds), minimum=1
+        ),
+        backoff_max_seconds=r.integer(
+            "sending.backoff_max_seconds", int(d.backoff_max_seconds), minimum=1
+        ),
+    )
+    s = Scheduling()
+    scheduling = Scheduling(
+        campaigns_at=r.clock("scheduler.campaigns_at", s.campaigns_at),
+        confirmations_at=r.clock("scheduler.confirmations_at", s.confirmations_at),
+        dispatch_seconds=r.integer("scheduler.dispatch_seconds", s.dispatch_seconds, minimum=1),
+        escalation_minutes=r.integer(
+            "scheduler.escalation_minutes", s.escalation_minutes, minimum=1
+        ),
+        recovery_minutes=r.integer("scheduler.recovery_minutes", s.recovery_minutes, minimum=1),
+        misfire_grace_seconds=r.integer(
+            "scheduler.misfire_grace_seconds", s.misfire_grace_seconds, minimum=1
+        ),
+    )
+    plans = {"default": DEFAULT_ESCALATION}
+    raw = r.get("escalation", {})
+    if not isinstance(raw, dict):
+        raise r._fail("escalation", "a table of campaign = [steps]", raw)
+    for campaign, steps in raw.items():
+        key = f"escalation.{campaign}"
+        if not isinstance(steps, list) or not steps:
+            raise r._fail(key, "a non-empty list of {after_hours, channel|action} tables", steps)
+        plan = []
+        for n, step in enumerate(steps):
+            if not isinstance(step, dict):
+                raise r._fail(f"{key}[{n}]", "a table", step)
+            sr = _Reader(step, f"{r.where}: {key}[{n}]")
+            hours = sr.get("after_hours", 0)
+            if isinstance(hours, bool) or not isinstance(hours, int | float) or hours < 0:
+                raise sr._fail("after_hours", "a number of hours >= 0", hours)
+            channel = sr.get("channel", None)
+            action = sr.get("action", None)
+            if (channel is None) == (action is None):
+                raise sr._fail("channel/action", 'either channel ("sms"/"voice") or action', step)
+            if channel is not None and channel not in CHANNELS:
+                raise sr._fail("channel", "one of " + ", ".join(CHANNELS), channel)
+            if action is not None and action != "callback":
+                raise sr._fail("action", '"callback"', action)
+            plan.append(EscalationStep(float(hours), channel=channel, action=action))
+        plans[campaign] = tuple(plan)
+    return sending, scheduling, plans
 
 
 def _replace(settings: Settings, **changes: Any) -> Settings:

@@ -1,0 +1,308 @@
+"""The scheduler: one process that decides *when* each job runs (APScheduler 3.x).
+
+Run it as its own process (``outreach scheduler``), never inside web workers: a scheduler
+started in each gunicorn worker would run every job once per worker.  Running two by
+mistake is still safe: before a job body runs, its run is claimed in ``job_runs`` under
+UNIQUE(job, run_key), where ``run_key`` is the scheduled fire time rounded to the job's
+period; the second scheduler's insert fails and it skips that run.  Every trigger is a cron
+trigger, so all schedulers fire at the same aligned instants and compute the same keys.
+
+Each job body is a plain function ``(ctx, now)``; :func:`run_job` runs one by name, which is
+also how the command line runs a job once for cron-style deployments.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import os
+import socket
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from apscheduler.schedulers.blocking import BlockingScheduler
+from apscheduler.triggers.cron import CronTrigger
+from sqlalchemy import delete, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from outreach.db import transaction
+from outreach.gateway import Gateway
+from outreach.models import JobRun
+from outreach.settings import Settings
+
+log = logging.getLogger(__name__)
+
+JOB_RUNS_KEPT = timedelta(days=14)
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class JobContext:
+    """What a job needs: settings, a session factory, a gateway, a clock (injectable in tests)."""
+
+    settings: Settings
+    sessions: sessionmaker[Session]
+    gateway_factory: Callable[[], Gateway]
+    owner: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}")
+    clock: Callable[[], datetime] = _utcnow
+    sleep: Callable[[float], None] = time.sleep
+    _gateway: Gateway | None = None
+
+    @property
+    def gateway(self) -> Gateway:
+        if self._gateway is None:
+            self._gateway = self.gateway_factory()
+        return self._gateway
+
+
+class JobUnavailable(LookupError):
+    """The module that implements a job is not part of this installation."""
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    """A job: where its body lives ("module:function") and when it fires."""
+
+    name: str
+    target: str
+    cron: Callable[[Settings], dict[str, Any]]
+    period_seconds: Callable[[Settings], int] | None = None  # None: once a day
+    help: str = ""
+    requires: str | None = None  # "module:function" the body delegates to, if not ours
+
+    def run_key(self, now: datetime, settings: Settings) -> str:
+        """The scheduled run ``now`` belongs to: the fire time rounded to the job's period."""
+        if self.period_seconds is None:
+            return now.astimezone(settings.tz).date().isoformat()
+        period = self.period_seconds(settings)
+        epoch = int(now.timestamp()) // period * period
+        return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%dT%H:%M:%S")
+
+
+def _daily(attr: str) -> Callable[[Settings], dict[str, Any]]:
+    def cron(settings: Settings) -> dict[str, Any]:
+        at = getattr(settings.scheduling, attr)
+        return {"hour": at.hour, "minute": at.minute}
+
+    return cron
+
+
+REGISTRY: dict[str, JobSpec] = {
+    spec.name: spec
+    for spec in (
+        JobSpec(
+            "campaigns",
+            "outreach.scheduler:campaigns_job",
+            _daily("campaigns_at"),
+            help="queue the day's due customers, paced by workshop capacity",
+            requires="outreach.jobs:run_campaigns",
+        ),
+        JobSpec(
+            "dispatch",
+            "outreach.scheduler:dispatch_job",
+            lambda s: {"second": f"*/{s.scheduling.dispatch_seconds}"},
+            lambda s: s.scheduling.dispatch_seconds,
+            help="send what the outbox may send now",
+        ),
+        JobSpec(
+            "confirmations",
+            "outreach.scheduler:session_job",
+            _daily("confirmations_at"),
+            help="day-before appointment confirmations",
+            requires="outreach.jobs:send_confirmations",
+        ),
+        JobSpec(
+            "no_shows",
+            "outreach.scheduler:session_job",
+            lambda s: {"minute": "*/30"},
+            lambda s: 1800,
+            help="mark missed appointments and follow up",
+            requires="outreach.jobs:check_no_shows",
+        ),
+        JobSpec(
+            "holds",
+            "outreach.scheduler:session_job",
+            lambda s: {"minute": "*"},
+            lambda s: 60,
+            help="release slot holds nobody confirmed",
+            requires="outreach.jobs:expire_holds",
+        ),
+        JobSpec(
+            "escalation",
+            "outreach.scheduler:escalation_job",
+            lambda s: {"minute": f"*/{s.scheduling.escalation_minutes}"},
+            lambda s: s.scheduling.escalation_minutes * 60,
+            help="move unanswered outreach along its plan",
+        ),
+        JobSpec(
+            "recovery",
+            "outreach.scheduler:recovery_job",
+            lambda s: {"minute": f"*/{s.scheduling.recovery_minutes}"},
+            lambda s: s.scheduling.recovery_minutes * 60,
+            help="settle sends stuck past their lease",
+        ),
+    )
+}
+
+
+def resolve(spec: JobSpec) -> Callable[[JobContext, datetime], Any]:
+    """The job's body, imported on first use; JobUnavailable if its module does not exist."""
+    if spec.requires:
+        _import(spec.name, spec.requires)
+    return _import(spec.name, spec.target)  # type: ignore[no-any-return]
+
+
+def _import(job: str, target: str) -> Any:
+    module_name, _, attr = target.partition(":")
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        if exc.name and module_name.startswith(exc.name):
+            raise JobUnavailable(f"job {job}: module {module_name} is not installed") from None
+        raise
+    try:
+        return getattr(module, attr)
+    except AttributeError:
+        raise JobUnavailable(f"job {job}: {target} does not exist") from None
+
+
+def available_jobs() -> list[str]:
+    """The names of the jobs whose bodies exist in this installation."""
+    names = []
+    for name, spec in REGISTRY.items():
+        try:
+            resolve(spec)
+        except JobUnavailable:
+            continue
+        names.append(name)
+    return names
+
+
+def claim_run(
+    sessions: sessionmaker[Session], job: str, key: str, owner: str, now: datetime
+) -> int | None:
+    """Insert the run's row; its id, or None if another scheduler claimed this run first."""
+    try:
+        with transaction(sessions) as session:
+            run = JobRun(job=job, run_key=key, owner=owner[:64], started_at=now)
+            session.add(run)
+            session.flush()
+            return run.id
+    except IntegrityError:
+        return None
+
+
+def run_job(name: str, ctx: JobContext, now: datetime, *, run_key: str | None = None) -> Any:
+    """Run job ``name`` once for the scheduled run ``now`` belongs to; "skipped" if taken.
+
+    ``run_key`` overrides the key (the command line passes a unique one: a manual run
+    always runs).  A failing body is recorded in ``job_runs`` and re-raised.
+    """
+    spec = REGISTRY[name]
+    body = resolve(spec)
+    key = run_key or spec.run_key(now, ctx.settings)
+    run_id = claim_run(ctx.sessions, name, key, ctx.owner, now)
+    if run_id is None:
+        log.info("job %s run %s: already taken by another scheduler", name, key)
+        return "skipped"
+    try:
+        if spec.target.endswith(":session_job"):
+            result = session_job(ctx, now, name=name)
+        else:
+            result = body(ctx, now)
+    except Exception as exc:
+        _finish_run(ctx, run_id, "failed", f"{type(exc).__name__}: {exc}")
+        raise
+    _finish_run(ctx, run_id, "done", repr(result)[:2000])
+    return result
+
+
+def _finish_run(ctx: JobContext, run_id: int, status: str, detail: str) -> None:
+    with transaction(ctx.sessions) as session:
+        session.execute(
+            update(JobRun)
+            .where(JobRun.id == run_id)
+            .values(status=status, detail=detail, finished_at=ctx.clock())
+        )
+
+
+def campaigns_job(ctx: JobContext, now: datetime) -> Any:
+    """Plan today's outreach (the dealership's today)."""
+    run_campaigns = _import("campaigns", REGISTRY["campaigns"].requires or "")
+    with transaction(ctx.sessions) as session:
+        today = now.astimezone(ctx.settings.tz).date()
+        run = run_campaigns(session, ctx.settings, today=today, now=now)
+        return run.summary() if hasattr(run, "summary") else run
+
+
+def session_job(ctx: JobContext, now: datetime, *, name: str) -> Any:
+    """A job whose body is ``fn(session, settings, now)`` in another module."""
+    body = _import(name, REGISTRY[name].requires or "")
+    with transaction(ctx.sessions) as session:
+        return body(session, ctx.settings, now)
+
+
+def dispatch_job(ctx: JobContext, now: datetime) -> Any:
+    """Drain the outbox: everything that may be sent now."""
+    from outreach.outbox import dispatch
+
+    return dispatch(
+        ctx.sessions, ctx.gateway, ctx.settings, worker=ctx.owner, clock=ctx.clock, sleep=ctx.sleep
+    )
+
+
+def escalation_job(ctx: JobContext, now: datetime) -> Any:
+    """Take the next due escalation step of every unanswered outreach."""
+    from outreach.escalation import escalate
+
+    with transaction(ctx.sessions) as session:
+        return escalate(session, ctx.settings, now)
+
+
+def recovery_job(ctx: JobContext, now: datetime) -> Any:
+    """Settle stuck sends and prune old job-run rows."""
+    from outreach.outbox import recover_stuck
+
+    with transaction(ctx.sessions) as session:
+        counts = recover_stuck(session, ctx.gateway, ctx.settings, now)
+        session.execute(delete(JobRun).where(JobRun.started_at < now - JOB_RUNS_KEPT))
+    return counts
+
+
+def _scheduled(name: str, ctx: JobContext) -> None:
+    # The scheduler's entry point: the one place a job's "now" is read from the clock.
+    try:
+        run_job(name, ctx, ctx.clock())
+    except Exception:
+        log.exception("job %s failed", name)
+
+
+def build_scheduler(ctx: JobContext, names: list[str] | None = None) -> BlockingScheduler:
+    """A BlockingScheduler in the dealership's zone with every available job (or ``names``)."""
+    settings = ctx.settings
+    scheduler = BlockingScheduler(
+        timezone=settings.tz,
+        job_defaults={
+            "coalesce": True,
+            "misfire_grace_time": settings.scheduling.misfire_grace_seconds,
+            "max_instances": 1,
+        },
+    )
+    for name in names or available_jobs():
+        spec = REGISTRY[name]
+        scheduler.add_job(
+            _scheduled,
+            CronTrigger(timezone=settings.tz, **spec.cron(settings)),
+            id=name,
+            name=spec.help or name,
+            args=[name, ctx],
+            replace_existing=True,
+        )
+    return scheduler
