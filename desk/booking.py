@@ -30,10 +30,13 @@ class SlotGone(BookingError):
 
 
 def _capacity() -> ModuleType | None:
+    """``outreach.capacity`` once it offers the booking interface the bot uses, else None."""
     try:
-        return importlib.import_module("outreach.capacity")
+        module = importlib.import_module("outreach.capacity")
     except ImportError:
         return None
+    wanted = ("offer_slots", "book", "SlotTaken")
+    return module if all(hasattr(module, name) for name in wanted) else None
 
 
 def capacity_installed() -> bool:

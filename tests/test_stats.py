@@ -1,0 +1,169 @@
+"""Campaign results per campaign and week, the appointment rate, and the workshop load."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from outreach.models import Appointment, AppointmentJob, ContactAttempt, Outreach
+from outreach.stats import appointment_rate, campaign_stats, iso_week, workshop_load
+from tests.factories import make_customer, make_vehicle, make_visit
+
+TZ = ZoneInfo("Asia/Shanghai")
+MONDAY = date(2025, 3, 3)  # ISO week 2025-W10
+AT = datetime(2025, 3, 4, 2, 0, tzinfo=UTC)
+
+
+def _outreach(
+    session,
+    *,
+    campaign="maintenance_interval",
+    planned_on=MONDAY,
+    status="open",
+    attempts=(),
+    appointment=None,
+):
+    vehicle = make_vehicle(session)
+    outreach = Outreach(
+        customer_id=vehicle.customer_id,
+        vehicle_id=vehicle.id,
+        status=status,
+        campaign=campaign,
+        planned_on=planned_on,
+    )
+    session.add(outreach)
+    session.flush()
+    for channel, direction, status_ in attempts:
+        session.add(
+            ContactAttempt(
+                customer_id=vehicle.customer_id,
+                outreach_id=outreach.id,
+                at=AT,
+                channel=channel,
+                direction=direction,
+                kind="x",
+                status=status_,
+            )
+        )
+    if appointment:
+        session.add(
+            Appointment(
+                customer_id=vehicle.customer_id,
+                vehicle_id=vehicle.id,
+                outreach_id=outreach.id,
+                starts_at=AT + timedelta(days=2),
+                status=appointment,
+            )
+        )
+    session.flush()
+    return outreach
+
+
+class TestCampaignStats:
+    def test_counts_each_stage_once_per_outreach(self, session):
+        """Each outreach counts once per stage, however many messages it had."""
+        _outreach(
+            session,
+            attempts=[
+                ("sms", "out", "delivered"),
+                ("sms", "out", "delivered"),
+                ("sms", "in", "received"),
+            ],
+            appointment="completed",
+        )
+        _outreach(
+            session,
+            attempts=[("sms", "out", "delivered"), ("sms", "in", None)],
+            appointment="no_show",
+        )
+        _outreach(session, attempts=[("sms", "out", "undelivered")], status="opted_out")
+        _outreach(session)  # due, never contacted
+        [row] = campaign_stats(session, since=MONDAY, until=MONDAY + timedelta(days=6))
+        assert (row.campaign, row.week) == ("maintenance_interval", "2025-W10")
+        assert (row.due, row.contacted, row.delivered, row.replied) == (4, 3, 2, 2)
+        assert (row.booked, row.showed, row.opted_out) == (2, 1, 1)
+        assert (row.booking_rate, row.show_rate) == (0.667, 0.5)
+
+    def test_desk_notes_are_not_contacts(self, session):
+        """An advisor's note on the desk does not count as contacting the customer."""
+        _outreach(session, attempts=[("desk", "note", None)])
+        [row] = campaign_stats(session, since=MONDAY, until=MONDAY)
+        assert row.contacted == 0
+
+    def test_split_by_campaign_and_week(self, session):
+        """Outreach of two campaigns and two weeks give four rows, oldest week first."""
+        for campaign in ("maintenance_interval", "seasonal"):
+            for planned in (MONDAY, MONDAY + timedelta(days=7)):
+                _outreach(session, campaign=campaign, planned_on=planned)
+        rows = campaign_stats(session, since=MONDAY, until=MONDAY + timedelta(days=13))
+        assert [(r.week, r.campaign) for r in rows] == [
+            ("2025-W10", "maintenance_interval"),
+            ("2025-W10", "seasonal"),
+            ("2025-W11", "maintenance_interval"),
+            ("2025-W11", "seasonal"),
+        ]
+
+    def test_no_rates_without_a_denominator(self, session):
+        """Rates are None, not zero, when nobody was contacted or booked."""
+        _outreach(session)
+        [row] = campaign_stats(session, since=MONDAY, until=MONDAY)
+        assert (row.booking_rate, row.show_rate) == (None, None)
+
+    def test_iso_week_crosses_the_year(self):
+        """30 December 2024 belongs to ISO week 2025-W01."""
+        assert iso_week(date(2024, 12, 30)) == "2025-W01"
+
+
+class TestAppointmentRate:
+    def test_visits_with_a_kept_appointment_count(self, session):
+        """A visit on the local day of the vehicle's kept appointment counts as by appointment."""
+        booked = make_vehicle(session)
+        walk_in = make_vehicle(session)
+        make_visit(session, booked, date(2025, 3, 5))
+        make_visit(session, walk_in, date(2025, 3, 5))
+        # 00:30 on 5 March in Shanghai is still 4 March in UTC: the local day decides.
+        session.add(
+            Appointment(
+                customer_id=booked.customer_id,
+                vehicle_id=booked.id,
+                starts_at=datetime(2025, 3, 4, 16, 30, tzinfo=UTC),
+                status="completed",
+            )
+        )
+        session.flush()
+        [week] = appointment_rate(session, since=MONDAY, until=MONDAY + timedelta(days=6), tz=TZ)
+        assert (week.week, week.visits, week.by_appointment, week.appointment_rate) == (
+            "2025-W10",
+            2,
+            1,
+            0.5,
+        )
+
+
+class TestWorkshopLoad:
+    def test_sums_hours_per_local_day(self, session):
+        """Active appointments' labour hours are summed per local day; cancelled ones are not."""
+        customer = make_customer(session)
+        for hours, status, day in (
+            (1.5, "booked", 3),
+            (2.0, "booked", 3),
+            (4.0, "cancelled", 3),
+            (1.0, "booked", 4),
+        ):
+            session.add(
+                Appointment(
+                    customer_id=customer.id,
+                    starts_at=datetime(2025, 3, day, 2, tzinfo=UTC),
+                    status=status,
+                    jobs=[
+                        AppointmentJob(job_code="j", description="j", labour_hours=hours, price=0)
+                    ],
+                )
+            )
+        session.flush()
+        load = workshop_load(session, today=MONDAY, tz=TZ, days=3)
+        assert [(d.day.day, d.appointments, d.hours) for d in load] == [
+            (3, 2, 3.5),
+            (4, 1, 1.0),
+            (5, 0, 0.0),
+        ]
