@@ -101,8 +101,13 @@ COLUMNS = {
 
 
 def build(url: str, n: int, seed: int) -> None:
+    from sqlalchemy import insert
+
     from outreach.db import make_engine
+    from outreach.history import COLUMNS as COLUMNS_HISTORY
+    from outreach.history import history_select
     from outreach.migrate import upgrade
+    from outreach.models import VehicleHistory
 
     engine = make_engine(url)
     upgrade(engine)
@@ -118,12 +123,24 @@ def build(url: str, n: int, seed: int) -> None:
                 with raw.cursor().copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
                     for row in values:
                         copy.write_row(row)
+    with engine.begin() as conn:
+        started = time.perf_counter()
+        conn.execute(insert(VehicleHistory).from_select(COLUMNS_HISTORY, history_select()))
+        print(f"vehicle_history refreshed in {time.perf_counter() - started:.1f} s (import cost)")
         if engine.dialect.name != "sqlite":
             conn.execute(text("ANALYZE"))
     if engine.dialect.name == "sqlite":
         with engine.begin() as conn:
             conn.exec_driver_sql("ANALYZE")
     engine.dispose()
+
+
+def peak_rss_mb() -> float:
+    """This process's peak resident memory (VmHWM; ru_maxrss would include the parent's)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def select_once(url: str) -> dict:
@@ -139,7 +156,7 @@ def select_once(url: str) -> dict:
         started = time.perf_counter()
         count = sum(1 for _ in iter_due(session, settings, TODAY))
         elapsed = time.perf_counter() - started
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak_mb = peak_rss_mb()
     return {"seconds": elapsed, "due": count, "peak_mb": peak_mb}
 
 

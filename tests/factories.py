@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from outreach.history import refresh_history
 from outreach.models import Advisor, Customer, DeferredItem, Vehicle, Visit
 
 _ids = itertools.count(1)
@@ -79,6 +80,7 @@ def make_visit(
     )
     session.add(visit)
     session.flush()
+    refresh_history(session, [vehicle.id])
     return visit
 
 

@@ -5,31 +5,28 @@ vehicle's own readings: km per day from its first to its last visit with an odom
 ``default_km_per_day`` when it has fewer than two readings on different days.  The anchor is
 the last maintenance or inspection visit; vehicles that never had one are not selected here.
 
-The whole selection is one aggregate over ``visits`` (an index-only scan of
-``ix_visits_vehicle_history``).  The km test is done in whole numbers by cross-multiplying
-the rate, so the 5,000 km boundary is exact.  Odometers never decrease along a vehicle's
-visits (the importer refuses that), so min/max of the readings are the first and last.
+The selection reads one ``vehicle_history`` row per vehicle (see :mod:`outreach.history`).
+The km test is done in whole numbers by cross-multiplying the rate, so the 5,000 km boundary
+is exact; the same arithmetic in Python then gives the due date of each selected vehicle.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import lru_cache
 from typing import Any
 
 from dateutil.relativedelta import relativedelta
-from sqlalchemy import Date, and_, case, func, literal, or_
-from sqlalchemy import select as sql_select
+from sqlalchemy import Date, and_, case, literal, or_, select
 from sqlalchemy.orm import Session
 
 from outreach.campaigns import DueItem
 from outreach.db import days_between
-from outreach.models import SERVICE_VISIT_TYPES, Customer, Vehicle, Visit
+from outreach.models import Customer, Vehicle, VehicleHistory
 from outreach.rules import all_rules, not_acted_on
-from outreach.settings import MaintenanceInterval, Settings
+from outreach.settings import Settings
 
 NAME = "maintenance_interval"
 PRIORITY = 10
@@ -47,133 +44,80 @@ def last_service_cutoff(horizon: date, months: int) -> date:
     return cutoff
 
 
-@dataclass(slots=True)
-class History:
-    """One vehicle's aggregated visit history, as the query returns it."""
-
-    last_service_on: date
-    last_service_km: int | None  # odometer at the last service, if it was read then
-    first_read_on: date | None
-    last_read_on: date | None
-    first_km: int | None
-    last_km: int | None
-
-    def km_per_day(self, default: int) -> float:
-        if self.first_read_on is None or self.last_read_on is None:
-            return float(default)
-        span = (self.last_read_on - self.first_read_on).days
-        if span <= 0:
-            return float(default)
-        return (self.last_km - self.first_km) / span  # type: ignore[operator]
-
-    def estimated_km(self, on: date, default: int) -> int | None:
-        if self.last_read_on is None or self.last_km is None:
-            return None
-        return round(self.last_km + self.km_per_day(default) * (on - self.last_read_on).days)
-
-    def km_due_on(self, interval_km: int, default: int) -> date | None:
-        """The day the estimated odometer reaches the service odometer + ``interval_km``."""
-        rate = self.km_per_day(default)
-        if rate <= 0:
-            return None
-        if self.last_service_km is not None and self.last_read_on is not None:
-            remaining = self.last_service_km + interval_km - (self.last_km or 0)
-            return self.last_read_on + timedelta(days=math.ceil(remaining / rate))
-        return self.last_service_on + timedelta(days=math.ceil(interval_km / rate))
-
-
-def history_query(config: MaintenanceInterval):
-    """Per-vehicle aggregate of the visit history (a subquery)."""
-    service = Visit.type.in_(SERVICE_VISIT_TYPES)
-    read = Visit.odometer_km.is_not(None)
-    return (
-        sql_select(
-            Visit.vehicle_id.label("vehicle_id"),
-            func.max(case((service, Visit.visited_on))).label("last_service_on"),
-            func.max(case((and_(service, read), Visit.visited_on))).label("service_read_on"),
-            func.max(case((service, Visit.odometer_km))).label("service_km"),
-            func.min(case((read, Visit.visited_on))).label("first_read_on"),
-            func.max(case((read, Visit.visited_on))).label("last_read_on"),
-            func.min(Visit.odometer_km).label("first_km"),
-            func.max(Visit.odometer_km).label("last_km"),
-        )
-        .group_by(Visit.vehicle_id)
-        .subquery("history")
-    )
-
-
 def select_due(session: Session, settings: Settings, today: date) -> Iterator[DueItem]:
     """Vehicles whose maintenance falls due within ``lead_days`` of ``today``."""
     config = settings.campaigns.maintenance_interval
     if not config.enabled:
         return
+    interval_km, default_rate = config.interval_km, config.default_km_per_day
     horizon = today + timedelta(days=config.lead_days)
-    h = history_query(config)
+    h = VehicleHistory
     horizon_sql = literal(horizon, Date)
-    span = days_between(h.c.first_read_on, h.c.last_read_on)
-    moved = h.c.last_km - h.c.first_km
-    anchor_read = h.c.service_read_on == h.c.last_service_on
-    # km still to go before the due point, and days of driving available until the horizon
-    to_go_known = h.c.service_km + config.interval_km - h.c.last_km
+    span = days_between(h.first_read_on, h.last_read_on)
+    moved = h.last_km - h.first_km
+    to_go = h.service_km + interval_km - h.last_km  # km left at the last reading
     km_due = case(
-        (
-            and_(span > 0, anchor_read),
-            days_between(h.c.last_read_on, horizon_sql) * moved >= to_go_known * span,
-        ),
-        (
-            span > 0,
-            days_between(h.c.last_service_on, horizon_sql) * moved >= config.interval_km * span,
-        ),
-        (
-            anchor_read,
-            days_between(h.c.last_read_on, horizon_sql) * config.default_km_per_day >= to_go_known,
-        ),
-        else_=days_between(h.c.last_service_on, horizon_sql) * config.default_km_per_day
-        >= config.interval_km,
-    )
-    time_due = h.c.last_service_on <= last_service_cutoff(horizon, config.interval_months)
+        (and_(span > 0, h.service_km.is_not(None)),
+         days_between(h.last_read_on, horizon_sql) * moved >= to_go * span),
+        (span > 0, days_between(h.last_service_on, horizon_sql) * moved >= interval_km * span),
+        (h.service_km.is_not(None),
+         days_between(h.last_read_on, horizon_sql) * default_rate >= to_go),
+        else_=days_between(h.last_service_on, horizon_sql) * default_rate >= interval_km,
+    )  # fmt: skip
+    time_due = h.last_service_on <= last_service_cutoff(horizon, config.interval_months)
     query = (
-        _select_columns(h)
+        select(
+            Customer.id,
+            Customer.external_id,
+            Vehicle.id,
+            Vehicle.external_id,
+            h.last_service_on,
+            h.service_km,
+            h.first_read_on,
+            h.last_read_on,
+            h.first_km,
+            h.last_km,
+        )
+        .select_from(h)
+        .join(Vehicle, Vehicle.id == h.vehicle_id)
+        .join(Customer, Customer.id == Vehicle.customer_id)
         .where(
-            h.c.last_service_on.is_not(None),
+            h.last_service_on.is_not(None),
             or_(time_due, km_due),
             all_rules(settings, today),
-            not_acted_on(NAME, Vehicle.id, h.c.last_service_on),
+            not_acted_on(NAME, Vehicle.id, h.last_service_on),
         )
     )
     add_months = _month_adder(config.interval_months)
+    details_tail = (config.interval_months, interval_km)
     rows = session.connection().execute(query.execution_options(yield_per=5000))
-    for row in rows:
-        (customer_id, customer_ref, vehicle_id, vehicle_ref, last_service_on) = row[:5]
-        service_read_on, service_km, first_read_on, last_read_on, first_km, last_km = row[5:]
-        history = History(
-            last_service_on,
-            service_km if service_read_on == last_service_on else None,
-            first_read_on,
-            last_read_on,
-            first_km,
-            last_km,
-        )
-        by_time = add_months(last_service_on)
-        by_km = history.km_due_on(config.interval_km, config.default_km_per_day)
+    for cid, cref, vid, vref, serviced, service_km, first_on, last_on, first_km, last_km in rows:
+        # km per day from the vehicle's own readings, else the default
+        if first_on is not None and last_on > first_on:
+            rate = (last_km - first_km) / (last_on - first_on).days
+        else:
+            rate = default_rate
+        estimated = None if last_on is None else round(last_km + rate * (today - last_on).days)
+        if rate <= 0:
+            by_km = None
+        elif service_km is not None:
+            to_go_km = service_km + interval_km - last_km
+            by_km = last_on + timedelta(days=math.ceil(to_go_km / rate))
+        else:
+            by_km = serviced + timedelta(days=math.ceil(interval_km / rate))
+        by_time = add_months(serviced)
         time_first = by_km is None or by_time <= by_km
         yield DueItem(
             NAME,
-            customer_id,
-            customer_ref,
-            vehicle_id,
-            vehicle_ref,
-            by_time if time_first else by_km,  # type: ignore[arg-type]
-            last_service_on,
+            cid,
+            cref,
+            vid,
+            vref,
+            by_time if time_first else by_km,
+            serviced,
             PRIORITY,
             None,
-            (
-                time_first,
-                history.last_service_km,
-                history.estimated_km(today, config.default_km_per_day),
-                config.interval_months,
-                config.interval_km,
-            ),
+            (time_first, service_km, estimated, *details_tail),
         )
 
 
@@ -212,23 +156,3 @@ def describe(item: DueItem) -> str:
 
 def subject_key(item: DueItem) -> str:
     return f"{NAME}:vehicle:{item.vehicle_id}:{item.anchor_on}"
-
-
-def _select_columns(h):
-    return sql_select(
-        Customer.id.label("customer_id"),
-        Customer.external_id.label("customer_ref"),
-        Vehicle.id.label("vehicle_id"),
-        Vehicle.external_id.label("vehicle_ref"),
-        h.c.last_service_on,
-        h.c.service_read_on,
-        h.c.service_km,
-        h.c.first_read_on,
-        h.c.last_read_on,
-        h.c.first_km,
-        h.c.last_km,
-    ).select_from(
-        h.join(Vehicle, Vehicle.id == h.c.vehicle_id).join(
-            Customer, Customer.id == Vehicle.customer_id
-        )
-    )

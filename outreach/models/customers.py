@@ -125,3 +125,24 @@ class DeferredItem(Base):
     done_at: Mapped[datetime | None]
 
     vehicle: Mapped[Vehicle] = relationship()
+
+
+class VehicleHistory(Base):
+    """Each vehicle's visit history in one row: a set-based summary of ``visits``.
+
+    Rebuilt by :func:`outreach.history.refresh_history` whenever visits are written (the
+    importer does it), so the maintenance campaign reads one row per vehicle instead of
+    aggregating five visits each.  Odometers never decrease along a vehicle's visits, so the
+    first and last readings are the minimum and maximum.
+    """
+
+    __tablename__ = "vehicle_history"
+
+    vehicle_id: Mapped[int] = mapped_column(ForeignKey("vehicles.id"), primary_key=True)
+    last_visit_on: Mapped[date]
+    last_service_on: Mapped[date | None]  # last maintenance or inspection
+    service_km: Mapped[int | None]  # odometer at that service, when it was read
+    first_read_on: Mapped[date | None]
+    last_read_on: Mapped[date | None]
+    first_km: Mapped[int | None]
+    last_km: Mapped[int | None]
