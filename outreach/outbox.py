@@ -167,6 +167,7 @@ def claim_batch(
         .where(OutboxMessage.status == "queued", OutboxMessage.next_attempt_at <= now)
         .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
         .limit(limit)
+        .execution_options(populate_existing=True)
     )
     if session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True, of=OutboxMessage)
@@ -291,7 +292,7 @@ def record(
     rng: random.Random | None = None,
 ) -> str:
     """Record a send's outcome in a new transaction; returns the row's new status."""
-    row = session.get(OutboxMessage, claim.id, with_for_update=True)
+    row = session.get(OutboxMessage, claim.id, with_for_update=True, populate_existing=True)
     if row is None or row.status != "sending" or row.claimed_at != claim.claimed_at:
         # The lease ran out and recovery settled the row already: never overwrite that.
         log.warning("outbox %s: outcome %s arrived after recovery", claim.id, outcome.kind)
@@ -405,13 +406,15 @@ def recover_stuck(
     """Settle rows left "sending" past the lease by asking the provider (the crash rule)."""
     cutoff = now - timedelta(seconds=settings.sending.lease_seconds)
     stuck = session.scalars(
-        select(OutboxMessage)
+        select(OutboxMessage.id)
         .where(OutboxMessage.status == "sending", OutboxMessage.claimed_at < cutoff)
         .order_by(OutboxMessage.id)
     ).all()
     counts = {"sent": 0, "requeued": 0, "handed_off": 0}
-    for row in stuck:
-        assert row.claimed_at is not None  # noqa: S101 - set whenever a row is "sending"
+    for row_id in stuck:
+        row = session.get(OutboxMessage, row_id, with_for_update=True, populate_existing=True)
+        if row is None or row.status != "sending" or row.claimed_at is None:
+            continue  # settled meanwhile by its sender or another recovery
         found = find_sent(gateway, row.channel, row.to, row.body, row.claimed_at)
         if isinstance(found, SendResult):
             _mark_sent(session, row, found.sid, found.status, now)
