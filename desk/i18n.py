@@ -105,7 +105,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "press": ("按键或说话", "Keys or speech"),
     "start_call": ("开始通话", "Start call"),
     "engine_missing": (
-        "对话引擎未安装：无法模拟回复",
+        "对话引擎未安装（conversation engine not installed）：无法模拟回复",
         "Conversation engine not installed: replies cannot be simulated",
     ),
     "voice_missing": ("语音流程未安装", "Voice prompts not installed"),
