@@ -10,8 +10,11 @@ import tomllib
 from dataclasses import dataclass, field
 from datetime import date, time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+if TYPE_CHECKING:
+    from outreach.capacity.config import CapacityConfig
 
 DEFAULT_CONFIG = Path(__file__).resolve().parent.parent / "config" / "dealership.example.toml"
 DEFAULT_DATABASE_URL = "sqlite:///outreach.db"
@@ -186,6 +189,7 @@ class Settings:
     twilio: TwilioSettings | None = None
     public_base_url: str = "http://localhost:5000"
     secret_key: str = "dev-only-not-secret"  # noqa: S105 - replaced by OUTREACH_SECRET_KEY in production
+    capacity: CapacityConfig = field(default_factory=lambda: _capacity_config().CapacityConfig())
     raw: dict[str, Any] = field(default_factory=dict, repr=False)
 
     @property
@@ -335,8 +339,16 @@ def parse_config(raw: dict[str, Any], path: Path = DEFAULT_CONFIG) -> Settings:
         escalation=escalation,
         scripts_override_dir=override_dir,
         public_base_url=r.text("web.public_base_url", Settings.public_base_url),
+        capacity=_capacity_config().parse_capacity(r),
         raw=raw,
     )
+
+
+def _capacity_config() -> Any:
+    # Imported late: outreach.capacity.config builds on this module's _Reader and ConfigError.
+    from outreach.capacity import config
+
+    return config
 
 
 def _parse_delivery(

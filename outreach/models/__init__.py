@@ -6,6 +6,7 @@ from outreach.models.appointments import (
     Appointment,
     AppointmentJob,
 )
+from outreach.models.capacity import HOLD_STATUSES, CapacityTake, CapacityUnit, SlotHold
 from outreach.models.contacts import (
     OUTREACH_OPEN,
     CallbackRequest,
@@ -40,7 +41,11 @@ __all__ = [
     "SERVICE_VISIT_TYPES",
     "SEVERITIES",
     "VISIT_TYPES",
+    "HOLD_STATUSES",
     "Advisor",
+    "CapacityTake",
+    "CapacityUnit",
+    "SlotHold",
     "ApiToken",
     "Appointment",
     "AppointmentJob",

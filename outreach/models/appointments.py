@@ -35,6 +35,7 @@ class Appointment(Base):
     designated_technician: Mapped[str | None] = mapped_column(String(120))
     special_services: Mapped[str | None] = mapped_column(Text)
     notes: Mapped[str | None] = mapped_column(Text)
+    reminded_at: Mapped[datetime | None]  # the day-before confirmation went out
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 

@@ -1,0 +1,307 @@
+"""Booking, cancelling and rescheduling appointments against the capacity ledger.
+
+Every change runs in a savepoint: either all of a visit's units are taken and the appointment
+written, or nothing changes and :class:`SlotTaken` says the time was just taken.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TypeVar
+
+from sqlalchemy import update
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session, sessionmaker
+
+from outreach.capacity import ledger
+from outreach.capacity.config import JobType
+from outreach.capacity.holds import (
+    advisor_rows,
+    end_hold,
+    release_customer_holds,
+    release_expired_holds,
+)
+from outreach.capacity.ledger import SlotTaken
+from outreach.capacity.model import Calendar, SlotUnavailable, demand, reception_key
+from outreach.models import Advisor, Appointment, AppointmentJob
+from outreach.models.capacity import SlotHold
+from outreach.settings import Settings
+
+SOURCES = ("bot", "advisor", "inbound")
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """What the confirmation message tells the customer about the work."""
+
+    labour_hours: float
+    price: float
+    descriptions: tuple[str, ...]
+
+
+def estimate(settings: Settings, jobs: list[str] | tuple[str, ...], locale: str) -> Estimate:
+    """Total labour hours, price and the jobs' descriptions in ``locale``."""
+    need = demand(settings, jobs)
+    return Estimate(
+        labour_hours=round(sum(j.labour_hours for j in need.jobs), 2),
+        price=round(sum(j.price for j in need.jobs), 2),
+        descriptions=tuple(j.description.get(locale, j.code) for j in need.jobs),
+    )
+
+
+def book(
+    session: Session,
+    settings: Settings,
+    *,
+    customer_id: int,
+    vehicle_id: int | None,
+    jobs: list[str] | tuple[str, ...],
+    starts_at: datetime,
+    now: datetime,
+    hold_id: int | None = None,
+    advisor_id: int | None = None,
+    source: str = "bot",
+    outreach_id: int | None = None,
+) -> Appointment:
+    """Book ``jobs`` at ``starts_at``, converting the customer's hold if there is one.
+
+    Raises SlotTaken when the capacity is gone, SlotUnavailable when the time can never be
+    booked.  ``source="advisor"`` (booking by hand) may use the reserved labour share and
+    ignores the lead time and horizon.
+    """
+    if source not in SOURCES:
+        raise ValueError(f"source must be one of {', '.join(SOURCES)}, got {source!r}")
+    need = demand(settings, jobs)
+    cal = Calendar(settings)
+    _check_time(cal, settings, starts_at, now, by_hand=source == "advisor")
+    release_expired_holds(session, now)
+    hold = _live_hold(session, hold_id, customer_id, starts_at)
+    codes = _advisor_order(session, settings, cal, starts_at, advisor_id, hold)
+    last: SlotTaken | None = None
+    for code, advisor in codes:
+        try:
+            with session.begin_nested():
+                if hold is not None:
+                    # Convert: the hold's units go back and are taken again by the appointment
+                    # in the same savepoint, so they are never counted twice nor lost.
+                    ledger.lock_units(session, ledger.owned_keys(session, hold_id=hold.id))
+                    end_hold(session, hold.id, "converted")
+                # A fresh row per attempt: a rolled-back savepoint leaves the last one detached.
+                appointment = Appointment(
+                    customer_id=customer_id,
+                    vehicle_id=vehicle_id,
+                    outreach_id=outreach_id,
+                    advisor_id=advisor.id,
+                    starts_at=starts_at,
+                    status="booked",
+                    source=source,
+                    created_at=now,
+                    updated_at=now,
+                    jobs=[_job_row(j) for j in need.jobs],
+                )
+                session.add(appointment)
+                session.flush()
+                needs = cal.units(need, starts_at, code, include_reserved=source == "advisor")
+                ledger.take(session, needs, appointment_id=appointment.id)
+                if hold is not None:
+                    session.execute(
+                        update(SlotHold)
+                        .where(SlotHold.id == hold.id)
+                        .values(appointment_id=appointment.id)
+                        .execution_options(synchronize_session=False)
+                    )
+            break
+        except SlotTaken as exc:
+            last = exc
+    else:
+        raise last or SlotTaken("that time was just taken (no advisor free)")
+    release_customer_holds(session, customer_id)
+    if hold is not None:
+        session.expire(hold)
+    return appointment
+
+
+def cancel(session: Session, settings: Settings, appointment: Appointment, now: datetime) -> None:
+    """Cancel a booked appointment and give its capacity back at once."""
+    end_appointment(session, appointment, "cancelled", now)
+
+
+def reschedule(
+    session: Session,
+    settings: Settings,
+    appointment: Appointment,
+    *,
+    starts_at: datetime,
+    now: datetime,
+    advisor_id: int | None = None,
+    source: str = "bot",
+) -> Appointment:
+    """Move a booked appointment to ``starts_at``; on SlotTaken it stays where it was."""
+    if appointment.status != "booked":
+        raise SlotUnavailable(f"appointment {appointment.id} is {appointment.status}, not booked")
+    need = demand(settings, [j.job_code for j in appointment.jobs])
+    cal = Calendar(settings)
+    _check_time(cal, settings, starts_at, now, by_hand=source == "advisor")
+    codes = _advisor_order(session, settings, cal, starts_at, advisor_id, None)
+    old_start = appointment.starts_at
+    last: SlotTaken | None = None
+    for code, advisor in codes:
+        try:
+            with session.begin_nested():
+                moved = session.execute(
+                    update(Appointment)
+                    .where(
+                        Appointment.id == appointment.id,
+                        Appointment.status == "booked",
+                        Appointment.starts_at == old_start,
+                    )
+                    .values(
+                        starts_at=starts_at, advisor_id=advisor.id, reminded_at=None, updated_at=now
+                    )
+                    .execution_options(synchronize_session=False)
+                )
+                if moved.rowcount != 1:  # type: ignore[attr-defined]
+                    raise SlotUnavailable(f"appointment {appointment.id} changed meanwhile")
+                new = cal.units(need, starts_at, code, include_reserved=source == "advisor")
+                ledger.lock_units(
+                    session,
+                    [
+                        *ledger.owned_keys(session, appointment_id=appointment.id),
+                        *(n.key for n in new),
+                    ],
+                )
+                ledger.release(session, appointment_id=appointment.id)
+                ledger.take(session, new, appointment_id=appointment.id)
+            break
+        except SlotTaken as exc:
+            last = exc
+    else:
+        raise last or SlotTaken("that time was just taken (no advisor free)")
+    session.expire(appointment)
+    return appointment
+
+
+def run_with_retries(
+    sessions: sessionmaker[Session], work: Callable[[Session], T], *, attempts: int = 5
+) -> T:
+    """Run ``work`` in its own transaction, retrying serialization failures and deadlocks.
+
+    PostgreSQL may abort a transaction with 40001 (serialization failure, at REPEATABLE READ or
+    SERIALIZABLE) or 40P01 (deadlock victim); SQLite may give up with "database is locked" after
+    its busy timeout.  Each is safe to retry from the start: nothing was committed.
+    """
+    for attempt in range(1, attempts + 1):
+        try:
+            with sessions() as session, session.begin():
+                return work(session)
+        except DBAPIError as exc:
+            if attempt == attempts or not _retryable(exc):
+                raise
+            time.sleep(0.01 * attempt)
+    raise AssertionError("unreachable")
+
+
+def _retryable(exc: DBAPIError) -> bool:
+    state = getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None)
+    return state in ("40001", "40P01") or "database is locked" in str(exc.orig)
+
+
+def end_appointment(session: Session, appointment: Appointment, status: str, now: datetime) -> None:
+    """Move a booked appointment to ``status`` (cancelled, no_show) and give its units back."""
+    changed = session.execute(
+        update(Appointment)
+        .where(Appointment.id == appointment.id, Appointment.status == "booked")
+        .values(status=status, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    session.expire(appointment)
+    if changed.rowcount != 1:  # type: ignore[attr-defined]
+        raise SlotUnavailable(f"appointment {appointment.id} is {appointment.status}, not booked")
+    ledger.release(session, appointment_id=appointment.id)
+
+
+def _check_time(
+    cal: Calendar, settings: Settings, starts_at: datetime, now: datetime, *, by_hand: bool
+) -> None:
+    day = cal.check_slot(starts_at)
+    if by_hand:
+        return
+    earliest = now + timedelta(hours=settings.capacity.min_lead_hours)
+    if starts_at < earliest:
+        raise SlotUnavailable(
+            f"{starts_at.isoformat()} is too soon: bookings need "
+            f"{settings.capacity.min_lead_hours:g} hours' notice"
+        )
+    if (day - cal.local_date(now)).days > settings.capacity.horizon_days:
+        raise SlotUnavailable(f"{day} is beyond the {settings.capacity.horizon_days}-day horizon")
+
+
+def _live_hold(
+    session: Session, hold_id: int | None, customer_id: int, starts_at: datetime
+) -> SlotHold | None:
+    if hold_id is None:
+        return None
+    hold = session.get(SlotHold, hold_id)
+    if hold is None:
+        raise SlotUnavailable(f"no hold {hold_id}")
+    if hold.status == "converted":
+        raise SlotUnavailable(
+            f"hold {hold_id} is already booked (appointment {hold.appointment_id})"
+        )
+    if hold.customer_id not in (None, customer_id):
+        raise SlotUnavailable(f"hold {hold_id} belongs to another customer")
+    if hold.status != "held" or hold.starts_at != starts_at:
+        return None  # expired, released or another time: book afresh if capacity allows
+    return hold
+
+
+def _advisor_order(
+    session: Session,
+    settings: Settings,
+    cal: Calendar,
+    starts_at: datetime,
+    advisor_id: int | None,
+    hold: SlotHold | None,
+) -> list[tuple[str, Advisor]]:
+    """Advisors to try: the hold's or the chosen one, else every one on duty, least busy first."""
+    rows = advisor_rows(session, settings)
+    by_id = {a.id: (code, a) for code, a in rows.items()}
+    wanted = hold.advisor_id if hold is not None else advisor_id
+    day = cal.local_date(starts_at)
+    on_duty = [a.code for a in cal.advisors_on(day) if a.code in rows]
+    if wanted is not None:
+        if wanted not in by_id or by_id[wanted][0] not in on_duty:
+            raise SlotUnavailable(f"advisor {wanted} does not receive cars on {day}")
+        return [by_id[wanted]]
+    if not on_duty:
+        raise SlotUnavailable(f"no advisor receives cars on {day}")
+    used = ledger.usage(session, day, day)
+    starts = cal.intervals(day)
+    on_duty.sort(key=lambda c: (sum(used.get(reception_key(c, s), 0) for s in starts), c))
+    return [(c, rows[c]) for c in on_duty]
+
+
+def _job_row(job: JobType) -> AppointmentJob:
+    # The dealership's first language is the record's; estimate() gives other locales.
+    return AppointmentJob(
+        job_code=job.code,
+        description=job.description.get("zh-CN", job.code),
+        labour_hours=job.labour_hours,
+        price=job.price,
+    )
+
+
+__all__ = [
+    "Estimate",
+    "SlotTaken",
+    "book",
+    "cancel",
+    "end_appointment",
+    "estimate",
+    "reschedule",
+    "run_with_retries",
+]
