@@ -1,0 +1,480 @@
+"""What a customer's reply means: one :class:`Intent` per message, Chinese or English.
+
+Rules, not a model: the vocabulary is small (a booking conversation), and every decision can be
+read and tested.  The order of the checks is the policy, most binding first:
+
+1. opt-out keywords and sentences, START/UNSTOP, HELP — the law and the carrier come first;
+2. a complaint or an angry reply — always a person;
+3. cancel the appointment, reschedule, "call me";
+4. an option number, mileage, a fault, a time, "no thanks", "yes", a booking request,
+   a question; anything else is ``unknown``.
+
+**CANCEL.**  The bare keyword ``CANCEL`` (alone in the message, any case or punctuation) is
+*always* an opt-out, as it is for the carriers and Twilio, which block the sender on it; we
+never disagree with the carrier's block.  Cancelling an appointment takes words:
+"cancel my appointment", "cancel appointment", "取消预约" (or a bare "取消", which is not a
+carrier keyword) — and the confirmation texts say so.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+
+from outreach.conversation.numerals import arabic_wan, cn_to_int
+from outreach.conversation.when import normalize, parse_when
+from outreach.preferences import SlotPreference
+
+KINDS = (
+    "choose_option",
+    "propose_time",
+    "confirm",
+    "decline",
+    "opt_out",
+    "opt_in",
+    "help",
+    "call_me",
+    "complaint",
+    "reschedule",
+    "cancel_appointment",
+    "question",
+    "mileage",
+    "fault",
+    "book_request",
+    "unknown",
+)
+NEEDS = ("maintenance", "repair_question", "accident", "repair", "detailing")
+
+# Whole-message keywords, compared after dropping spaces and punctuation, upper-cased.
+OPT_OUT_KEYWORDS = frozenset(
+    {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "退订", "TD", "T", "取消订阅"}
+)
+OPT_IN_KEYWORDS = frozenset({"START", "UNSTOP", "YES START", "订阅", "恢复订阅"})
+HELP_KEYWORDS = frozenset({"HELP", "INFO", "帮助", "求助"})
+
+
+@dataclass(frozen=True)
+class Intent:
+    """One reply, understood.  Fields other than ``kind`` are filled whenever the text has them,
+    so a reply that picks option 2 *and* gives the mileage loses neither."""
+
+    kind: str
+    text: str = ""
+    option: int | None = None
+    preference: SlotPreference | None = None
+    mileage_km: int | None = None
+    fault: str | None = None
+    need: str | None = None
+
+
+def _any(*words: str) -> re.Pattern[str]:
+    return re.compile("|".join(words))
+
+
+_OPT_OUT_SENTENCE = _any(
+    r"退订",
+    r"取消订阅",
+    r"(?:不要|别|不用)再?(?:给我)?(?:发|打|联系|骚扰)",
+    r"再(?:发|打)(?:短信|电话)?(?:就)?投诉",
+    r"\bstop (?:texting|messaging|sending|contacting|calling|the messages|these)",
+    r"\b(?:don'?t|do not|never) (?:text|message|contact|call) me",
+    r"\bunsubscribe me\b",
+    r"\bremove me from\b",
+    r"\bopt(?: me)? out\b",
+    r"^(?:please |pls )?stop(?: it| now| please| pls)?$",
+)
+_COMPLAINT = _any(
+    r"投诉",
+    r"太差",
+    r"差劲",
+    r"垃圾",
+    r"骗子",
+    r"骗人",
+    r"坑人",
+    r"忽悠",
+    r"生气",
+    r"气死",
+    r"烦死",
+    r"愤怒",
+    r"态度(?:太)?差",
+    r"不满意",
+    r"曝光",
+    r"12315",
+    r"消协",
+    r"滚",
+    r"什么破",
+    r"搞什么",
+    r"\bterrible\b",
+    r"\bawful\b",
+    r"\bangry\b",
+    r"\bfurious\b",
+    r"\bcomplain",
+    r"\bscam",
+    r"\brip-?off\b",
+    r"\bworst\b",
+    r"\bunacceptable\b",
+    r"\bridiculous\b",
+    r"\bdisgust",
+    r"\blawyer\b",
+    r"\bsue\b",
+    r"\bf+u+c+k",
+    r"\bshit\b",
+    r"\bwtf\b",
+)
+_CANCEL_APPT = _any(
+    r"取消(?:这次|我的|这个|那个)?(?:预约|保养|维修|服务)",
+    r"(?:预约|保养)(?:先)?取消",
+    r"^取消(?:吧|了|掉)?$",
+    r"\bcancel (?:my |the |this |our )?(?:appointment|appt|booking|service|visit|it)\b",
+    r"\bcancel appointment\b",
+)
+_RESCHEDULE = _any(
+    r"改期",
+    r"改(?:个)?时间",
+    r"换(?:个|一个)?时间",
+    r"换(?:一)?天",
+    r"改到",
+    r"改成",
+    r"推迟",
+    r"延期",
+    r"往后推",
+    r"提前到",
+    r"\breschedul",
+    r"\bpostpone\b",
+    r"\bmove (?:my |the )?(?:appointment|booking|it)\b",
+    r"\bchange (?:my |the )?(?:appointment|booking|time|date|day)\b",
+    r"\b(?:another|a different|other) (?:time|day|date)\b",
+)
+_CALL_ME = _any(
+    r"回电",
+    r"回个电话",
+    r"打(?:个)?电话给我",
+    r"给我打(?:个)?电话",
+    r"电话联系",
+    r"来电",
+    r"人工",
+    r"真人",
+    r"客服",
+    r"\bcall me\b",
+    r"\bgive me a (?:call|ring)\b",
+    r"\bphone me\b",
+    r"\b(?:real |a )?(?:person|human|agent|someone)\b.*\b(?:talk|speak)|"
+    r"\b(?:talk|speak) (?:to|with) (?:a |someone|somebody|an? )",
+)
+_OPTION = re.compile(
+    r"^(?:选|选择|要|就|我选|option|no\.?|number|#)?\s*"
+    r"(?:第\s*)?([1-9]|[一二三四五六七八九])\s*"
+    r"(?:个|号方案|方案|个时间|号)?\s*(?:吧|好了|可以|行|please|pls|thanks|谢谢)?[.!。!]?$"
+)
+_OPTION_WORDS = {
+    "first": 1,
+    "second": 2,
+    "third": 3,
+    "the first one": 1,
+    "the second one": 2,
+    "the third one": 3,
+}
+_MILEAGE = [
+    re.compile(r"(\d{3,7})\s*(?:公里|km|kms|kilomet(?:er|re)s?)"),
+    re.compile(r"(?:里程|表显|跑了|开了|odometer|mileage|odo)\D{0,8}?(\d{3,7})"),
+    re.compile(r"(\d{3,7})\s*(?:miles?|mi)\b"),
+]
+_CN_MILEAGE = re.compile(
+    r"(?:跑了|开了|里程|表显)?([一二两三四五六七八九十百千万]+)\s*(?:公里|km)?"
+)
+_FAULT = _any(
+    r"异响",
+    r"响声",
+    r"噪音",
+    r"有声音",
+    r"咯吱",
+    r"刹车(?:有点|很|太)?(?:软|硬|不灵|异响|抖|响|失灵)",
+    r"方向盘(?:抖|偏|重)",
+    r"抖动",
+    r"发抖",
+    r"故障灯",
+    r"发动机灯",
+    r"(?:灯|黄灯|红灯)亮",
+    r"亮(?:了)?(?:个)?(?:灯|黄灯|红灯)",
+    r"漏油",
+    r"漏水",
+    r"冒(?:烟|白烟|黑烟)",
+    r"打不着",
+    r"启动困难",
+    r"熄火",
+    r"跑偏",
+    r"胎压",
+    r"爆胎",
+    r"空调不(?:凉|制冷|冷)",
+    r"油耗(?:太|很|特别)?高",
+    r"异味",
+    r"没电",
+    r"亏电",
+    r"\bnoise",
+    r"\bsqueak",
+    r"\bsqueal",
+    r"\bgrind",
+    r"\brattl",
+    r"\bvibrat",
+    r"\bshak(?:e|es|ing)\b",
+    r"\bcheck engine\b",
+    r"\b(?:warning|engine|dash|abs|tpms) ?light",
+    r"\bleak",
+    r"\bsmok(?:e|ing)\b",
+    r"\bwon'?t start\b",
+    r"\bpulls? to\b",
+    r"\bbrakes? (?:feel |are |is )?(?:soft|spongy|squeak|grind|weak)",
+    r"\boverheat",
+    r"\b(?:ac|a/c|air con)\w* (?:not|isn'?t|doesn'?t) (?:cold|cool|work)",
+    r"\bbattery (?:is )?(?:dead|flat)",
+    r"\bflat tyre|\bflat tire",
+)
+_DECLINE = _any(
+    r"不用了",
+    r"^不用",
+    r"不需要",
+    r"^不要了?$",
+    r"^不了",
+    r"暂时不",
+    r"先不",
+    r"以后再说",
+    r"下次再说",
+    r"^再说吧",
+    r"算了",
+    r"不去了",
+    r"不感兴趣",
+    r"没兴趣",
+    r"\bno thanks?\b",
+    r"\bno,? thank you\b",
+    r"\bnot now\b",
+    r"\bnot interested\b",
+    r"^no\.?$",
+    r"^nope\.?$",
+    r"^nah\.?$",
+    r"\bmaybe later\b",
+    r"\bnot at (?:this|the moment)",
+    r"\bdon'?t need\b",
+    r"\bi'?m good\b",
+    r"\bno need\b",
+)
+_CONFIRM = _any(
+    r"^(?:好|好的|好啊|好吧|可以|行|行的|确认|确定|没问题|嗯|对|是|是的|ok|okay|yes|yep|yeah|y|sure|"
+    r"confirm|confirmed|sounds good|perfect|great|fine|that works|works for me)"
+    r"(?:的|啊|吧|呀|了|,? thanks?| thank you| please)?[.!。!]*$",
+    r"^(?:好的?|可以|行)[,，]?(?:就这个|就这样|谢谢)",
+)
+_NEED = [
+    (
+        "accident",
+        _any(
+            r"事故",
+            r"撞",
+            r"剐蹭",
+            r"刮蹭",
+            r"追尾",
+            r"理赔",
+            r"出险",
+            r"钣金",
+            r"喷漆",
+            r"\baccident",
+            r"\bcrash",
+            r"\bcollision",
+            r"\bbodywork",
+            r"\binsurance claim",
+            r"\bdent",
+            r"\bscratch",
+        ),
+    ),
+    (
+        "detailing",
+        _any(
+            r"美容",
+            r"洗车",
+            r"打蜡",
+            r"镀晶",
+            r"镀膜",
+            r"贴膜",
+            r"内饰清洗",
+            r"精品",
+            r"装饰",
+            r"\bdetail",
+            r"\bwash",
+            r"\bwax",
+            r"\bpolish",
+            r"\btint",
+            r"\bceramic",
+            r"\baccessor",
+        ),
+    ),
+    (
+        "maintenance",
+        _any(
+            r"保养",
+            r"机油",
+            r"小保",
+            r"大保",
+            r"首保",
+            r"年检",
+            r"检查",
+            r"\bmaintenance",
+            r"\bservic",
+            r"\boil change",
+            r"\binspection",
+            r"\bcheck-?up",
+        ),
+    ),
+    (
+        "repair",
+        _any(
+            r"修车",
+            r"维修",
+            r"修理",
+            r"修一下",
+            r"坏了",
+            r"换(?:刹车片|轮胎|电瓶)",
+            r"\brepair",
+            r"\bfix",
+            r"\bbroken",
+            r"\breplace",
+        ),
+    ),
+]
+_CONSULT = _any(r"咨询", r"问一下", r"请问", r"想问", r"\bquestion", r"\bask\b", r"\?|？")
+_BOOK = _any(
+    r"预约",
+    r"预订",
+    r"预定",
+    r"约(?:个|一下)?时间",
+    r"安排",
+    r"想(?:去|来)",
+    r"\bbook",
+    r"\bappointment",
+    r"\bappt\b",
+    r"\bschedule",
+    r"\bcome in\b",
+    r"\bbring (?:my|the) car\b",
+)
+_QUESTION = _any(
+    r"\?|？",
+    r"吗$",
+    r"多少钱",
+    r"价格",
+    r"费用",
+    r"多久",
+    r"多长时间",
+    r"怎么",
+    r"哪里",
+    r"地址",
+    r"在哪",
+    r"什么",
+    r"能不能",
+    r"可不可以",
+    r"是否",
+    r"有没有",
+    r"^(?:how|what|when|where|why|which|who|is|are|do|does|can|could|will|would)\b",
+    r"\bhow much\b",
+    r"\bhow long\b",
+)
+
+
+def _keyword(text: str) -> str:
+    """The message as a carrier sees a keyword: no spaces or punctuation, upper case."""
+    return re.sub(r"[\W_]+", "", text).upper()
+
+
+def understand(
+    text: str, *, now_local: datetime, options: int = 0, confirming: bool = False
+) -> Intent:
+    """Classify one reply.
+
+    ``options`` is how many numbered slots the customer was last offered (a bare "2" picks
+    one); ``confirming`` says the last message asked a yes/no question, so "1" means yes.
+    """
+    norm = normalize(text)
+    key = _keyword(norm)
+    mileage = _mileage(norm)
+    fault = text.strip() if _FAULT.search(norm) else None
+    base = {"text": text, "mileage_km": mileage, "fault": fault}
+
+    if key in OPT_OUT_KEYWORDS or _OPT_OUT_SENTENCE.search(norm):
+        return Intent("opt_out", text=text)
+    if key in {_keyword(k) for k in OPT_IN_KEYWORDS}:
+        return Intent("opt_in", text=text)
+    if key in HELP_KEYWORDS:
+        return Intent("help", text=text)
+    if not key:
+        return Intent("unknown", text=text)
+    if _COMPLAINT.search(norm):
+        return Intent("complaint", **base)
+
+    preference = parse_when(norm, now_local)
+    if _CANCEL_APPT.search(norm):
+        return Intent("cancel_appointment", **base)
+    if _RESCHEDULE.search(norm):
+        return Intent("reschedule", preference=preference, **base)
+    if _CALL_ME.search(norm):
+        return Intent("call_me", preference=preference, **base)
+
+    option = _option(norm, options)
+    if option is not None:
+        if confirming and option == 1 and options <= 1:
+            return Intent("confirm", **base)
+        return Intent("choose_option", option=option, **base)
+    if confirming and key == "1":
+        return Intent("confirm", **base)
+
+    need = _need(norm)
+    if fault is not None and preference is None and not _BOOK.search(norm):
+        return Intent("fault", need="repair", **base)
+    if mileage is not None and preference is None and need is None:
+        return Intent("mileage", **base)
+    if _DECLINE.search(norm) and not (preference and _CONFIRM_WORDS.search(norm)):
+        return Intent("decline", **base)
+    if need is not None or _BOOK.search(norm):
+        return Intent("book_request", preference=preference, need=need, **base)
+    if preference is not None:
+        return Intent("propose_time", preference=preference, **base)
+    if _CONFIRM.search(norm):
+        return Intent("confirm", **base)
+    if _QUESTION.search(norm):
+        return Intent("question", **base)
+    return Intent("unknown", **base)
+
+
+_CONFIRM_WORDS = _any(r"可以", r"行", r"\bok", r"\bworks\b", r"\bfine\b", r"\bgood\b")
+
+
+def _option(norm: str, options: int) -> int | None:
+    if options <= 0:
+        return None
+    n: int | None = None
+    if m := _OPTION.match(norm):
+        n = cn_to_int(m[1])
+    else:
+        for words, value in _OPTION_WORDS.items():
+            if re.fullmatch(rf"(?:{words})(?: one)?(?: please)?[.!]?", norm):
+                n = value
+    return n if n is not None and 1 <= n <= options else None
+
+
+def _mileage(norm: str) -> int | None:
+    text = arabic_wan(norm).replace(",", "")
+    for n, pattern in enumerate(_MILEAGE):
+        if m := pattern.search(text):
+            km = int(m[1])
+            return round(km * 1.609344) if n == 2 else km
+    if "万" in text or "公里" in text or re.search(r"跑了|开了|里程|表显", text):
+        for m in _CN_MILEAGE.finditer(text):
+            value = cn_to_int(m[1])
+            if value is not None and value >= 100:
+                return value
+    return None
+
+
+def _need(norm: str) -> str | None:
+    for need, pattern in _NEED:
+        if pattern.search(norm):
+            # "I'd like to ask about a repair" wants an answer before a slot.
+            return "repair_question" if need == "repair" and _CONSULT.search(norm) else need
+    return None

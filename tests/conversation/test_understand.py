@@ -1,0 +1,248 @@
+"""Customer replies in Chinese and English and what they mean (a table, one row per reply)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from outreach.conversation.numerals import cn_to_int
+from outreach.conversation.understand import KINDS, understand
+from outreach.conversation.when import parse_when
+
+# Wednesday 26 November 2025, 10:00 in the dealership's zone.
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+NOW = datetime(2025, 11, 26, 10, 0, tzinfo=SHANGHAI)
+THU, FRI, SAT, SUN = date(2025, 11, 27), date(2025, 11, 28), date(2025, 11, 29), date(2025, 11, 30)
+NEXT_MON, NEXT_TUE, NEXT_WED = date(2025, 12, 1), date(2025, 12, 2), date(2025, 12, 3)
+
+# (reply, kind, option, preference fields, extra fields); offered 3 options unless noted.
+CASES: list[tuple[str, str, int | None, dict, dict]] = [
+    # choosing an offered option
+    ("2", "choose_option", 2, {}, {}),
+    ("1", "choose_option", 1, {}, {}),
+    ("3。", "choose_option", 3, {}, {}),
+    ("第二个", "choose_option", 2, {}, {}),
+    ("选3", "choose_option", 3, {}, {}),
+    ("第2个可以", "choose_option", 2, {}, {}),
+    ("option 1", "choose_option", 1, {}, {}),
+    ("the second one", "choose_option", 2, {}, {}),
+    ("#3", "choose_option", 3, {}, {}),
+    # proposing a time
+    (
+        "明天下午三点",
+        "propose_time",
+        None,
+        {"on": THU, "part_of_day": "afternoon", "at": time(15)},
+        {},
+    ),
+    ("周六上午可以", "propose_time", None, {"on": SAT, "part_of_day": "morning"}, {}),
+    ("下周二 9:30", "propose_time", None, {"on": NEXT_TUE, "at": time(9, 30)}, {}),
+    ("Tue 9am", "propose_time", None, {"on": NEXT_TUE, "at": time(9)}, {}),
+    ("tomorrow afternoon", "propose_time", None, {"on": THU, "part_of_day": "afternoon"}, {}),
+    ("后天", "propose_time", None, {"on": FRI}, {}),
+    ("11月30日上午", "propose_time", None, {"on": SUN, "part_of_day": "morning"}, {}),
+    ("12/3 14:00", "propose_time", None, {"on": NEXT_WED, "at": time(14)}, {}),
+    ("这周五", "propose_time", None, {"on": FRI}, {}),
+    ("next Monday morning", "propose_time", None, {"on": NEXT_MON, "part_of_day": "morning"}, {}),
+    ("3点半", "propose_time", None, {"at": time(15, 30)}, {}),
+    ("十点可以", "propose_time", None, {"at": time(10)}, {}),
+    ("两点", "propose_time", None, {"at": time(14)}, {}),
+    (
+        "星期天下午两点半",
+        "propose_time",
+        None,
+        {"on": SUN, "part_of_day": "afternoon", "at": time(14, 30)},
+        {},
+    ),
+    ("明早9点行吗", "propose_time", None, {"on": THU, "part_of_day": "morning", "at": time(9)}, {}),
+    ("明天不行，后天可以", "propose_time", None, {"on": FRI}, {}),
+    ("明天不行", "propose_time", None, {"not_before": FRI}, {}),
+    ("下周", "propose_time", None, {"not_before": NEXT_MON}, {}),
+    ("Dec 3 at 2pm", "propose_time", None, {"on": NEXT_WED, "at": time(14)}, {}),
+    ("Friday at 4", "propose_time", None, {"on": FRI, "at": time(16)}, {}),
+    ("30号下午", "propose_time", None, {"on": SUN, "part_of_day": "afternoon"}, {}),
+    ("this weekend", "propose_time", None, {"on": SAT}, {}),
+    ("中午", "propose_time", None, {"at": time(12)}, {}),
+    # yes / no
+    ("好", "confirm", None, {}, {}),
+    ("好的", "confirm", None, {}, {}),
+    ("可以", "confirm", None, {}, {}),
+    ("确认", "confirm", None, {}, {}),
+    ("yes", "confirm", None, {}, {}),
+    ("OK!", "confirm", None, {}, {}),
+    ("Sure, thanks", "confirm", None, {}, {}),
+    ("不用了，谢谢", "decline", None, {}, {}),
+    ("暂时不需要", "decline", None, {}, {}),
+    ("no thanks", "decline", None, {}, {}),
+    ("not now", "decline", None, {}, {}),
+    ("Not interested.", "decline", None, {}, {}),
+    # opt-out, opt-in, help: the carrier keywords and clear sentences
+    ("STOP", "opt_out", None, {}, {}),
+    ("stop", "opt_out", None, {}, {}),
+    (" Stop. ", "opt_out", None, {}, {}),
+    ("STOPALL", "opt_out", None, {}, {}),
+    ("Unsubscribe", "opt_out", None, {}, {}),
+    ("CANCEL", "opt_out", None, {}, {}),
+    ("cancel!", "opt_out", None, {}, {}),
+    ("END", "opt_out", None, {}, {}),
+    ("quit", "opt_out", None, {}, {}),
+    ("退订", "opt_out", None, {}, {}),
+    ("TD", "opt_out", None, {}, {}),
+    ("t", "opt_out", None, {}, {}),
+    ("取消订阅", "opt_out", None, {}, {}),
+    ("stop texting me", "opt_out", None, {}, {}),
+    ("Please don't text me again", "opt_out", None, {}, {}),
+    ("不要再发了", "opt_out", None, {}, {}),
+    ("别再发短信了", "opt_out", None, {}, {}),
+    ("START", "opt_in", None, {}, {}),
+    ("unstop", "opt_in", None, {}, {}),
+    ("HELP", "help", None, {}, {}),
+    ("帮助", "help", None, {}, {}),
+    # a person, please — or a complaint
+    ("call me", "call_me", None, {}, {}),
+    (
+        "Can you call me tomorrow afternoon?",
+        "call_me",
+        None,
+        {"on": THU, "part_of_day": "afternoon"},
+        {},
+    ),
+    ("回电", "call_me", None, {}, {}),
+    ("转人工", "call_me", None, {}, {}),
+    ("打电话给我", "call_me", None, {}, {}),
+    ("I want to speak to a person", "call_me", None, {}, {}),
+    ("我要投诉", "complaint", None, {}, {}),
+    ("服务太差了", "complaint", None, {}, {}),
+    ("你们是骗子吧", "complaint", None, {}, {}),
+    ("This is terrible service", "complaint", None, {}, {}),
+    ("I'm really angry about the last repair", "complaint", None, {}, {}),
+    # the appointment itself
+    ("改期", "reschedule", None, {}, {}),
+    ("换个时间", "reschedule", None, {}, {}),
+    ("reschedule please", "reschedule", None, {}, {}),
+    ("改到周六上午", "reschedule", None, {"on": SAT, "part_of_day": "morning"}, {}),
+    (
+        "can we reschedule to Friday morning?",
+        "reschedule",
+        None,
+        {"on": FRI, "part_of_day": "morning"},
+        {},
+    ),
+    ("取消预约", "cancel_appointment", None, {}, {}),
+    ("取消", "cancel_appointment", None, {}, {}),
+    ("cancel my appointment", "cancel_appointment", None, {}, {}),
+    ("Cancel appointment", "cancel_appointment", None, {}, {}),
+    # questions, mileage, faults
+    ("多少钱？", "question", None, {}, {}),
+    ("how much is it?", "question", None, {}, {}),
+    ("你们地址在哪", "question", None, {}, {}),
+    ("现在跑了3万2", "mileage", None, {}, {"mileage_km": 32000}),
+    ("32000公里", "mileage", None, {}, {"mileage_km": 32000}),
+    ("odometer 32,000 km", "mileage", None, {}, {"mileage_km": 32000}),
+    ("表显两万五", "mileage", None, {}, {"mileage_km": 25000}),
+    ("3.2万公里", "mileage", None, {}, {"mileage_km": 32000}),
+    ("刹车软", "fault", None, {}, {"need": "repair"}),
+    ("最近底盘有异响", "fault", None, {}, {"need": "repair"}),
+    ("check engine light is on", "fault", None, {}, {"need": "repair"}),
+    ("I'm at 45,000 km and the brakes squeak", "fault", None, {}, {"mileage_km": 45000}),
+    # passive booking with a need
+    ("预约保养", "book_request", None, {}, {"need": "maintenance"}),
+    ("I need an appointment", "book_request", None, {}, {"need": None}),
+    ("我想修车", "book_request", None, {}, {"need": "repair"}),
+    ("车被撞了，想修一下", "book_request", None, {}, {"need": "accident"}),
+    ("想洗车打蜡", "book_request", None, {}, {"need": "detailing"}),
+    ("我想咨询一下维修", "book_request", None, {}, {"need": "repair_question"}),
+    (
+        "I'd like to book a service next Monday morning",
+        "book_request",
+        None,
+        {"on": NEXT_MON, "part_of_day": "morning"},
+        {"need": "maintenance"},
+    ),
+    # nothing we can act on
+    ("哈哈", "unknown", None, {}, {}),
+    ("asdf", "unknown", None, {}, {}),
+    ("👍🏻", "unknown", None, {}, {}),
+    ("", "unknown", None, {}, {}),
+]
+
+
+@pytest.mark.parametrize(
+    ("reply", "kind", "option", "pref", "extra"), CASES, ids=[c[0] or "empty" for c in CASES]
+)
+def test_reply(reply: str, kind: str, option: int | None, pref: dict, extra: dict) -> None:
+    """Each reply is read as the expected kind, option, preference and extra fields."""
+    intent = understand(reply, now_local=NOW, options=3)
+    assert intent.kind in KINDS
+    assert (intent.kind, intent.option) == (kind, option)
+    got = (
+        {k: v for k, v in vars(intent.preference).items() if v is not None}
+        if intent.preference
+        else {}
+    )
+    assert got == pref
+    for name, value in extra.items():
+        assert getattr(intent, name) == value, name
+    assert intent.text == reply
+
+
+def test_table_is_large_and_covers_every_kind() -> None:
+    """The table has at least 60 replies and exercises every kind."""
+    assert len(CASES) >= 60
+    assert {c[1] for c in CASES} == set(KINDS)
+
+
+class TestContext:
+    def test_bare_number_without_an_offer_is_not_an_option(self) -> None:
+        """ "2" with nothing offered is not understood."""
+        assert understand("2", now_local=NOW).kind == "unknown"
+
+    def test_number_beyond_the_offer_is_not_an_option(self) -> None:
+        """ "4" when three slots were offered is not an option."""
+        assert understand("4", now_local=NOW, options=3).kind != "choose_option"
+
+    def test_one_means_yes_when_confirming(self) -> None:
+        """ "1" answers yes to a yes/no question."""
+        assert understand("1", now_local=NOW, confirming=True).kind == "confirm"
+
+    def test_choice_keeps_the_mileage(self) -> None:
+        """A reply that picks a slot and gives the mileage loses neither."""
+        intent = understand("2, 现在32000公里", now_local=NOW, options=3)
+        assert intent.mileage_km == 32000
+
+    def test_fault_text_is_kept(self) -> None:
+        """The customer's own words describing a fault are kept as the fault."""
+        assert understand("刹车有点软", now_local=NOW).fault == "刹车有点软"
+
+
+class TestCancelRule:
+    def test_bare_cancel_is_an_opt_out(self) -> None:
+        """A bare CANCEL is an opt-out even in a booked conversation, as the carrier treats it."""
+        assert understand("Cancel", now_local=NOW, confirming=True).kind == "opt_out"
+
+    def test_cancel_with_words_cancels_the_appointment(self) -> None:
+        """ "cancel appointment" and 取消预约 cancel the appointment and keep the subscription."""
+        assert understand("cancel the appointment", now_local=NOW).kind == "cancel_appointment"
+        assert understand("取消这次预约", now_local=NOW).kind == "cancel_appointment"
+
+
+class TestWhen:
+    def test_past_month_day_rolls_to_next_year(self) -> None:
+        """A month and day already past this year mean next year."""
+        assert parse_when("3月1日", NOW) == parse_when("2026-03-01", NOW)
+
+    def test_next_weekday_on_a_sunday_is_tomorrow_week(self) -> None:
+        """下周一 said on a Sunday is the next day (weeks start on Monday)."""
+        sunday = datetime(2025, 11, 30, 9, 0, tzinfo=SHANGHAI)
+        pref = parse_when("下周一", sunday)
+        assert pref is not None and pref.on == date(2025, 12, 1)
+
+    def test_a_bit_sooner_is_not_one_oclock(self) -> None:
+        """快一点 means sooner, not 1 pm."""
+        assert parse_when("快一点", NOW) is None
+
+    def test_chinese_numerals(self) -> None:
+        """Chinese numerals read as people say them."""
+        assert [cn_to_int(s) for s in ("十一", "两万五", "三千五", "二十")] == [11, 25000, 3500, 20]
