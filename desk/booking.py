@@ -35,7 +35,7 @@ def _capacity() -> ModuleType | None:
         module = importlib.import_module("outreach.capacity")
     except ImportError:
         return None
-    wanted = ("offer_slots", "book", "SlotTaken")
+    wanted = ("offer_slots", "book", "SlotTaken", "SlotUnavailable", "UnknownJob")
     return module if all(hasattr(module, name) for name in wanted) else None
 
 
@@ -59,9 +59,20 @@ def offer(session: Session, settings: Settings, *, jobs: list[str], now: datetim
     capacity = _capacity()
     if capacity is None:
         return []
-    return list(
-        capacity.offer_slots(session, settings, jobs=jobs, preference=None, now=now, limit=8)
-    )
+    try:
+        return list(
+            capacity.offer_slots(session, settings, jobs=jobs, preference=None, now=now, limit=8)
+        )
+    except capacity.UnknownJob:
+        return []
+
+
+def job_choices(settings: Settings, locale: str) -> list[tuple[str, str]]:
+    """(code, description) of the configured job types; empty without the capacity module."""
+    if _capacity() is None:
+        return []
+    types = settings.capacity.job_types
+    return [(code, job.description.get(locale, code)) for code, job in types.items()]
 
 
 def book(session: Session, settings: Settings, booking: Booking, *, now: datetime) -> Appointment:
@@ -83,9 +94,13 @@ def book(session: Session, settings: Settings, booking: Booking, *, now: datetim
                 starts_at=booking.starts_at,
                 now=now,
                 source="advisor",
+                advisor_id=booking.advisor_id,
+                outreach_id=booking.outreach_id,
             )
         except capacity.SlotTaken as exc:
             raise SlotGone(str(exc)) from exc
+        except (capacity.SlotUnavailable, capacity.UnknownJob) as exc:
+            raise BookingError(str(exc)) from exc
     else:
         appointment = _book_as_given(session, settings, booking)
     if appointment.advisor_id is None:

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
 from desk import booking
 from desk.auth import require_user
 from desk.context import db, now, settings, user
 from desk.forms import FormError, job_list, local_datetime, whole_number
-from desk.i18n import t
+from desk.i18n import current_language, t
 from outreach.desk_queries import (
     OUTCOMES,
     DeskError,
@@ -45,6 +45,8 @@ def detail(callback_id: int) -> ResponseReturnValue:
     """One entry: reason, transcript, customer file, outcome and booking forms."""
     callback = _entry(callback_id)
     at = now()
+    g.lang = current_language()
+    jobs = request.args.getlist("jobs") or ["maintenance"]
     claimer = db().get(User, callback.claimed_by) if callback.claimed_by else None
     return render_template(
         "queue/detail.html",
@@ -58,7 +60,9 @@ def detail(callback_id: int) -> ResponseReturnValue:
         files=customer_file(db(), callback.customer_id),
         outcomes=OUTCOMES,
         capacity=booking.capacity_installed(),
-        slots=booking.offer(db(), settings(), jobs=[], now=at),
+        job_choices=booking.job_choices(settings(), g.lang),
+        jobs=jobs,
+        slots=booking.offer(db(), settings(), jobs=jobs, now=at),
         tz=settings().tz,
     )
 
@@ -111,13 +115,19 @@ def book(callback_id: int) -> ResponseReturnValue:
         return redirect(url_for("queue.detail", callback_id=callback_id))
     form = request.form
     at = now()
+    # A capacity slot is "local time@advisor id"; a typed time has no advisor part.
+    when, _, slot_advisor = (form.get("starts_at") or "").partition("@")
     try:
         request_ = booking.Booking(
             customer_id=callback.customer_id,
             vehicle_id=whole_number(form.get("vehicle_id"), field="vehicle_id"),
-            jobs=job_list(form.get("jobs")) or ["maintenance"],
-            starts_at=local_datetime(form.get("starts_at"), settings().tz, field="starts_at"),
-            advisor_id=user().advisor_id,
+            jobs=job_list(",".join(form.getlist("jobs"))) or ["maintenance"],
+            starts_at=local_datetime(when, settings().tz, field="starts_at"),
+            advisor_id=(
+                whole_number(slot_advisor, field="starts_at")
+                if slot_advisor
+                else (None if booking.capacity_installed() else user().advisor_id)
+            ),
             outreach_id=callback.outreach_id,
             hours=float(form.get("hours") or 1),
         )

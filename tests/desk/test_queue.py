@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 from sqlalchemy import select
@@ -141,9 +142,25 @@ class TestBook:
         appointment = db.scalars(select(Appointment)).one()
         assert appointment.vehicle_id == vehicle.id
         assert appointment.starts_at == NOW.replace(day=11, hour=1, minute=30)
-        assert appointment.advisor.code == "WF"
+        assert appointment.source == "advisor"
+        assert appointment.advisor is not None  # chosen by the capacity rules
         row = db.get(CallbackRequest, callback.id)
         assert (row.status, row.outcome) == ("done", "booked")
+
+    def test_offered_slot_books_its_advisor(self, desk_client, db):
+        """An offered slot carries its advisor, who receives the car."""
+        callback, vehicle = _entry(db)
+        page = desk_client.client.get(f"/queue/{callback.id}")
+        desk_client.post(f"/queue/{callback.id}/claim")
+        page = desk_client.client.get(f"/queue/{callback.id}").get_data(as_text=True)
+        value = re.search(r'<option value="([^"]+@\d+)"', page).group(1)
+        desk_client.post(
+            f"/queue/{callback.id}/book",
+            {"vehicle_id": str(vehicle.id), "jobs": "maintenance", "starts_at": value},
+        )
+        db.expire_all()
+        appointment = db.scalars(select(Appointment)).one()
+        assert appointment.advisor_id == int(value.partition("@")[2])
 
     def test_booking_needs_a_claim(self, desk_client, db):
         """Booking on an entry the advisor has not claimed books nothing."""
