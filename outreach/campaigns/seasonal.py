@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from datetime import date
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from outreach.campaigns import DueItem
@@ -50,38 +50,32 @@ def _select_window(
     conditions = [all_rules(settings, today), Customer.id.not_in(contacted)]
     if window.min_vehicle_age_years:
         conditions.append(Vehicle.model_year <= today.year - window.min_vehicle_age_years)
-    per_customer = (
-        select(Vehicle.customer_id, func.max(Vehicle.id).label("vehicle_id"))
-        .join(Customer, Customer.id == Vehicle.customer_id)
-        .where(*conditions)
-        .group_by(Vehicle.customer_id)
-        .subquery()
-    )
+    # Ordered by customer, newest vehicle first: the first row of each customer is theirs.
     query = (
-        select(
-            Customer.id.label("customer_id"),
-            Customer.external_id.label("customer_ref"),
-            Vehicle.id.label("vehicle_id"),
-            Vehicle.external_id.label("vehicle_ref"),
-        )
-        .select_from(per_customer)
-        .join(Customer, Customer.id == per_customer.c.customer_id)
-        .join(Vehicle, Vehicle.id == per_customer.c.vehicle_id)
-        .order_by(Customer.id)
+        select(Customer.id, Customer.external_id, Vehicle.id, Vehicle.external_id)
+        .select_from(Customer)
+        .join(Vehicle, Vehicle.customer_id == Customer.id)
+        .where(*conditions)
+        .order_by(Customer.id, Vehicle.id.desc())
     )
+    previous = None
+    details = (window,)
     rows = session.connection().execute(query.execution_options(yield_per=5000))
-    for row in rows:
+    for customer_id, customer_ref, vehicle_id, vehicle_ref in rows:
+        if customer_id == previous:
+            continue
+        previous = customer_id
         yield DueItem(
             NAME,
-            row.customer_id,
-            row.customer_ref,
-            row.vehicle_id,
-            row.vehicle_ref,
+            customer_id,
+            customer_ref,
+            vehicle_id,
+            vehicle_ref,
             end,
             start,
             PRIORITY,
             None,
-            (window,),
+            details,
         )
 
 
