@@ -1,0 +1,112 @@
+"""Offering slots: soonest first, levelled across days and through the day, and preferences."""
+
+from __future__ import annotations
+
+from datetime import date, time, timedelta
+
+from outreach.capacity import book, offer_slots
+from outreach.preferences import SlotPreference
+from tests.capacity.conftest import NOW, customer_with_vehicle, local
+
+
+def _book(session, cap, starts_at, jobs=("small",)):
+    c, v = customer_with_vehicle(session)
+    return book(
+        session, cap, customer_id=c, vehicle_id=v, jobs=list(jobs), starts_at=starts_at, now=NOW
+    )
+
+
+def _local(cap, slot):
+    return slot.starts_at.astimezone(cap.tz)
+
+
+class TestSoonest:
+    def test_empty_workshop_offers_the_first_morning(self, session, cap):
+        """With nothing booked the first offer is the first interval of the first open day."""
+        slots = offer_slots(session, cap, jobs=["small"], now=NOW)
+        assert slots[0].starts_at == local("2026-06-01", "09:00")
+
+    def test_offers_respect_the_lead_time(self, session, cap):
+        """No offer starts sooner than min_lead_hours after now."""
+        now = local("2026-06-01", "10:07")
+        slots = offer_slots(session, cap, jobs=["small"], now=now, limit=10)
+        assert min(s.starts_at for s in slots) == local("2026-06-01", "12:15")
+
+    def test_offers_stay_within_the_horizon(self, session, cap):
+        """No offer is later than horizon_days after today."""
+        slots = offer_slots(session, cap, jobs=["small"], now=NOW, limit=100)
+        assert max(_local(cap, s).date() for s in slots) <= date(2026, 6, 14)
+
+    def test_full_days_are_not_offered(self, session, cap):
+        """A day without the labour for the jobs is skipped."""
+        _book(session, cap, local("2026-06-01", "09:00"), jobs=["big", "small"])  # 180 of 240
+        slots = offer_slots(session, cap, jobs=["big"], now=NOW, limit=20)
+        assert date(2026, 6, 1) not in {_local(cap, s).date() for s in slots}
+
+
+class TestLevelling:
+    def test_busy_day_loses_to_a_quiet_next_day(self, session, cap):
+        """A Monday three quarters full is offered after an empty Tuesday."""
+        _book(session, cap, local("2026-06-01", "09:00"), jobs=["big", "small"])
+        (first,) = offer_slots(session, cap, jobs=["quick"], now=NOW, limit=1)
+        assert _local(cap, first).date() == date(2026, 6, 2)
+
+    def test_arrivals_spread_through_the_day(self, session, cap):
+        """On a day with an arrival at 09:00, the next offer avoids 09:00 and its neighbours."""
+        _book(session, cap, local("2026-06-01", "09:00"), jobs=["quick"])
+        pref = SlotPreference(on=date(2026, 6, 1))
+        (first,) = offer_slots(session, cap, jobs=["quick"], now=NOW, limit=1, preference=pref)
+        assert _local(cap, first).time() >= time(9, 30)
+
+    def test_offers_spread_over_days_and_parts_of_day(self, session, cap):
+        """Three offers fall in three different (day, part of day) pairs."""
+        slots = offer_slots(session, cap, jobs=["small"], now=NOW, limit=3)
+        parts = {(_local(cap, s).date(), _local(cap, s).hour < 12) for s in slots}
+        assert len(parts) == 3
+
+    def test_least_loaded_advisor_is_offered(self, session, cap):
+        """The advisor with fewer cars that day receives the next one."""
+        first = _book(session, cap, local("2026-06-01", "09:00"), jobs=["quick"])
+        pref = SlotPreference(on=date(2026, 6, 1))
+        (slot,) = offer_slots(session, cap, jobs=["quick"], now=NOW, limit=1, preference=pref)
+        assert slot.advisor_id != first.advisor_id
+
+
+class TestPreference:
+    def test_afternoon(self, session, cap):
+        """ "Afternoon" offers only local afternoon times."""
+        pref = SlotPreference(part_of_day="afternoon")
+        slots = offer_slots(session, cap, jobs=["small"], now=NOW, preference=pref)
+        assert slots and all(12 <= _local(cap, s).hour < 18 for s in slots)
+
+    def test_weekday(self, session, cap):
+        """A weekday preference offers only that weekday."""
+        pref = SlotPreference(weekday=3)
+        slots = offer_slots(session, cap, jobs=["small"], now=NOW, preference=pref)
+        assert slots and all(_local(cap, s).weekday() == 3 for s in slots)
+
+    def test_exact_date_and_time(self, session, cap):
+        """ "Wednesday at 14:30" offers 14:30 that day first."""
+        pref = SlotPreference(on=date(2026, 6, 3), at=time(14, 30))
+        slots = offer_slots(session, cap, jobs=["small"], now=NOW, preference=pref)
+        assert slots[0].starts_at == local("2026-06-03", "14:30")
+        assert all(abs(s.starts_at - slots[0].starts_at) <= timedelta(hours=1) for s in slots)
+
+    def test_taken_exact_time_offers_the_nearest(self, session, cap):
+        """When 14:30 is full the nearest free time that day comes first."""
+        for _ in range(2):
+            _book(session, cap, local("2026-06-03", "14:30"), jobs=["quick"])
+        pref = SlotPreference(on=date(2026, 6, 3), at=time(14, 30))
+        slots = offer_slots(session, cap, jobs=["small"], now=NOW, preference=pref)
+        assert abs(slots[0].starts_at - local("2026-06-03", "14:30")) == timedelta(minutes=15)
+
+    def test_not_before(self, session, cap):
+        """not_before pushes every offer to that date or later."""
+        pref = SlotPreference(not_before=date(2026, 6, 10))
+        slots = offer_slots(session, cap, jobs=["small"], now=NOW, preference=pref)
+        assert slots and min(_local(cap, s).date() for s in slots) == date(2026, 6, 10)
+
+    def test_closed_preferred_day_offers_nothing(self, session, cap):
+        """A preferred Saturday (closed) gives no slots, so the caller can ask again."""
+        pref = SlotPreference(weekday=5)
+        assert offer_slots(session, cap, jobs=["small"], now=NOW, preference=pref) == []
