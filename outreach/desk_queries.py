@@ -270,11 +270,13 @@ def appointments_on(session: Session, day: date, *, tz: ZoneInfo) -> list[BoardR
 
 def board(session: Session, day: date, *, tz: ZoneInfo) -> list[BoardGroup]:
     """The appointment board of a day: per advisor (unassigned last), per arrival hour."""
-    groups: dict[str | None, BoardGroup] = {}
-    by_interval: dict[str | None, dict[str, list[BoardRow]]] = defaultdict(dict)
+    # Keyed by advisor id: two advisors may share a name.
+    groups: dict[int | None, BoardGroup] = {}
+    by_interval: dict[int | None, dict[str, list[BoardRow]]] = defaultdict(dict)
     for row in appointments_on(session, day, tz=tz):
-        advisor = row.appointment.advisor.name if row.appointment.advisor else None
-        groups.setdefault(advisor, BoardGroup(advisor))
+        found = row.appointment.advisor
+        advisor = found.id if found else None
+        groups.setdefault(advisor, BoardGroup(found.name if found else None))
         hour = row.local_start.replace(minute=0)
         label = f"{hour:%H:%M}–{hour + timedelta(hours=1):%H:%M}"
         by_interval[advisor].setdefault(label, []).append(row)
