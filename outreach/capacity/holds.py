@@ -6,6 +6,8 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from outreach.capacity import ledger
@@ -19,11 +21,16 @@ def advisor_rows(session: Session, settings: Settings) -> dict[str, Advisor]:
     """The configured advisors' rows by code, created when missing; inactive ones left out."""
     codes = [a.code for a in settings.capacity.advisors]
     rows = {a.code: a for a in session.scalars(select(Advisor).where(Advisor.code.in_(codes)))}
-    for adv in settings.capacity.advisors:
-        if adv.code not in rows:
-            rows[adv.code] = Advisor(code=adv.code, name=adv.name, active=True)
-            session.add(rows[adv.code])
-    session.flush()
+    missing = [a for a in settings.capacity.advisors if a.code not in rows]
+    if missing:
+        # ON CONFLICT: two first bookings in two processes may both find an advisor missing.
+        insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+        session.execute(
+            insert(Advisor)
+            .values([{"code": a.code, "name": a.name, "active": True} for a in missing])
+            .on_conflict_do_nothing(index_elements=["code"])
+        )
+        rows = {a.code: a for a in session.scalars(select(Advisor).where(Advisor.code.in_(codes)))}
     return {code: row for code, row in rows.items() if row.active}
 
 
