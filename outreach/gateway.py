@@ -9,7 +9,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session, sessionmaker
+
+    from outreach.settings import Settings
 
 
 @dataclass(frozen=True)
@@ -50,3 +55,23 @@ class Gateway(Protocol):
         Used after a crash between "claimed" and "recorded" to decide whether a resend is safe.
         """
         ...
+
+
+def make_gateway(
+    settings: Settings, sessions: sessionmaker[Session] | Session | None = None
+) -> Gateway:
+    """The configured gateway: Twilio when credentials are set, else the recording sandbox.
+
+    ``sessions`` is where the sandbox records (a sessionmaker, or a session whose transaction
+    the caller commits); without one, a sessionmaker is made from ``settings.database_url``.
+    """
+    if settings.twilio is not None:
+        from outreach.twilio_gateway import TwilioGateway
+
+        return TwilioGateway(settings)
+    from outreach.db import make_engine, make_sessionmaker
+    from outreach.sandbox import SandboxGateway
+
+    if sessions is None:
+        sessions = make_sessionmaker(make_engine(settings.database_url))
+    return SandboxGateway(sessions)

@@ -169,6 +169,8 @@ class TwilioSettings:
     from_number: str | None
     messaging_service_sid: str | None
     api_base_url: str | None = None
+    http_timeout_seconds: float = 10.0  # the SDK waits forever by default
+    machine_detection: str = "Enable"  # calls: tell a person from voicemail (AnsweredBy)
 
 
 @dataclass(frozen=True)
@@ -188,6 +190,8 @@ class Settings:
     scripts_override_dir: Path | None = None
     twilio: TwilioSettings | None = None
     public_base_url: str = "http://localhost:5000"
+    # Signs webhook requests in sandbox mode (no Twilio account): `outreach simulate` uses it.
+    sandbox_auth_token: str = "sandbox-auth-token"  # noqa: S105 - a documented demo value
     secret_key: str = "dev-only-not-secret"  # noqa: S105 - replaced by OUTREACH_SECRET_KEY in production
     capacity: CapacityConfig = field(default_factory=lambda: _capacity_config().CapacityConfig())
     raw: dict[str, Any] = field(default_factory=dict, repr=False)
@@ -224,14 +228,36 @@ def load_settings(environ: dict[str, str] | Any) -> Settings:
         service = environ.get("TWILIO_MESSAGING_SERVICE_SID") or None
         if not (sender or service):
             raise ConfigError("set TWILIO_FROM (an E.164 number) or TWILIO_MESSAGING_SERVICE_SID")
-        twilio = TwilioSettings(sid, token, sender, service, environ.get("TWILIO_API_BASE_URL"))
+        twilio = TwilioSettings(
+            sid,
+            token,
+            sender,
+            service,
+            environ.get("TWILIO_API_BASE_URL") or None,
+            http_timeout_seconds=_seconds(environ, "TWILIO_HTTP_TIMEOUT", 10.0),
+        )
     return _replace(
         settings,
         database_url=environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL,
         twilio=twilio,
         public_base_url=(environ.get("PUBLIC_BASE_URL") or settings.public_base_url).rstrip("/"),
         secret_key=environ.get("OUTREACH_SECRET_KEY") or settings.secret_key,
+        sandbox_auth_token=environ.get("OUTREACH_SANDBOX_AUTH_TOKEN")
+        or settings.sandbox_auth_token,
     )
+
+
+def _seconds(environ: dict[str, str] | Any, key: str, default: float) -> float:
+    raw = environ.get(key)
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        value = 0.0
+    if value <= 0:
+        raise ConfigError(f"{key} must be a number of seconds > 0, got {raw!r}")
+    return value
 
 
 def parse_config(raw: dict[str, Any], path: Path = DEFAULT_CONFIG) -> Settings:

@@ -24,6 +24,7 @@ from outreach.models.customers import (
     Vehicle,
     Visit,
 )
+from outreach.models.messaging import SANDBOX_KINDS, SandboxMessage, WebhookEvent
 from outreach.models.outbox import (
     OUTBOX_STATUSES,
     JobRun,
@@ -38,6 +39,7 @@ __all__ = [
     "OUTBOX_STATUSES",
     "OUTREACH_OPEN",
     "ROLES",
+    "SANDBOX_KINDS",
     "SERVICE_VISIT_TYPES",
     "SEVERITIES",
     "VISIT_TYPES",
@@ -47,6 +49,7 @@ __all__ = [
     "CapacityUnit",
     "SlotHold",
     "ApiToken",
+    "SandboxMessage",
     "Appointment",
     "AppointmentJob",
     "CallbackRequest",
@@ -61,4 +64,5 @@ __all__ = [
     "User",
     "Vehicle",
     "Visit",
+    "WebhookEvent",
 ]
