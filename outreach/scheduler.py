@@ -304,5 +304,8 @@ def build_scheduler(ctx: JobContext, names: list[str] | None = None) -> Blocking
             name=spec.help or name,
             args=[name, ctx],
             replace_existing=True,
+            coalesce=True,
+            misfire_grace_time=settings.scheduling.misfire_grace_seconds,
+            max_instances=1,
         )
     return scheduler

@@ -1,0 +1,124 @@
+"""Send 10,000 queued messages through two sender processes to a local Twilio stand-in.
+
+    python benchmarks/dispatch.py --rate 200 --messages 10000 --senders 2
+
+Prints the achieved send rate against the configured one (the target is within 5 %),
+duplicates (must be 0) and lost messages (must be 0).  SQLite in a temporary folder by
+default; ``--database-url`` takes a PostgreSQL URL instead.
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlalchemy import insert, select
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from outreach.db import Base, make_engine  # noqa: E402 - after the path set-up above
+from outreach.models import Customer, OutboxMessage  # noqa: E402
+from tests.fakes.twilio_standin import start_standin, stop_standin  # noqa: E402
+
+
+def seed(url: str, count: int) -> None:
+    engine = make_engine(url)
+    Base.metadata.create_all(engine)
+    now = datetime.now(UTC)
+    with engine.begin() as conn:
+        conn.execute(
+            insert(Customer),
+            [
+                {
+                    "external_id": f"B{n:06d}",
+                    "name": "bench",
+                    "phone": f"+86139{n:08d}",
+                    "consent": True,
+                    "timezone": "Asia/Shanghai",
+                }
+                for n in range(count)
+            ],
+        )
+        ids = conn.scalars(select(Customer.id).order_by(Customer.id)).all()
+        conn.execute(
+            insert(OutboxMessage),
+            [
+                {
+                    "customer_id": cid,
+                    "channel": "sms",
+                    "to": f"+86139{n:08d}",
+                    "body": f"bench {n}",
+                    "not_before": now,
+                    "next_attempt_at": now,
+                    "status": "queued",
+                    "idempotency_key": f"bench:{n}",
+                }
+                for n, cid in enumerate(ids)
+            ],
+        )
+    engine.dispose()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--rate", type=float, default=200.0)
+    parser.add_argument("--messages", type=int, default=10_000)
+    parser.add_argument("--senders", type=int, default=2)
+    parser.add_argument("--batch", type=int, default=20)
+    parser.add_argument("--database-url", default=None)
+    args = parser.parse_args()
+
+    folder = tempfile.mkdtemp(prefix="dispatch-bench-")
+    url = args.database_url or f"sqlite:///{folder}/bench.db"
+    seed(url, args.messages)
+    server, standin, base = start_standin()
+    started = time.monotonic()
+    senders = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "tests.fakes.sender",
+                url,
+                base,
+                str(args.rate),
+                str(args.batch),
+            ],
+            cwd=ROOT,
+        )
+        for _ in range(args.senders)
+    ]
+    codes = [p.wait() for p in senders]
+    wall = time.monotonic() - started
+    stop_standin(server)
+
+    engine = make_engine(url)
+    with engine.connect() as conn:
+        statuses = collections.Counter(conn.scalars(select(OutboxMessage.status)).all())
+    engine.dispose()
+    created = sorted(standin.created, key=lambda c: c.at)
+    per_body = collections.Counter(c.body for c in created)
+    duplicates = sum(k - 1 for k in per_body.values() if k > 1)
+    lost = args.messages - len(per_body) - statuses.get("handed_off", 0)
+    span = created[-1].at - created[0].at if len(created) > 1 else 0.0
+    achieved = (len(created) - 1) / span if span else 0.0
+    off = (achieved - args.rate) / args.rate * 100
+    print(f"messages     {args.messages} through {args.senders} senders (exit codes {codes})")
+    print(f"configured   {args.rate:.1f} msg/s")
+    print(f"achieved     {achieved:.1f} msg/s ({off:+.1f} %), first to last send {span:.1f} s")
+    print(f"wall clock   {wall:.1f} s including process start")
+    print(f"statuses     {dict(statuses)}")
+    print(f"duplicates   {duplicates}")
+    print(f"lost         {lost}")
+    return 0 if duplicates == 0 and lost == 0 and abs(off) <= 5 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
