@@ -128,11 +128,11 @@ REGISTRY: dict[str, JobSpec] = {
         ),
         JobSpec(
             "holds",
-            "outreach.scheduler:session_job",
+            "outreach.scheduler:holds_job",
             lambda s: {"minute": "*"},
             lambda s: 60,
             help="release slot holds nobody confirmed",
-            requires="outreach.jobs:expire_holds",
+            requires="outreach.capacity.holds:release_expired_holds",
         ),
         JobSpec(
             "escalation",
@@ -247,6 +247,13 @@ def session_job(ctx: JobContext, now: datetime, *, name: str) -> Any:
     body = _import(name, REGISTRY[name].requires or "")
     with transaction(ctx.sessions) as session:
         return body(session, ctx.settings, now)
+
+
+def holds_job(ctx: JobContext, now: datetime) -> Any:
+    """Release slot holds that expired unconfirmed."""
+    release = _import("holds", REGISTRY["holds"].requires or "")
+    with transaction(ctx.sessions) as session:
+        return release(session, now)
 
 
 def dispatch_job(ctx: JobContext, now: datetime) -> Any:
