@@ -25,13 +25,9 @@ commands: list[click.Command] = []
 
 def _job_context(app: App) -> JobContext:
     def gateway() -> Gateway:
-        try:
-            from outreach.gateway import make_gateway  # type: ignore[attr-defined]
-        except ImportError:
-            raise click.ClickException(
-                "no gateway factory: outreach.gateway.make_gateway"
-            ) from None
-        return make_gateway(app.settings)  # type: ignore[no-any-return]
+        from outreach.gateway import make_gateway
+
+        return make_gateway(app.settings, app.sessions)
 
     return JobContext(settings=app.settings, sessions=app.sessions, gateway_factory=gateway)
 
