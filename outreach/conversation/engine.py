@@ -1,0 +1,190 @@
+"""SMS entry points: an inbound text, the opening offer of a planned outreach, queued texts.
+
+State lives in the database (``Outreach.state`` / ``Outreach.context``, ``ContactAttempt``),
+never in cookies; these functions take the session and ``now`` and never commit.
+
+**Unknown numbers.**  A text from a number we do not know starts a passive booking: a
+provisional customer is created (``external_id`` "IN-<digits>", no name, the language guessed
+from the text) with consent recorded as *implied by their own request*, which covers answering
+them and the messages about the booking they ask for.  A STOP from an unknown number creates
+the record already opted out, so the number stays on our own opt-out list.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from outreach import outbox
+from outreach.conversation import records, slots
+from outreach.conversation.flow import Convo, Step, options_for, respond
+from outreach.conversation.texts import reason_text, render_text, script_context, when_text
+from outreach.conversation.understand import understand
+from outreach.models import OUTREACH_OPEN, ContactAttempt, Customer, Outreach
+from outreach.settings import Settings
+
+OFFER_TEXT_KEY = "offer_text"  # read by escalation to repeat the offer
+
+
+@dataclass(frozen=True)
+class Reply:
+    """What to answer an inbound SMS with (``text`` None: answer nothing)."""
+
+    text: str | None
+    handoff: bool = False
+    kind: str | None = None  # the script used
+    customer_id: int | None = None
+    duplicate: bool = False  # the same MessageSid was handled before
+
+
+def handle_sms(
+    session: Session,
+    settings: Settings,
+    *,
+    from_phone: str,
+    body: str,
+    message_sid: str,
+    now: datetime,
+) -> Reply:
+    """Handle one inbound SMS: record it, understand it, advance the conversation, answer."""
+    earlier = records.seen_before(session, message_sid, "sms")
+    if earlier is not None:
+        answered = records.reply_to(session, earlier)
+        return Reply(
+            answered.body if answered else None,
+            kind=answered.kind if answered else None,
+            customer_id=earlier.customer_id,
+            duplicate=True,
+        )
+    customer = records.find_customer(session, from_phone)
+    if customer is None:
+        customer = records.provisional_customer(
+            session, from_phone, locale=_guess_locale(body, settings), now=now
+        )
+    outreach = records.open_outreach(session, customer.id)
+    options, confirming = options_for(outreach)
+    intent = understand(
+        body, now_local=now.astimezone(settings.tz), options=options, confirming=confirming
+    )
+    convo = Convo(
+        customer=customer,
+        outreach=outreach,
+        appointment=records.next_appointment(session, customer.id, now),
+        channel="sms",
+    )
+    records.record(
+        session, customer, outreach, direction="in", channel="sms", kind=intent.kind,
+        body=body, now=now, status="received", sid=message_sid,
+    )  # fmt: skip
+    if outreach is not None:
+        # The customer answered: whatever escalation had queued for this outreach is moot.
+        outbox.cancel_pending(session, outreach_id=outreach.id, reason="the customer replied")
+    step = respond(session, settings, convo, intent, now=now)
+    text = say(settings, convo, step, channel="sms")
+    if text is not None:
+        where = convo.outreach or records.latest_outreach(session, customer.id)
+        records.record(
+            session, customer, where, direction="out", channel="sms",
+            kind=step.template or "reply", body=text, now=now, status="replied",
+        )  # fmt: skip
+    session.flush()
+    return Reply(text, handoff=step.handoff, kind=step.template, customer_id=customer.id)
+
+
+def say(settings: Settings, convo: Convo, step: Step, *, channel: str) -> str | None:
+    """Render the step's script for the channel, or None when there is nothing to say."""
+    if step.template is None:
+        return None
+    context = script_context(settings, convo.customer, **step.context)
+    return render_text(settings, step.template, locale=convo.locale, channel=channel, **context)
+
+
+def _guess_locale(body: str, settings: Settings) -> str:
+    if re.search(r"[\u4e00-\u9fff]", body):
+        return "zh-CN"
+    if re.search(r"[A-Za-z]", body):
+        return "en"
+    return settings.dealership.default_locale
+
+
+def start_offer(
+    session: Session, settings: Settings, outreach: Outreach, *, now: datetime, channel: str
+) -> str:
+    """Open a planned outreach: hold up to three slots and return the offer text for ``channel``.
+
+    The slots are stored in ``outreach.context`` so the reply books exactly what was offered;
+    the SMS wording is also stored (``offer_text``) for escalation and the unanswered-call
+    fallback.  The caller sends the text.
+    """
+    customer = outreach.customer
+    convo = Convo(customer=customer, outreach=outreach, appointment=None, channel=channel)
+    jobs = slots.jobs_for(settings, outreach, (outreach.context or {}).get("need"))
+    slots.release(session, customer.id)
+    offered = slots.offer(
+        session, settings, jobs=jobs, preference=None, now=now, customer_id=customer.id,
+        hold_for="voice" if channel == "voice" else "sms",
+    )  # fmt: skip
+    outreach.status = "open"
+    outreach.state = "offered"
+    outreach.opened_at = outreach.opened_at or now
+    reasons = [reason_text(r, customer.locale) for r in outreach.reasons]
+    context = script_context(
+        settings,
+        customer,
+        reasons=reasons,
+        slots=[when_text(slots.starts_at(s), settings, customer.locale) for s in offered],
+        options=[
+            {
+                "number": n,
+                "when": when_text(slots.starts_at(s), settings, customer.locale),
+                "advisor_name": s["advisor_name"],
+            }
+            for n, s in enumerate(offered, 1)
+        ],
+        vehicle=outreach.vehicle.plate if outreach.vehicle else "",
+        vehicle_model=outreach.vehicle.model if outreach.vehicle else "",
+    )
+    texts = {
+        ch: render_text(settings, "offer", locale=convo.locale, channel=ch, **context)
+        for ch in {"sms", channel}
+    }
+    convo.update(slots=offered, jobs=jobs, misses=0, confirming=False, mode="book")
+    convo.update(**{OFFER_TEXT_KEY: texts["sms"]})
+    return texts[channel]
+
+
+def queue_sms(
+    session: Session,
+    settings: Settings,
+    customer: Customer,
+    text: str,
+    *,
+    now: datetime,
+    outreach: Outreach | None,
+    kind: str = "offer",
+    key: str,
+) -> ContactAttempt:
+    """Queue one SMS to the customer through the outbox (sent later, inside their contact
+    window, at most once per ``key``), and note it in the audit trail as "queued"."""
+    outbox.enqueue(
+        session,
+        settings,
+        customer=customer,
+        channel="sms",
+        body=text,
+        idempotency_key=key,
+        now=now,
+        template=f"conversation:{kind}",
+        outreach_id=outreach.id if outreach else None,
+    )
+    return records.record(
+        session, customer, outreach, direction="out", channel="sms", kind=kind, body=text,
+        now=now, status="queued",
+    )  # fmt: skip
+
+
+def is_open(outreach: Outreach | None) -> bool:
+    return outreach is not None and outreach.status in OUTREACH_OPEN

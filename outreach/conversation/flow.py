@@ -1,0 +1,461 @@
+"""The booking conversation as a state machine over ``Outreach.state`` / ``Outreach.context``.
+
+:func:`respond` takes one understood reply and decides what happens and which script answers;
+it is the same for SMS and voice (the callers render for their channel).  States:
+
+``offered``   slots are listed in ``context["slots"]`` (``mode`` "book" or "reschedule")
+``asked_need`` an inbound customer was asked what they need (five numbered needs)
+``booked`` / ``declined`` / ``handed_off`` / ``opted_out`` — the conversation is closed.
+
+Misses are counted in ``context["misses"]`` and reset by any reply that was understood: the
+first miss gets one clarifying question, the second in a row goes to an advisor.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from outreach import consent, outbox
+from outreach.conversation import records, slots
+from outreach.conversation.texts import lang, when_text
+from outreach.conversation.understand import NEEDS, Intent
+from outreach.models import Appointment, Customer, Outreach
+from outreach.preferences import SlotPreference
+from outreach.settings import Settings
+
+CLOSING = {"booked", "declined", "handed_off", "opted_out", "closed"}
+
+
+@dataclass
+class Convo:
+    """Who is talking, in which conversation, about which appointment."""
+
+    customer: Customer
+    outreach: Outreach | None
+    appointment: Appointment | None
+    channel: str
+
+    @property
+    def ctx(self) -> dict[str, Any]:
+        return dict(self.outreach.context or {}) if self.outreach else {}
+
+    def update(self, **changes: Any) -> None:
+        """Replace the JSON context (in-place changes to a JSON column are not tracked)."""
+        assert self.outreach is not None  # noqa: S101 - callers open a conversation first
+        self.outreach.context = {**(self.outreach.context or {}), **changes}
+
+    @property
+    def locale(self) -> str:
+        return lang(self.customer.locale)
+
+
+@dataclass
+class Step:
+    """The answer to one reply: a script name and its variables (None: say nothing)."""
+
+    template: str | None
+    context: dict[str, Any] = field(default_factory=dict)
+    handoff: bool = False
+    booked: Appointment | None = None
+
+
+def options_for(outreach: Outreach | None) -> tuple[int, bool]:
+    """How many numbered choices the customer is looking at, and whether a yes/no is pending."""
+    if outreach is None:
+        return 0, False
+    ctx = outreach.context or {}
+    if outreach.state == "asked_need":
+        return len(NEEDS), False
+    return len(ctx.get("slots") or []), bool(ctx.get("confirming"))
+
+
+def respond(
+    session: Session, settings: Settings, c: Convo, intent: Intent, *, now: datetime
+) -> Step:
+    """Advance the conversation by one understood reply (never commits)."""
+    customer = c.customer
+    if intent.kind == "opt_out":
+        return _opt_out(session, c, intent, now)
+    if intent.kind == "opt_in":
+        changed = consent.opt_in(session, customer, source=f"{c.channel}:{intent.text}", now=now)
+        return Step("opt_in_confirmation" if changed else None)
+    if intent.kind == "help":
+        return Step("help")
+    if customer.opted_out_at is not None:
+        # No messages to an opted-out customer; a person still hears a complaint or a request.
+        if intent.kind in ("complaint", "call_me"):
+            records.hand_off(session, customer, c.outreach, reason=intent.kind, now=now)
+            return Step(None, handoff=True)
+        return Step(None)
+    if intent.kind in ("complaint", "call_me"):
+        return _hand_off(session, c, intent.kind, now)
+    _note_facts(c, intent)
+    if c.outreach is None:
+        return _no_conversation(session, settings, c, intent, now)
+    if c.outreach.state == "asked_need":
+        return _asked_need(session, settings, c, intent, now)
+    return _offered(session, settings, c, intent, now)
+
+
+def _opt_out(session: Session, c: Convo, intent: Intent, now: datetime) -> Step:
+    changed = consent.opt_out(session, c.customer, source=f"{c.channel}: {intent.text}", now=now)
+    slots.release(session, c.customer.id)
+    outbox.cancel_pending(session, customer_id=c.customer.id, reason="opted out")
+    if c.outreach is not None:
+        session.refresh(c.outreach)
+        c.outreach.state = "opted_out"
+    return Step("opt_out_confirmation" if changed else None)
+
+
+def _hand_off(session: Session, c: Convo, reason: str, now: datetime) -> Step:
+    slots.release(session, c.customer.id)
+    records.hand_off(session, c.customer, c.outreach, reason=reason, now=now)
+    return Step("handoff", handoff=True)
+
+
+def _note_facts(c: Convo, intent: Intent) -> None:
+    """Mileage and faults go on the appointment and the conversation, whatever else happens."""
+    if intent.mileage_km is None and intent.fault is None:
+        return
+    if c.appointment is not None:
+        if intent.mileage_km is not None:
+            c.appointment.mileage_reported_km = intent.mileage_km
+        if intent.fault:
+            before = c.appointment.faults_reported
+            c.appointment.faults_reported = f"{before}\n{intent.fault}" if before else intent.fault
+    if c.outreach is not None:
+        ctx = c.ctx
+        if intent.mileage_km is not None:
+            c.update(mileage_km=intent.mileage_km)
+        if intent.fault:
+            c.update(faults=[*ctx.get("faults", []), intent.fault])
+
+
+def _noted(c: Convo, intent: Intent) -> str:
+    zh = c.locale == "zh-CN"
+    parts = []
+    if intent.mileage_km is not None:
+        parts.append(f"里程{intent.mileage_km}公里" if zh else f"mileage {intent.mileage_km} km")
+    if intent.fault:
+        parts.append(f"故障“{intent.fault}”" if zh else f"fault '{intent.fault}'")
+    return ("，" if zh else ", ").join(parts)
+
+
+# --- no open conversation ----------------------------------------------------------------
+
+
+def _no_conversation(
+    session: Session, settings: Settings, c: Convo, intent: Intent, now: datetime
+) -> Step:
+    appt = c.appointment
+    if appt is not None:
+        if intent.kind == "cancel_appointment":
+            return _cancel(session, settings, c, appt, now)
+        if intent.kind in ("reschedule", "propose_time"):
+            _open(session, c, now, campaign="reschedule")
+            c.update(mode="reschedule", appointment_id=appt.id)
+            return _offer(session, settings, c, intent.preference, now, intro="reschedule")
+        if intent.kind in ("mileage", "fault"):
+            return Step("noted", {"noted": _noted(c, intent)})
+        if intent.kind in ("confirm", "choose_option", "question", "unknown", "decline"):
+            return Step("already_booked", appointment_context(settings, c, appt))
+    if intent.kind == "decline":
+        return Step("declined")
+    if intent.kind == "cancel_appointment":
+        return Step("no_appointment")
+    # Anything else starts a passive booking: what do you need, then slots.
+    _open(session, c, now, campaign="inbound")
+    need = intent.need or ("repair" if intent.fault else None)
+    if need is None:
+        c.outreach.state = "asked_need"  # type: ignore[union-attr]
+        c.update(preference=_pref_json(intent.preference))
+        return Step("ask_need")
+    c.update(need=need)
+    return _offer(session, settings, c, intent.preference, now)
+
+
+def _open(session: Session, c: Convo, now: datetime, *, campaign: str) -> None:
+    vehicle = next((v for v in c.customer.vehicles if v.active), None)
+    c.outreach = Outreach(
+        customer_id=c.customer.id,
+        vehicle_id=vehicle.id if vehicle else None,
+        status="open",
+        channel=c.channel,
+        campaign=campaign,
+        planned_on=now.date(),
+        opened_at=now,
+        state="new",
+        context={},
+        created_at=now,
+    )
+    session.add(c.outreach)
+    session.flush()
+
+
+def _asked_need(
+    session: Session, settings: Settings, c: Convo, intent: Intent, now: datetime
+) -> Step:
+    need = intent.need
+    if intent.kind == "choose_option" and intent.option:
+        need = NEEDS[intent.option - 1]
+    elif intent.fault and not need:
+        need = "repair"
+    if intent.kind in ("decline", "cancel_appointment"):
+        return _decline(session, c, now)
+    if need is None and intent.kind != "propose_time":
+        return _miss(session, c, now, template="ask_need")
+    c.update(need=need, misses=0)
+    pref = intent.preference or _pref_from_json(c.ctx.get("preference"))
+    return _offer(session, settings, c, pref, now)
+
+
+# --- slots offered --------------------------------------------------------------------------
+
+
+def _offered(session: Session, settings: Settings, c: Convo, intent: Intent, now: datetime) -> Step:
+    ctx = c.ctx
+    offered: list[dict[str, Any]] = ctx.get("slots") or []
+    kind = intent.kind
+    if kind == "choose_option" and intent.option and intent.option <= len(offered):
+        return _take(session, settings, c, offered[intent.option - 1], now)
+    if kind == "confirm":
+        if offered and (len(offered) == 1 or ctx.get("confirming")):
+            return _take(session, settings, c, offered[0], now)
+        if offered:
+            c.update(misses=0)
+            return Step("which_option", slots_context(settings, c, offered))
+        return _offer(session, settings, c, None, now)
+    if kind in ("propose_time", "reschedule", "book_request") and intent.preference is not None:
+        return _offer(session, settings, c, intent.preference, now, exact=True)
+    if kind == "reschedule":
+        c.update(misses=0)
+        return Step("ask_time", slots_context(settings, c, offered))
+    if kind == "book_request" or (kind == "propose_time" and not offered):
+        if intent.need:
+            c.update(need=intent.need)
+        return _offer(session, settings, c, intent.preference, now)
+    if kind == "decline":
+        return _decline(session, c, now)
+    if kind == "cancel_appointment":
+        if c.appointment is not None and ctx.get("mode") == "reschedule":
+            return _cancel(session, settings, c, c.appointment, now)
+        return _decline(session, c, now)
+    if kind in ("mileage", "fault"):
+        c.update(misses=0)
+        return Step("noted", {"noted": _noted(c, intent), **slots_context(settings, c, offered)})
+    if kind == "question":
+        return _question(session, settings, c, intent, now)
+    return _miss(session, c, now, template="clarify", extra=slots_context(settings, c, offered))
+
+
+def _offer(
+    session: Session,
+    settings: Settings,
+    c: Convo,
+    preference: SlotPreference | None,
+    now: datetime,
+    *,
+    exact: bool = False,
+    intro: str | None = None,
+) -> Step:
+    """Offer (and hold) up to three slots near the preference; book at once on an exact match."""
+    assert c.outreach is not None  # noqa: S101 - only called inside a conversation
+    ctx = c.ctx
+    jobs = ctx.get("jobs") or _jobs(settings, c)
+    slots.release(session, c.customer.id)
+    hold = "voice" if c.channel == "voice" else "sms"
+    found = slots.offer(
+        session, settings, jobs=jobs, preference=preference, now=now,
+        customer_id=c.customer.id, hold_for=hold,
+    )  # fmt: skip
+    zh = c.locale == "zh-CN"
+    note = None
+    if not found and preference is not None:
+        note = "该时间已约满，最近可约：" if zh else "That time is full. The nearest free times:"
+        found = slots.offer(
+            session, settings, jobs=jobs, preference=None, now=now,
+            customer_id=c.customer.id, hold_for=hold,
+        )  # fmt: skip
+    c.outreach.state = "offered"
+    c.update(slots=found, jobs=jobs, misses=0, confirming=False)
+    if exact and found and _is_exact(settings, found[0], preference):
+        return _take(session, settings, c, found[0], now)
+    if intro == "reschedule":
+        note = "请选择新的时间：" if zh else "Choose a new time:"
+    return Step("slot_options", {"intro": note, **slots_context(settings, c, found)})
+
+
+def _is_exact(settings: Settings, slot: dict[str, Any], pref: SlotPreference | None) -> bool:
+    if pref is None or pref.at is None:
+        return False
+    local = slots.starts_at(slot).astimezone(settings.tz)
+    return local.time() == pref.at and (pref.on is None or local.date() == pref.on)
+
+
+def _jobs(settings: Settings, c: Convo) -> list[str]:
+    assert c.outreach is not None  # noqa: S101
+    if c.ctx.get("mode") == "reschedule" and c.appointment is not None:
+        return [j.job_code for j in c.appointment.jobs]
+    return slots.jobs_for(settings, c.outreach, c.ctx.get("need"))
+
+
+def _take(
+    session: Session, settings: Settings, c: Convo, slot: dict[str, Any], now: datetime
+) -> Step:
+    """Book (or move the appointment to) the chosen slot; a lost race offers new slots."""
+    assert c.outreach is not None  # noqa: S101
+    ctx = c.ctx
+    try:
+        if ctx.get("mode") == "reschedule" and c.appointment is not None:
+            appt = slots.move(session, settings, c.appointment, slot, now=now)
+            template = "rescheduled"
+        else:
+            source = "inbound" if c.outreach.campaign in ("inbound",) else "bot"
+            appt = slots.book(
+                session, settings, c.outreach, slot, jobs=ctx.get("jobs") or _jobs(settings, c),
+                now=now, source=source,
+            )  # fmt: skip
+            template = "confirmation"
+    except (slots.SlotTaken, slots.SlotUnavailable):
+        slots.release(session, c.customer.id)
+        found = slots.offer(
+            session, settings, jobs=ctx.get("jobs") or _jobs(settings, c), preference=None,
+            now=now, customer_id=c.customer.id,
+            hold_for="voice" if c.channel == "voice" else "sms",
+        )  # fmt: skip
+        c.update(slots=found, confirming=False, misses=0)
+        return Step("slot_taken", slots_context(settings, c, found))
+    session.refresh(appt)
+    if ctx.get("mileage_km") is not None:
+        appt.mileage_reported_km = ctx["mileage_km"]
+    if ctx.get("faults"):
+        appt.faults_reported = "\n".join(ctx["faults"])
+    c.appointment = appt
+    c.outreach.status = "booked"
+    c.outreach.state = "booked"
+    c.outreach.closed_at = now
+    c.outreach.outcome = f"booked appointment {appt.id}"
+    c.update(slots=[], appointment_id=appt.id, misses=0, confirming=False)
+    outbox.cancel_pending(session, outreach_id=c.outreach.id, reason="booked")
+    return Step(template, appointment_context(settings, c, appt), booked=appt)
+
+
+def _cancel(
+    session: Session, settings: Settings, c: Convo, appt: Appointment, now: datetime
+) -> Step:
+    context = appointment_context(settings, c, appt)
+    slots.cancel(session, settings, appt, now)
+    if c.outreach is not None and c.outreach.status in ("planned", "open"):
+        c.outreach.status = "closed"
+        c.outreach.state = "closed"
+        c.outreach.closed_at = now
+        c.outreach.outcome = f"appointment {appt.id} cancelled by the customer"
+    return Step("cancelled", context)
+
+
+def _decline(session: Session, c: Convo, now: datetime) -> Step:
+    assert c.outreach is not None  # noqa: S101
+    slots.release(session, c.customer.id)
+    outbox.cancel_pending(session, outreach_id=c.outreach.id, reason="declined")
+    c.outreach.status = "declined"
+    c.outreach.state = "declined"
+    c.outreach.closed_at = now
+    c.outreach.outcome = "declined by the customer"
+    c.update(slots=[])
+    return Step("declined")
+
+
+def _miss(
+    session: Session, c: Convo, now: datetime, *, template: str, extra: dict[str, Any] | None = None
+) -> Step:
+    misses = int(c.ctx.get("misses", 0)) + 1
+    c.update(misses=misses)
+    if misses >= 2:
+        return _hand_off(session, c, "not_understood", now)
+    return Step(template, extra or {})
+
+
+_PRICE = re.compile(r"多少钱|价格|价钱|费用|报价|how much|price|cost")
+_DURATION = re.compile(r"多久|多长时间|几个小时|how long")
+_WHERE = re.compile(r"地址|在哪|哪里|where|address")
+
+
+def _question(
+    session: Session, settings: Settings, c: Convo, intent: Intent, now: datetime
+) -> Step:
+    """Answer what the scripts know (price, duration, address); anything else goes to a person."""
+    text = intent.text.lower()
+    zh = c.locale == "zh-CN"
+    jobs = c.ctx.get("jobs") or _jobs(settings, c)
+    est = slots.estimate(settings, jobs, c.locale)
+    answer = None
+    if _PRICE.search(text):
+        answer = f"参考价格{est.price:g}元。" if zh else f"The estimated price is {est.price:g}."
+    elif _DURATION.search(text):
+        answer = (f"预计{est.labour_hours:g}小时。" if zh else
+                  f"It takes about {est.labour_hours:g} hours.")  # fmt: skip
+    elif _WHERE.search(text) and settings.dealership.address:
+        answer = f"地址：{settings.dealership.address}" if zh else settings.dealership.address
+    if answer is None:
+        return _hand_off(session, c, "question", now)
+    c.update(misses=0)
+    return Step(
+        "answer", {"answer": answer, **slots_context(settings, c, c.ctx.get("slots") or [])}
+    )
+
+
+# --- script variables ---------------------------------------------------------------------
+
+
+def slots_context(settings: Settings, c: Convo, offered: list[dict[str, Any]]) -> dict[str, Any]:
+    return {
+        "slots": [when_text(slots.starts_at(s), settings, c.locale) for s in offered],
+        "options": [
+            {
+                "number": n,
+                "when": when_text(slots.starts_at(s), settings, c.locale),
+                "advisor_name": s.get("advisor_name"),
+            }
+            for n, s in enumerate(offered, 1)
+        ],
+    }
+
+
+def appointment_context(settings: Settings, c: Convo, appt: Appointment) -> dict[str, Any]:
+    jobs = [j.job_code for j in appt.jobs]
+    est = slots.estimate(settings, jobs, c.locale) if jobs else None
+    return {
+        "arrival": when_text(appt.starts_at, settings, c.locale),
+        "advisor_name": appt.advisor.name if appt.advisor else "",
+        "duration_hours": est.labour_hours if est else 0.0,
+        "price": est.price if est else 0.0,
+        "jobs": list(est.descriptions) if est else [],
+        "appointment_id": appt.id,
+        "vehicle": appt.vehicle.plate if appt.vehicle else "",
+    }
+
+
+def _pref_json(pref: SlotPreference | None) -> dict[str, str] | None:
+    if pref is None:
+        return None
+    return {
+        k: v.isoformat() if hasattr(v, "isoformat") else v
+        for k, v in vars(pref).items()
+        if v is not None
+    }
+
+
+def _pref_from_json(raw: dict[str, Any] | None) -> SlotPreference | None:
+    if not raw:
+        return None
+    conv: dict[str, Any] = {
+        "on": date.fromisoformat,
+        "not_before": date.fromisoformat,
+        "at": time.fromisoformat,
+    }
+    return SlotPreference(**{k: conv.get(k, lambda v: v)(v) for k, v in raw.items()})

@@ -1,0 +1,189 @@
+"""Finding who wrote and which conversation they are in; writing the audit trail and callbacks."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from outreach.models import (
+    APPOINTMENT_ACTIVE,
+    OUTREACH_OPEN,
+    Appointment,
+    CallbackRequest,
+    ContactAttempt,
+    Customer,
+    Outreach,
+)
+
+# Lower is more urgent (the desk sorts ascending).  A complaint always comes first.
+CALLBACK_PRIORITY = {
+    "complaint": 10,
+    "call_me": 30,
+    "question": 40,
+    "not_understood": 40,
+    "voice_not_understood": 40,
+}
+
+
+def find_customer(session: Session, phone: str) -> Customer | None:
+    """The customer with this E.164 number; the most recently created when several share it."""
+    return session.scalars(
+        select(Customer)
+        .where(Customer.phone == phone)
+        .order_by(Customer.created_at.desc(), Customer.id.desc())
+        .limit(1)
+    ).first()
+
+
+def provisional_customer(session: Session, phone: str, *, locale: str, now: datetime) -> Customer:
+    """A customer record for an unknown number that wrote to us first.
+
+    Consent is recorded as implied by their own request (``consent_source`` says so): it covers
+    answering them and the messages about the booking they ask for.
+    """
+    digits = re.sub(r"\D", "", phone)
+    customer = Customer(
+        external_id=f"IN-{digits}",
+        name="",
+        phone=phone,
+        locale=locale,
+        consent=True,
+        consent_at=now,
+        consent_source="inbound request (implied)",
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(customer)
+    session.flush()
+    return customer
+
+
+def open_outreach(session: Session, customer_id: int) -> Outreach | None:
+    """The customer's open conversation (at most one, by a unique index)."""
+    return session.scalars(
+        select(Outreach).where(
+            Outreach.customer_id == customer_id, Outreach.status.in_(OUTREACH_OPEN)
+        )
+    ).first()
+
+
+def next_appointment(session: Session, customer_id: int, now: datetime) -> Appointment | None:
+    """The customer's next active appointment, however it was booked."""
+    return session.scalars(
+        select(Appointment)
+        .where(
+            Appointment.customer_id == customer_id,
+            Appointment.status.in_(APPOINTMENT_ACTIVE),
+            Appointment.starts_at >= now,
+        )
+        .order_by(Appointment.starts_at)
+        .limit(1)
+    ).first()
+
+
+def latest_outreach(session: Session, customer_id: int) -> Outreach | None:
+    return session.scalars(
+        select(Outreach)
+        .where(Outreach.customer_id == customer_id)
+        .order_by(Outreach.created_at.desc(), Outreach.id.desc())
+        .limit(1)
+    ).first()
+
+
+def record(
+    session: Session,
+    customer: Customer,
+    outreach: Outreach | None,
+    *,
+    direction: str,
+    channel: str,
+    kind: str,
+    body: str | None,
+    now: datetime,
+    status: str | None = None,
+    sid: str | None = None,
+) -> ContactAttempt:
+    attempt = ContactAttempt(
+        customer_id=customer.id,
+        outreach_id=outreach.id if outreach else None,
+        at=now,
+        channel=channel,
+        direction=direction,
+        kind=kind[:40],
+        body=body,
+        status=status,
+        provider_sid=sid,
+    )
+    session.add(attempt)
+    return attempt
+
+
+def seen_before(session: Session, sid: str, channel: str) -> ContactAttempt | None:
+    """The inbound message already recorded under this provider id (a webhook retry)."""
+    return session.scalars(
+        select(ContactAttempt).where(
+            ContactAttempt.provider_sid == sid,
+            ContactAttempt.direction == "in",
+            ContactAttempt.channel == channel,
+        )
+    ).first()
+
+
+def reply_to(session: Session, inbound: ContactAttempt) -> ContactAttempt | None:
+    """What we answered to ``inbound`` (the next outbound message to that customer)."""
+    return session.scalars(
+        select(ContactAttempt)
+        .where(
+            ContactAttempt.customer_id == inbound.customer_id,
+            ContactAttempt.direction == "out",
+            ContactAttempt.id > inbound.id,
+        )
+        .order_by(ContactAttempt.id)
+        .limit(1)
+    ).first()
+
+
+def transcript(session: Session, customer_id: int, *, limit: int = 12) -> str:
+    """The last messages with the customer, oldest first, for the advisor's callback."""
+    rows = session.scalars(
+        select(ContactAttempt)
+        .where(ContactAttempt.customer_id == customer_id, ContactAttempt.direction != "note")
+        .order_by(ContactAttempt.at.desc(), ContactAttempt.id.desc())
+        .limit(limit)
+    ).all()
+    who = {"in": "customer", "out": "bot"}
+    return "\n".join(
+        f"{r.at:%Y-%m-%d %H:%M} {who[r.direction]} ({r.channel}): {r.body or ''}"
+        for r in reversed(rows)
+    )
+
+
+def hand_off(
+    session: Session,
+    customer: Customer,
+    outreach: Outreach | None,
+    *,
+    reason: str,
+    now: datetime,
+) -> CallbackRequest:
+    """Queue the customer for an advisor with the transcript; the conversation is handed off."""
+    session.flush()  # the transcript includes the message that caused this
+    request = CallbackRequest(
+        customer_id=customer.id,
+        outreach_id=outreach.id if outreach else None,
+        reason=reason,
+        priority=CALLBACK_PRIORITY.get(reason, 50),
+        detail=transcript(session, customer.id),
+        status="open",
+        created_at=now,
+    )
+    session.add(request)
+    if outreach is not None and outreach.status in OUTREACH_OPEN:
+        outreach.status = "handed_off"
+        outreach.closed_at = now
+        outreach.outcome = f"handed to an advisor: {reason}"
+        outreach.state = "handed_off"
+    return request

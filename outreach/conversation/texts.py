@@ -1,0 +1,240 @@
+"""What the bot says: the dealership's scripts, filled with the conversation's facts.
+
+Texts come from :func:`outreach.scripts.render` (the dealership's Jinja2 scripts).  Until a
+script of that name exists, a short built-in wording below is used, so the conversation works
+on a fresh install; the context passed is the same either way (see :func:`script_context`).
+"""
+
+from __future__ import annotations
+
+import importlib
+from datetime import datetime
+from typing import Any
+
+from outreach.models import Customer, OutreachReason
+from outreach.settings import Settings
+
+_WEEKDAYS = {"zh-CN": "一二三四五六日", "en": ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")}
+_MONTHS_EN = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+NEED_LABELS = {
+    "zh-CN": ("保养", "维修咨询", "事故车", "维修", "美容装饰"),
+    "en": ("maintenance", "a repair question", "an accident car", "a repair", "detailing"),
+}
+
+
+def render_text(settings: Settings, name: str, *, locale: str, channel: str, **context: Any) -> str:
+    """The script ``name`` rendered for ``locale`` and ``channel``."""
+    render = _scripts_render()
+    if render is not None:
+        try:
+            return str(render(settings, name, locale=locale, channel=channel, **context)).strip()
+        except LookupError:
+            pass  # no such script yet: the built-in wording below
+    return _fallback(name, locale, channel, context).strip()
+
+
+def _scripts_render() -> Any:
+    try:
+        module = importlib.import_module("outreach.scripts")
+    except ImportError:
+        return None
+    return getattr(module, "render", None)
+
+
+def lang(locale: str) -> str:
+    return "zh-CN" if locale.startswith("zh") else "en"
+
+
+def when_text(at: datetime, settings: Settings, locale: str) -> str:
+    """An arrival time as the customer reads it, in the dealership's zone."""
+    local = at.astimezone(settings.tz)
+    if lang(locale) == "zh-CN":
+        wd = _WEEKDAYS["zh-CN"][local.weekday()]
+        return f"{local.month}月{local.day}日(周{wd}) {local:%H:%M}"
+    day = _WEEKDAYS["en"][local.weekday()]
+    return f"{day} {local.day} {_MONTHS_EN[local.month - 1]} {local:%H:%M}"
+
+
+def reason_text(reason: OutreachReason, locale: str) -> str:
+    """Why we contact the customer, in their language, from the reason's facts."""
+    facts = reason.facts or {}
+    zh = lang(locale) == "zh-CN"
+    if reason.campaign == "maintenance_interval":
+        due = facts.get("due_on", str(reason.due_on))
+        if facts.get("due_by") == "km":
+            km = facts.get("estimated_km")
+            return f"估计里程约{km}公里，已到保养里程" if zh else f"about {km} km: due for service"
+        return f"距上次保养将满3个月（{due}）" if zh else f"3 months since the last service ({due})"
+    if reason.campaign == "deferred_work":
+        desc = facts.get("description") or reason.reason
+        return f"上次留下的项目：{desc}" if zh else f"left over from your last visit: {desc}"
+    if reason.campaign == "seasonal":
+        title = (facts.get("title") or {}).get(lang(locale)) or facts.get("window", "")
+        return str(title)
+    if reason.campaign == "post_service_followup":
+        return "上次到店服务回访" if zh else "a follow-up on your last visit"
+    return reason.reason
+
+
+def script_context(settings: Settings, customer: Customer | None, **extra: Any) -> dict[str, Any]:
+    """The variables every conversation script may use, plus ``extra``."""
+    locale = lang(customer.locale if customer else settings.dealership.default_locale)
+    d = settings.dealership
+    return {
+        "customer_name": customer.name if customer else "",
+        "dealership": d.name,
+        "dealership_name": d.name,
+        "dealership_phone": d.phone,
+        "dealership_address": d.address,
+        "special_services": list(d.special_services.get(locale, [])),
+        **extra,
+    }
+
+
+def _numbered(items: list[str], channel: str, zh: bool) -> str:
+    if channel == "voice":
+        return (
+            "；".join(f"按{n}，{s}" for n, s in enumerate(items, 1))
+            if zh
+            else "; ".join(f"press {n} for {s}" for n, s in enumerate(items, 1))
+        )
+    return "\n".join(f"{n}. {s}" for n, s in enumerate(items, 1))
+
+
+def _fallback(name: str, locale: str, channel: str, c: dict[str, Any]) -> str:
+    zh = lang(locale) == "zh-CN"
+    voice = channel == "voice"
+    slots = _numbered(list(c.get("slots", [])), channel, zh)
+    stop = "" if voice else ("回T退订" if zh else "Reply STOP to opt out.")
+    pick = (
+        (
+            "请按数字键选择，或直接说出方便的时间；转人工请按0。"
+            if zh
+            else "Press a number, or say a time that suits you; press 0 for a person."
+        )
+        if voice
+        else (
+            "回复序号确认，或回复方便的时间。"
+            if zh
+            else "Reply with a number, or a time that suits you."
+        )
+    )
+    cancel_hint = (
+        "如需取消请回复“取消预约”，改期请回复“改期”。"
+        if zh
+        else "To cancel reply 'cancel appointment'; to change the time reply 'reschedule'."
+    )
+    services = (
+        "、".join(c.get("special_services", [])) if zh else ", ".join(c.get("special_services", []))
+    )
+    if name == "offer":
+        why = "；".join(c.get("reasons", [])) if zh else "; ".join(c.get("reasons", []))
+        if zh:
+            head = f"{c['customer_name']}您好，{c['dealership']}提醒您：{why}。"
+            body = f"可预约时间：\n{slots}\n{pick}" if c.get("slots") else "请回复您方便的时间。"
+        else:
+            head = f"Hello {c['customer_name']}, {c['dealership']} here: {why}."
+            body = (
+                f"Available times:\n{slots}\n{pick}"
+                if c.get("slots")
+                else "Reply with a time that suits you."
+            )
+        return f"{head}\n{body}\n{stop}"
+    if name == "slot_options":
+        intro = c.get("intro") or ("为您找到以下时间：" if zh else "Here are the closest times:")
+        if not c.get("slots"):
+            return (
+                "抱歉，该时间附近已约满，请换个时间。"
+                if zh
+                else "Sorry, that time is full. Please suggest another."
+            )
+        return f"{intro}\n{slots}\n{pick}"
+    if name == "slot_taken":
+        if zh:
+            return f"抱歉，您选的时间刚被约满。新的可选时间：\n{slots}\n{pick}"
+        return f"Sorry, that time was just taken. New times:\n{slots}\n{pick}"
+    if name in ("confirmation", "rescheduled"):
+        jobs = "、".join(c["jobs"]) if zh else ", ".join(c["jobs"])
+        if zh:
+            return (
+                f"预约成功：{c['arrival']}到店，服务顾问{c['advisor_name']}接待。"
+                f"项目：{jobs}，预计{c['duration_hours']:g}小时，参考价格{c['price']:g}元。"
+                f"需要指定主修技师吗？我们提供：{services}，需要请告诉我们。"
+                f"请携带随车文件（行驶证、保养手册）和随车工具。" + ("" if voice else cancel_hint)
+            )
+        return (
+            f"Booked: arrive {c['arrival']}, your service advisor is {c['advisor_name']}. "
+            f"Work: {jobs}, about {c['duration_hours']:g} h, estimated price {c['price']:g}. "
+            f"Would you like a designated technician? We also offer: {services}. "
+            f"Please bring the vehicle documents and tools. " + ("" if voice else cancel_hint)
+        )
+    if name == "cancelled":
+        return (
+            f"已为您取消{c['arrival']}的预约。需要时回复“预约”即可重新安排。"
+            if zh
+            else f"Your appointment on {c['arrival']} is cancelled. Reply 'book' to rebook."
+        )
+    if name == "ask_time":
+        return "请问您想改到什么时间？" if zh else "What time would suit you instead?"
+    if name == "ask_need":
+        needs = _numbered(list(NEED_LABELS[lang(locale)]), channel, zh)
+        return (
+            f"您好，这里是{c['dealership']}。请问您需要：\n{needs}"
+            if zh
+            else f"Hello, {c['dealership']} here. What do you need?\n{needs}"
+        )
+    if name == "clarify":
+        if c.get("slots"):
+            return (
+                f"抱歉没看懂。请回复序号选择时间：\n{slots}\n或告诉我们方便的时间。"
+                if zh
+                else f"Sorry, I didn't get that. Reply with a number:\n{slots}\nor tell us a time."
+            )
+        return (
+            "抱歉没看懂，请告诉我们您方便的时间，或回复“人工”。"
+            if zh
+            else "Sorry, I didn't get that. Tell us a time that suits you, or reply 'call me'."
+        )
+    if name == "which_option":
+        return f"请回复序号选择：\n{slots}" if zh else f"Which one? Reply with a number:\n{slots}"
+    if name == "handoff":
+        return (
+            f"好的，我们的服务顾问会尽快给您回电（{c['dealership_phone']}）。"
+            if zh
+            else f"Thanks, a service advisor will call you shortly ({c['dealership_phone']})."
+        )
+    if name == "declined":
+        return (
+            "好的，不打扰您了。需要时随时联系我们。"
+            if zh
+            else "No problem. Contact us whenever you need us."
+        )
+    if name == "noted":
+        what = c.get("noted", "")
+        more = f"\n{pick}\n{slots}" if c.get("slots") else ""
+        return f"已记录：{what}。{more}" if zh else f"Noted: {what}.{more}"
+    if name == "answer":
+        return str(c.get("answer", ""))
+    if name == "already_booked":
+        return (
+            f"您已预约{c['arrival']}，服务顾问{c['advisor_name']}。" + cancel_hint
+            if zh
+            else f"You are booked for {c['arrival']} with {c['advisor_name']}. " + cancel_hint
+        )
+    if name == "opt_out_confirmation":
+        return (
+            "您已退订，我们不会再发送消息。回复START可恢复。"
+            if zh
+            else "You are unsubscribed and will get no more messages. Reply START to resubscribe."
+        )
+    if name == "opt_in_confirmation":
+        return "您已恢复订阅。回T退订" if zh else "You are subscribed again. Reply STOP to opt out."
+    if name == "help":
+        return (
+            f"{c['dealership']}服务热线：{c['dealership_phone']}。回T退订。"
+            if zh
+            else f"{c['dealership']}: call {c['dealership_phone']}. Reply STOP to opt out."
+        )
+    if name == "goodbye":
+        return "感谢接听，再见。" if zh else "Thank you, goodbye."
+    raise LookupError(f"no script named {name!r}")

@@ -1,0 +1,297 @@
+"""Whole SMS conversations on the database: offer, choose, book, change, stop, hand off."""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from outreach import capacity
+from outreach.conversation import start_offer
+from outreach.models import (
+    Appointment,
+    CallbackRequest,
+    ContactAttempt,
+    Customer,
+    OutboxMessage,
+    Outreach,
+)
+from outreach.models.capacity import SlotHold
+from outreach.settings import Settings
+from tests.conversation.conftest import NOW, SHANGHAI, Phone, plan_outreach
+from tests.factories import make_customer
+
+
+def _appointments(session: Session, customer: Customer) -> list[Appointment]:
+    return list(session.scalars(select(Appointment).where(Appointment.customer_id == customer.id)))
+
+
+def _callbacks(session: Session, customer: Customer) -> list[CallbackRequest]:
+    return list(
+        session.scalars(select(CallbackRequest).where(CallbackRequest.customer_id == customer.id))
+    )
+
+
+class TestOffer:
+    def test_offer_names_the_reason_and_three_held_slots(
+        self, session: Session, conv_settings: Settings, customer: Customer
+    ) -> None:
+        """The offer text names why we write and lists three slots, each held for the customer."""
+        outreach = plan_outreach(session, customer)
+        text = start_offer(session, conv_settings, outreach, now=NOW, channel="sms")
+        assert "保养" in text and "1." in text and "3." in text and "回T退订" in text
+        assert outreach.status == "open" and outreach.state == "offered"
+        held = outreach.context["slots"]
+        assert len(held) == 3 and all(s["hold_id"] for s in held)
+        assert outreach.context["offer_text"] == text
+
+
+class TestBooking:
+    def test_option_number_books_with_a_full_confirmation(
+        self, session: Session, phone: Phone, offered: Outreach, customer: Customer
+    ) -> None:
+        """Option 2 books that slot; the confirmation has advisor, duration, price, documents."""
+        chosen = offered.context["slots"][1]
+        reply = phone.text("2")
+        (appt,) = _appointments(session, customer)
+        assert appt.starts_at == datetime.fromisoformat(chosen["starts_at"])
+        assert reply.kind == "confirmation"
+        assert chosen["advisor_name"] in reply.text
+        assert "1.5小时" in reply.text and "680元" in reply.text
+        assert (
+            "随车文件" in reply.text and "指定主修技师" in reply.text and "免费洗车" in reply.text
+        )
+        assert "取消预约" in reply.text
+        assert offered.status == "booked" and appt.outreach_id == offered.id
+
+    def test_booking_releases_the_other_holds(
+        self, session: Session, phone: Phone, offered: Outreach, customer: Customer
+    ) -> None:
+        """Once a slot is booked, the other offered slots are no longer held."""
+        phone.text("2")
+        held = session.scalars(
+            select(SlotHold).where(SlotHold.customer_id == customer.id, SlotHold.status == "held")
+        ).all()
+        assert held == []
+
+    def test_free_text_time_books_that_time(
+        self, session: Session, phone: Phone, offered: Outreach, customer: Customer
+    ) -> None:
+        """ "明天下午三点" books tomorrow at 15:00 local when it is free."""
+        reply = phone.text("明天下午三点")
+        (appt,) = _appointments(session, customer)
+        local = appt.starts_at.astimezone(SHANGHAI)
+        assert (local.date(), local.time()) == ((NOW + timedelta(days=1)).date(), time(15, 0))
+        assert reply.kind == "confirmation"
+
+    def test_vague_time_offers_slots_in_that_window(
+        self, session: Session, phone: Phone, offered: Outreach, customer: Customer
+    ) -> None:
+        """ "周六上午可以" offers Saturday-morning slots instead of booking blindly."""
+        reply = phone.text("周六上午可以")
+        assert reply.kind == "slot_options" and "周六" in reply.text
+        for slot in offered.context["slots"]:
+            local = datetime.fromisoformat(slot["starts_at"]).astimezone(SHANGHAI)
+            assert local.weekday() == 5 and local.hour < 12
+        assert _appointments(session, customer) == []
+
+    def test_slot_taken_race_offers_new_slots(
+        self, session: Session, conv_settings: Settings, phone: Phone, offered: Outreach,
+        customer: Customer,
+    ) -> None:  # fmt: skip
+        """When the chosen slot was taken after its hold expired, new slots are offered."""
+        chosen = offered.context["slots"][1]
+        starts = datetime.fromisoformat(chosen["starts_at"])
+        phone.now = NOW + timedelta(minutes=45)  # past the 30-minute SMS hold
+        capacity.release_expired_holds(session, phone.now)
+        for _ in range(conv_settings.capacity.max_arrivals_per_interval):
+            other = make_customer(session)
+            capacity.book(session, conv_settings, customer_id=other.id, vehicle_id=None,
+                          jobs=["maintenance"], starts_at=starts, now=phone.now)  # fmt: skip
+        reply = phone.text("2")
+        assert reply.kind == "slot_taken"
+        assert _appointments(session, customer) == []
+        new = offered.context["slots"]
+        assert new and all(s["starts_at"] != chosen["starts_at"] for s in new)
+        phone.text("2")
+        assert len(_appointments(session, customer)) == 1
+
+    def test_duplicate_message_sid_is_handled_once(
+        self, session: Session, phone: Phone, offered: Outreach, customer: Customer
+    ) -> None:
+        """A webhook retry with the same MessageSid books once and answers the same text."""
+        first = phone.text("2", sid="SMdup")
+        again = phone.text("2", sid="SMdup")
+        assert again.duplicate and again.text == first.text
+        assert len(_appointments(session, customer)) == 1
+
+
+class TestChanges:
+    def test_reschedule_moves_the_appointment(
+        self, session: Session, phone: Phone, offered: Outreach, customer: Customer
+    ) -> None:
+        """ "改期" offers new times and "1" moves the same appointment there."""
+        phone.text("2")
+        (appt,) = _appointments(session, customer)
+        before = appt.starts_at
+        reply = phone.text("改期")
+        assert reply.kind == "slot_options"
+        reply = phone.text("下周三上午十点")
+        assert reply.kind in ("rescheduled", "slot_options")
+        if reply.kind == "slot_options":
+            reply = phone.text("2")
+        assert reply.kind == "rescheduled"
+        session.refresh(appt)
+        assert appt.status == "booked" and appt.starts_at != before
+        assert len(_appointments(session, customer)) == 1
+
+    def test_cancel_appointment_cancels_and_keeps_the_subscription(
+        self, session: Session, phone: Phone, offered: Outreach, customer: Customer
+    ) -> None:
+        """ "取消预约" cancels the appointment; the customer stays subscribed."""
+        phone.text("2")
+        reply = phone.text("取消预约")
+        (appt,) = _appointments(session, customer)
+        assert reply.kind == "cancelled" and appt.status == "cancelled"
+        assert customer.opted_out_at is None
+
+    def test_bare_cancel_is_an_opt_out_and_keeps_the_appointment(
+        self, session: Session, phone: Phone, offered: Outreach, customer: Customer
+    ) -> None:
+        """A bare CANCEL opts out (as the carrier does); the booked appointment stands."""
+        phone.text("2")
+        reply = phone.text("CANCEL")
+        (appt,) = _appointments(session, customer)
+        assert reply.kind == "opt_out_confirmation"
+        assert customer.opted_out_at is not None and appt.status == "booked"
+
+    def test_decline_closes_the_outreach(
+        self, session: Session, phone: Phone, offered: Outreach
+    ) -> None:
+        """ "不用了" closes the outreach as declined and answers politely."""
+        reply = phone.text("不用了，谢谢")
+        assert reply.kind == "declined" and offered.status == "declined"
+
+
+class TestFacts:
+    def test_mileage_and_fault_are_recorded_on_the_appointment(
+        self, session: Session, phone: Phone, offered: Outreach, customer: Customer
+    ) -> None:
+        """Mileage and faults told before booking end up on the appointment."""
+        assert phone.text("现在跑了3万2").kind == "noted"
+        assert phone.text("刹车有点软").kind == "noted"
+        phone.text("2")
+        (appt,) = _appointments(session, customer)
+        assert appt.mileage_reported_km == 32000
+        assert "刹车有点软" in (appt.faults_reported or "")
+
+    def test_fault_after_booking_is_added(
+        self, session: Session, phone: Phone, offered: Outreach, customer: Customer
+    ) -> None:
+        """A fault described after booking is added to the appointment."""
+        phone.text("2")
+        assert phone.text("最近底盘有异响").kind == "noted"
+        (appt,) = _appointments(session, customer)
+        assert "异响" in (appt.faults_reported or "")
+
+
+class TestPeople:
+    def test_clarify_once_then_hand_off(
+        self, session: Session, phone: Phone, offered: Outreach, customer: Customer
+    ) -> None:
+        """The first miss gets one clarifying question; the second goes to the callback queue."""
+        assert phone.text("哈哈").kind == "clarify"
+        reply = phone.text("嘿嘿嘿")
+        assert reply.kind == "handoff" and reply.handoff
+        (cb,) = _callbacks(session, customer)
+        assert cb.reason == "not_understood" and "哈哈" in (cb.detail or "")
+        assert offered.status == "handed_off"
+
+    def test_complaint_outranks_call_me(
+        self, session: Session, conv_settings: Settings, phone: Phone, offered: Outreach,
+        customer: Customer,
+    ) -> None:  # fmt: skip
+        """A complaint is queued more urgently than a plain "call me"."""
+        assert phone.text("我要投诉，上次服务太差").handoff
+        other = make_customer(session)
+        plan_outreach(session, other)
+        Phone(session, conv_settings, other.phone).text("call me")
+        (complaint,) = _callbacks(session, customer)
+        (call_me,) = _callbacks(session, other)
+        assert complaint.reason == "complaint" and call_me.reason == "call_me"
+        assert complaint.priority < call_me.priority
+
+
+class TestOptOut:
+    def test_stop_opts_out_once_and_second_stop_is_silent(
+        self, session: Session, phone: Phone, offered: Outreach, customer: Customer
+    ) -> None:
+        """STOP opts out, closes the outreach and frees the holds; a second STOP answers nothing."""
+        reply = phone.text("STOP")
+        assert reply.kind == "opt_out_confirmation" and reply.text
+        assert customer.opted_out_at is not None and offered.status == "opted_out"
+        held = session.scalars(
+            select(SlotHold).where(SlotHold.customer_id == customer.id, SlotHold.status == "held")
+        ).all()
+        assert held == []
+        assert phone.text("STOP").text is None
+
+    def test_opted_out_customer_gets_no_reply(
+        self, session: Session, phone: Phone, offered: Outreach
+    ) -> None:
+        """After an opt-out, ordinary replies are recorded but not answered."""
+        phone.text("退订")
+        assert phone.text("2").text is None
+
+    def test_start_resubscribes(self, session: Session, phone: Phone, customer: Customer) -> None:
+        """START after an opt-out re-subscribes the customer."""
+        phone.text("STOP")
+        reply = phone.text("START")
+        assert reply.kind == "opt_in_confirmation" and customer.opted_out_at is None
+
+    def test_help_answers_the_contact_line(self, phone: Phone, conv_settings: Settings) -> None:
+        """HELP answers with the dealership's phone number."""
+        reply = phone.text("HELP")
+        assert reply.kind == "help" and conv_settings.dealership.phone in reply.text
+
+
+class TestInbound:
+    def test_unknown_number_books_maintenance(
+        self, session: Session, conv_settings: Settings
+    ) -> None:
+        """An unknown number asking for maintenance gets slots and can book one."""
+        caller = Phone(session, conv_settings, "+8613900001111")
+        reply = caller.text("预约保养")
+        assert reply.kind == "slot_options"
+        customer = session.scalars(select(Customer).where(Customer.phone == caller.phone)).one()
+        assert customer.external_id == "IN-8613900001111" and customer.consent
+        assert caller.text("2").kind == "confirmation"
+        (appt,) = _appointments(session, customer)
+        assert appt.source == "inbound" and appt.jobs[0].job_code == "maintenance"
+
+    def test_need_is_asked_when_not_said(self, session: Session, conv_settings: Settings) -> None:
+        """ "I need an appointment" is asked what it is for; "5" (detailing) gets slots."""
+        caller = Phone(session, conv_settings, "+12025550123")
+        reply = caller.text("I need an appointment")
+        assert reply.kind == "ask_need" and "detailing" in reply.text
+        reply = caller.text("5")
+        assert reply.kind == "slot_options"
+        caller.text("2")
+        customer = session.scalars(select(Customer).where(Customer.phone == caller.phone)).one()
+        (appt,) = _appointments(session, customer)
+        assert customer.locale == "en" and appt.jobs[0].job_code == "detailing"
+
+    def test_every_message_is_in_the_audit_trail(
+        self, session: Session, phone: Phone, offered: Outreach, customer: Customer
+    ) -> None:
+        """Inbound and outbound messages are recorded as contact attempts."""
+        phone.text("2")
+        rows = session.scalars(
+            select(ContactAttempt).where(ContactAttempt.customer_id == customer.id)
+        ).all()
+        assert [(r.direction, r.kind) for r in rows] == [
+            ("in", "choose_option"),
+            ("out", "confirmation"),
+        ]
+        assert session.scalars(select(OutboxMessage)).all() == []
