@@ -1,0 +1,63 @@
+"""The web app: Twilio's webhooks (``/twilio/…``) and the advisors' desk.
+
+Production: ``gunicorn -w 4 -b 127.0.0.1:8000 'webhooks:create_app()'`` behind a TLS proxy, with
+``PUBLIC_BASE_URL`` set to the address Twilio calls (signatures are checked against it).
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from flask import Flask
+
+from outreach.db import make_engine, make_sessionmaker
+from outreach.settings import Settings, load_settings
+from webhooks import twilio
+from webhooks.handlers import conversation_handlers
+from webhooks.once import CLOCK_KEY, SESSIONS_KEY
+
+# Twilio's requests are a few kilobytes (an SMS body is at most 1600 characters).
+MAX_CONTENT_LENGTH = 64 * 1024
+
+
+def create_app(
+    settings: Settings | None = None, *, test_config: dict[str, Any] | None = None
+) -> Flask:
+    """Build the app from ``settings`` (default: the environment, via ``load_settings``).
+
+    ``test_config`` may set Flask config keys and ``HANDLERS`` (the conversation entry points)
+    or ``CLOCK`` (a callable returning the current instant).  Signature checks cannot be
+    switched off.
+    """
+    settings = settings or load_settings(os.environ)
+    app = Flask(__name__)
+    app.config.update(
+        SETTINGS=settings, MAX_CONTENT_LENGTH=MAX_CONTENT_LENGTH, SECRET_KEY=settings.secret_key
+    )
+    config = dict(test_config or {})
+    clock = config.pop("CLOCK", None)
+    app.config.update(config)
+    app.config.setdefault("HANDLERS", None)
+    if app.config["HANDLERS"] is None:
+        app.config["HANDLERS"] = _LazyHandlers()
+    # One engine and sessionmaker per process; each request opens its own session.
+    app.extensions[SESSIONS_KEY] = make_sessionmaker(make_engine(settings.database_url))
+    if clock is not None:
+        app.extensions[CLOCK_KEY] = clock
+    app.register_blueprint(twilio.bp)
+    _register_desk(app)
+    return app
+
+
+class _LazyHandlers:
+    """The conversation's entry points, imported at first use (not when the app is built)."""
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(conversation_handlers(), name)
+
+
+def _register_desk(app: Flask) -> None:
+    import desk
+
+    desk.register(app)

@@ -1,0 +1,76 @@
+"""Handle a webhook once: the effect, its handled-once row and the answer in one transaction.
+
+Twilio retries a webhook it got no answer to, and the signature has no timestamp, so a copy can
+be replayed at any time: the second copy answers what the first answered and changes nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from flask import current_app
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from outreach import webhooks_events as events
+
+log = logging.getLogger(__name__)
+
+SESSIONS_KEY = "outreach.sessions"
+CLOCK_KEY = "outreach.clock"
+
+
+def now() -> datetime:
+    """The current instant, read at the edge (tests install a fixed clock)."""
+    clock: Callable[[], datetime] = current_app.extensions.get(CLOCK_KEY, _utcnow)
+    return clock()
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def answer_once(
+    key: str,
+    effect: Callable[[Session, datetime], str],
+    fallback: Callable[[Session, datetime, Exception], str] | None = None,
+) -> str:
+    """Run ``effect`` once per ``key`` and return its answer; a duplicate gets the same answer.
+
+    When the effect fails, its work is rolled back and ``fallback`` runs in a fresh
+    transaction (queue the customer for an advisor, answer politely); without a fallback the
+    error propagates so Twilio retries.
+    """
+    sessions: sessionmaker[Session] = current_app.extensions[SESSIONS_KEY]
+    at = now()
+    with sessions() as session:
+        try:
+            with session.begin():
+                stored = events.replay(session, key)
+                if stored is not None:
+                    return stored
+                event = events.claim(session, key, at)
+                event.answer = effect(session, at)
+                return event.answer
+        except IntegrityError as exc:
+            # A concurrent copy committed first (its row holds the answer) — or the effect
+            # itself broke a constraint, which is a failure like any other.
+            with session.begin():
+                stored = events.replay(session, key)
+            if stored is not None:
+                return stored
+            failure: Exception = exc
+        except Exception as exc:  # the customer gets a polite answer whatever broke
+            failure = exc
+        log.error("webhook %s failed: %s", key, failure, exc_info=failure)
+        if fallback is None:
+            raise failure
+        with session.begin():
+            stored = events.replay(session, key)
+            if stored is not None:
+                return stored
+            event = events.claim(session, key, at)
+            event.answer = fallback(session, at, failure)
+            return event.answer

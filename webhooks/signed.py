@@ -1,0 +1,106 @@
+"""Reading a Twilio webhook request: strict form decoding, the signature, the account.
+
+Twilio signs the URL it called plus the POSTed fields with the account's auth token.  The URL
+is rebuilt from the configured public base URL (``PUBLIC_BASE_URL``), never from the Host
+header, so validation works behind a TLS-terminating proxy and cannot be steered by a client.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from urllib.parse import parse_qsl
+
+import phonenumbers
+from flask import Request, abort, current_app, request
+from twilio.request_validator import RequestValidator
+from werkzeug.datastructures import MultiDict
+
+from outreach.sandbox import SANDBOX_ACCOUNT_SID
+from outreach.settings import Settings
+from outreach.webhooks_events import mask
+
+log = logging.getLogger(__name__)
+
+SID = re.compile(r"^[A-Z]{2}[0-9a-fA-F]{32}$")
+STEP = re.compile(r"^[A-Za-z0-9_.:-]{1,40}$")
+
+
+def credentials(settings: Settings) -> tuple[str, str]:
+    """(account SID, auth token) webhooks are signed with: Twilio's, or the sandbox's."""
+    if settings.twilio is not None:
+        return settings.twilio.account_sid, settings.twilio.auth_token
+    return SANDBOX_ACCOUNT_SID, settings.sandbox_auth_token
+
+
+def public_url(settings: Settings, req: Request) -> str:
+    """The URL Twilio called: the public base URL, the path and the raw query string."""
+    query = req.query_string.decode("latin-1")
+    return f"{settings.public_base_url}{req.path}" + (f"?{query}" if query else "")
+
+
+def refuse(status: int, why: str, form: MultiDict[str, str] | None = None) -> None:
+    """Log why a request is refused (no token, no full number) and abort with ``status``."""
+    who = mask(form.get("From")) if form is not None else "-"
+    log.warning("twilio %s refused %s: %s (from %s)", request.path, status, why, who)
+    abort(status, description=why)
+
+
+def read_form() -> MultiDict[str, str]:
+    """The POSTed fields, decoded strictly: invalid UTF-8 is refused, never replaced."""
+    if request.mimetype != "application/x-www-form-urlencoded":
+        refuse(415, "expected application/x-www-form-urlencoded")
+    raw = request.get_data(cache=True)  # 413 beyond MAX_CONTENT_LENGTH
+    try:
+        pairs = parse_qsl(
+            raw.decode("utf-8"), keep_blank_values=True, encoding="utf-8", errors="strict"
+        )
+    except UnicodeDecodeError:
+        refuse(400, "the form is not valid UTF-8")
+    return MultiDict(pairs)
+
+
+def verify() -> MultiDict[str, str]:
+    """The request's fields once its signature and account are ours; 403 otherwise."""
+    form = read_form()
+    settings: Settings = current_app.config["SETTINGS"]
+    account, token = credentials(settings)
+    signature = request.headers.get("X-Twilio-Signature", "")
+    if not signature:
+        refuse(403, "no X-Twilio-Signature", form)
+    if not RequestValidator(token).validate(public_url(settings, request), form, signature):
+        refuse(403, f"signature does not match {settings.public_base_url}{request.path}", form)
+    if form.get("AccountSid") != account:
+        refuse(403, "AccountSid is not this account", form)
+    return form
+
+
+def field(form: MultiDict[str, str], name: str, *, pattern: re.Pattern[str] | None = None) -> str:
+    """A required field (400 names it when missing or malformed)."""
+    value = form.get(name)
+    if value is None:
+        refuse(400, f"missing {name}", form)
+    if pattern is not None and not pattern.match(value):
+        refuse(400, f"malformed {name}", form)
+    return value
+
+
+def phone(form: MultiDict[str, str], name: str) -> str:
+    """A required phone number in E.164 (400 when it does not parse)."""
+    value = field(form, name)
+    try:
+        number = phonenumbers.parse(value, None)
+    except phonenumbers.NumberParseException:
+        number = None
+    if number is None or not phonenumbers.is_possible_number(number):
+        refuse(400, f"{name} is not a phone number in E.164 form", form)
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def error_code(form: MultiDict[str, str]) -> int | None:
+    value = form.get("ErrorCode")
+    if not value:
+        return None
+    if not value.isdigit():
+        refuse(400, "malformed ErrorCode", form)
+    return int(value)
