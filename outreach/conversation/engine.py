@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from outreach import outbox
 from outreach.conversation import records, slots
 from outreach.conversation.flow import Convo, Step, options_for, respond
-from outreach.conversation.texts import reason_text, render_text, script_context, when_text
+from outreach.conversation.texts import render_text
 from outreach.conversation.understand import understand
 from outreach.models import OUTREACH_OPEN, ContactAttempt, Customer, Outreach
 from outreach.settings import Settings
@@ -98,8 +98,11 @@ def say(settings: Settings, convo: Convo, step: Step, *, channel: str) -> str | 
     """Render the step's script for the channel, or None when there is nothing to say."""
     if step.template is None:
         return None
-    context = script_context(settings, convo.customer, **step.context)
-    return render_text(settings, step.template, locale=convo.locale, channel=channel, **context)
+    vehicle = convo.outreach.vehicle if convo.outreach is not None else None
+    return render_text(
+        settings, step.template, customer=convo.customer, channel=channel, vehicle=vehicle,
+        **step.context,
+    )  # fmt: skip
 
 
 def _guess_locale(body: str, settings: Settings) -> str:
@@ -130,25 +133,16 @@ def start_offer(
     outreach.status = "open"
     outreach.state = "offered"
     outreach.opened_at = outreach.opened_at or now
-    reasons = [reason_text(r, customer.locale) for r in outreach.reasons]
-    context = script_context(
-        settings,
-        customer,
-        reasons=reasons,
-        slots=[when_text(slots.starts_at(s), settings, customer.locale) for s in offered],
-        options=[
-            {
-                "number": n,
-                "when": when_text(slots.starts_at(s), settings, customer.locale),
-                "advisor_name": s["advisor_name"],
-            }
-            for n, s in enumerate(offered, 1)
-        ],
-        vehicle=outreach.vehicle.plate if outreach.vehicle else "",
-        vehicle_model=outreach.vehicle.model if outreach.vehicle else "",
-    )
     texts = {
-        ch: render_text(settings, "offer", locale=convo.locale, channel=ch, **context)
+        ch: render_text(
+            settings,
+            "offer",
+            customer=customer,
+            channel=ch,
+            vehicle=outreach.vehicle,
+            reasons=list(outreach.reasons),
+            slot_list=offered,
+        )
         for ch in {"sms", channel}
     }
     convo.update(slots=offered, jobs=jobs, misses=0, confirming=False, mode="book")

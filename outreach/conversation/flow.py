@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from outreach import consent, outbox
 from outreach.conversation import records, slots
-from outreach.conversation.texts import lang, when_text
+from outreach.conversation.texts import lang
 from outreach.conversation.understand import NEEDS, Intent
 from outreach.models import Appointment, Customer, Outreach
 from outreach.preferences import SlotPreference
@@ -413,31 +413,13 @@ def _question(
 
 
 def slots_context(settings: Settings, c: Convo, offered: list[dict[str, Any]]) -> dict[str, Any]:
-    return {
-        "slots": [when_text(slots.starts_at(s), settings, c.locale) for s in offered],
-        "options": [
-            {
-                "number": n,
-                "when": when_text(slots.starts_at(s), settings, c.locale),
-                "advisor_name": s.get("advisor_name"),
-            }
-            for n, s in enumerate(offered, 1)
-        ],
-    }
+    """The slots on offer, for the scripts (texts.py shapes them)."""
+    return {"slot_list": list(offered)}
 
 
 def appointment_context(settings: Settings, c: Convo, appt: Appointment) -> dict[str, Any]:
-    jobs = [j.job_code for j in appt.jobs]
-    est = slots.estimate(settings, jobs, c.locale) if jobs else None
-    return {
-        "arrival": when_text(appt.starts_at, settings, c.locale),
-        "advisor_name": appt.advisor.name if appt.advisor else "",
-        "duration_hours": est.labour_hours if est else 0.0,
-        "price": est.price if est else 0.0,
-        "jobs": list(est.descriptions) if est else [],
-        "appointment_id": appt.id,
-        "vehicle": appt.vehicle.plate if appt.vehicle else "",
-    }
+    """The appointment, for the scripts (texts.py shapes it)."""
+    return {"appointment": appt}
 
 
 def _pref_json(pref: SlotPreference | None) -> dict[str, str] | None:

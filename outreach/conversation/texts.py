@@ -1,17 +1,20 @@
 """What the bot says: the dealership's scripts, filled with the conversation's facts.
 
-Texts come from :func:`outreach.scripts.render` (the dealership's Jinja2 scripts).  Until a
-script of that name exists, a short built-in wording below is used, so the conversation works
-on a fresh install; the context passed is the same either way (see :func:`script_context`).
+Texts come from :func:`outreach.scripts.render` (the dealership's Jinja2 scripts, whose
+variables are documented at the top of each ``.j2`` file).  The conversation's steps carry raw
+objects (slot dicts, the Appointment, the reasons); :func:`render_text` shapes them into the
+scripts' variables here, in one place.  A step with no shipped script of its own (``noted``,
+``answer``, ``which_option`` …) uses the short built-in wording at the bottom of this module.
 """
 
 from __future__ import annotations
 
-import importlib
+import logging
 from datetime import datetime
 from typing import Any
 
-from outreach.models import Customer, OutreachReason
+from outreach.models import Appointment, Customer, OutreachReason, Vehicle
+from outreach.scripts import ScriptError, ScriptNotFound, render
 from outreach.settings import Settings
 
 _WEEKDAYS = {"zh-CN": "一二三四五六日", "en": ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")}
@@ -20,25 +23,87 @@ NEED_LABELS = {
     "zh-CN": ("保养", "维修咨询", "事故车", "维修", "美容装饰"),
     "en": ("maintenance", "a repair question", "an accident car", "a repair", "detailing"),
 }
+log = logging.getLogger(__name__)
+# Our step names → the shipped scripts' names, where they differ.
+_SCRIPT_NAMES = {
+    "sms": {"declined": "decline_ack", "ask_need": "inbound_greeting"},
+    "voice": {"declined": "goodbye", "clarify": "gather_retry", "ask_need": "inbound_greeting"},
+}
 
 
-def render_text(settings: Settings, name: str, *, locale: str, channel: str, **context: Any) -> str:
-    """The script ``name`` rendered for ``locale`` and ``channel``."""
-    render = _scripts_render()
-    if render is not None:
-        try:
-            return str(render(settings, name, locale=locale, channel=channel, **context)).strip()
-        except LookupError:
-            pass  # no such script yet: the built-in wording below
-    return _fallback(name, locale, channel, context).strip()
-
-
-def _scripts_render() -> Any:
+def render_text(
+    settings: Settings,
+    name: str,
+    *,
+    customer: Customer,
+    channel: str,
+    vehicle: Vehicle | None = None,
+    reasons: list[OutreachReason] | None = None,
+    **step: Any,
+) -> str:
+    """The text for step ``name`` on ``channel``, in the customer's language."""
+    locale = lang(customer.locale)
+    offered: list[dict[str, Any]] = step.pop("slot_list", None) or []
+    appt: Appointment | None = step.pop("appointment", None)
+    if name == "slot_options" and not offered:
+        name = "no_slots"
+    script = _SCRIPT_NAMES.get(channel, {}).get(name, name)
+    vehicle = vehicle or (appt.vehicle if appt else None)
+    context: dict[str, Any] = {
+        "customer": {"name": customer.name},
+        "vehicle": {"plate": vehicle.plate, "model": vehicle.model} if vehicle else None,
+        "reasons": [
+            {"campaign": r.campaign, "reason": r.reason, **(r.facts or {})} for r in reasons or []
+        ],
+        "slots": [{"number": n, "starts_at": _at(s)} for n, s in enumerate(offered, 1)],
+        "appointment": _appointment(appt) if appt else None,
+        **step,
+    }
     try:
-        module = importlib.import_module("outreach.scripts")
-    except ImportError:
-        return None
-    return getattr(module, "render", None)
+        return render(settings, script, locale=locale, channel=channel, **context)
+    except ScriptNotFound:
+        pass
+    except ScriptError as exc:
+        # A script that cannot take this conversation's facts (say, a confirmation for a
+        # customer with no vehicle on file) must not leave the customer without an answer.
+        log.warning("script %s/%s failed, using the built-in wording: %s", channel, script, exc)
+    flat = {
+        **step,
+        "customer_name": customer.name,
+        "dealership": settings.dealership.name,
+        "dealership_phone": settings.dealership.phone,
+        "special_services": list(settings.dealership.special_services.get(locale, [])),
+        "slots": [when_text(_at(s), settings, locale) for s in offered],
+        "reasons": [reason_text(r, locale) for r in reasons or []],
+    }
+    if appt is not None:
+        shaped = context["appointment"]
+        flat.update(
+            arrival=when_text(appt.starts_at, settings, locale),
+            advisor_name=shaped["advisor_name"],
+            duration_hours=shaped["total_hours"],
+            price=shaped["total_price"],
+            jobs=[j.description for j in appt.jobs],
+        )
+    return _fallback(name, locale, channel, flat).strip()
+
+
+def _at(slot: dict[str, Any]) -> datetime:
+    return datetime.fromisoformat(slot["starts_at"])
+
+
+def _appointment(appt: Appointment) -> dict[str, Any]:
+    jobs = [
+        {"description": j.description, "labour_hours": j.labour_hours, "price": j.price}
+        for j in appt.jobs
+    ]
+    return {
+        "starts_at": appt.starts_at,
+        "advisor_name": appt.advisor.name if appt.advisor else "",
+        "total_hours": round(sum(j.labour_hours for j in appt.jobs), 2),
+        "total_price": round(sum(j.price for j in appt.jobs), 2),
+        "jobs": jobs,
+    }
 
 
 def lang(locale: str) -> str:
@@ -74,21 +139,6 @@ def reason_text(reason: OutreachReason, locale: str) -> str:
     if reason.campaign == "post_service_followup":
         return "上次到店服务回访" if zh else "a follow-up on your last visit"
     return reason.reason
-
-
-def script_context(settings: Settings, customer: Customer | None, **extra: Any) -> dict[str, Any]:
-    """The variables every conversation script may use, plus ``extra``."""
-    locale = lang(customer.locale if customer else settings.dealership.default_locale)
-    d = settings.dealership
-    return {
-        "customer_name": customer.name if customer else "",
-        "dealership": d.name,
-        "dealership_name": d.name,
-        "dealership_phone": d.phone,
-        "dealership_address": d.address,
-        "special_services": list(d.special_services.get(locale, [])),
-        **extra,
-    }
 
 
 def _numbered(items: list[str], channel: str, zh: bool) -> str:

@@ -58,7 +58,7 @@ class TestBooking:
         assert appt.starts_at == datetime.fromisoformat(chosen["starts_at"])
         assert reply.kind == "confirmation"
         assert chosen["advisor_name"] in reply.text
-        assert "1.5小时" in reply.text and "680元" in reply.text
+        assert "1.5小时" in reply.text and "¥680" in reply.text
         assert (
             "随车文件" in reply.text and "指定主修技师" in reply.text and "免费洗车" in reply.text
         )
@@ -253,7 +253,7 @@ class TestOptOut:
     def test_help_answers_the_contact_line(self, phone: Phone, conv_settings: Settings) -> None:
         """HELP answers with the dealership's phone number."""
         reply = phone.text("HELP")
-        assert reply.kind == "help" and conv_settings.dealership.phone in reply.text
+        assert reply.kind == "help" and "5555 0100" in reply.text
 
 
 class TestInbound:
@@ -274,7 +274,7 @@ class TestInbound:
         """ "I need an appointment" is asked what it is for; "5" (detailing) gets slots."""
         caller = Phone(session, conv_settings, "+12025550123")
         reply = caller.text("I need an appointment")
-        assert reply.kind == "ask_need" and "detailing" in reply.text
+        assert reply.kind == "ask_need" and "detailing" in reply.text.lower()
         reply = caller.text("5")
         assert reply.kind == "slot_options"
         caller.text("2")
