@@ -19,6 +19,7 @@ from webhooks.once import CLOCK_KEY, SESSIONS_KEY
 
 # Twilio's requests are a few kilobytes (an SMS body is at most 1600 characters).
 MAX_CONTENT_LENGTH = 64 * 1024
+ENGINE_KEY = "outreach.engine"
 
 
 def create_app(
@@ -42,7 +43,9 @@ def create_app(
     if app.config["HANDLERS"] is None:
         app.config["HANDLERS"] = _LazyHandlers()
     # One engine and sessionmaker per process; each request opens its own session.
-    app.extensions[SESSIONS_KEY] = make_sessionmaker(make_engine(settings.database_url))
+    engine = make_engine(settings.database_url)
+    app.extensions[ENGINE_KEY] = engine
+    app.extensions[SESSIONS_KEY] = make_sessionmaker(engine)
     if clock is not None:
         app.extensions[CLOCK_KEY] = clock
     app.register_blueprint(twilio.bp)

@@ -91,8 +91,10 @@ def make_app(settings: Settings, engine: Engine, **config: Any) -> Flask:
 
 
 @pytest.fixture
-def app(settings: Settings, committing_engine: Engine) -> Flask:
-    return make_app(settings, committing_engine)
+def app(settings: Settings, committing_engine: Engine) -> Iterator[Flask]:
+    app = make_app(settings, committing_engine)
+    yield app
+    app.extensions["outreach.engine"].dispose()
 
 
 @pytest.fixture

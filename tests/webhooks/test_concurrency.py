@@ -1,0 +1,50 @@
+"""Two copies of one webhook arriving at the same moment have the effect of one."""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import replace
+
+import pytest
+from sqlalchemy import func, select
+
+from outreach.models import ContactAttempt, WebhookEvent
+from tests.webhooks.conftest import FAKE_HANDLERS, TwilioPoster, fake_handle_sms, make_app, new_sid
+
+
+def slow_handle_sms(*args, **kwargs):  # type: ignore[no-untyped-def]
+    # Hold the transaction open so that the second copy arrives while the first is working.
+    time.sleep(0.3)
+    return fake_handle_sms(*args, **kwargs)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("committing_engine", ["sqlite", "postgresql"], indirect=True)
+def test_concurrent_duplicates_answer_alike_with_one_effect(
+    settings, committing_engine, db, customer
+):
+    """Two threads posting the same MessageSid at once get the same TwiML; one effect."""
+    handlers = replace(FAKE_HANDLERS, handle_sms=slow_handle_sms)
+    app = make_app(settings, committing_engine, HANDLERS=handlers)
+    sid = new_sid()
+    start = threading.Barrier(2)
+    answers: list[tuple[int, bytes]] = []
+
+    def post() -> None:
+        poster = TwilioPoster(app.test_client(), settings.sandbox_auth_token)
+        start.wait()
+        response = poster.sms("明天上午", sid=sid)
+        answers.append((response.status_code, response.get_data()))
+
+    threads = [threading.Thread(target=post) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    app.extensions["outreach.engine"].dispose()
+    assert [code for code, _ in answers] == [200, 200]
+    assert answers[0][1] == answers[1][1]
+    assert "收到".encode() in answers[0][1]
+    assert db.scalar(select(func.count()).where(ContactAttempt.direction == "in")) == 1
+    assert db.scalar(select(func.count()).select_from(WebhookEvent)) == 1
