@@ -78,3 +78,71 @@ def scheduler_command(app: App, run_name: str | None, list_jobs: bool) -> None:
 
 
 commands.extend([dispatch_command, scheduler_command])
+
+
+# --- the webhooks app and the customer simulator ------------------------------------------
+
+
+@click.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@pass_app
+def serve_command(app: App, host: str, port: int) -> None:
+    """Run the webhooks app with Flask's development server (production: gunicorn)."""
+    from webhooks import create_app
+
+    click.echo(f"gateway {app.settings.gateway}; Twilio signs for {app.settings.public_base_url}")
+    create_app(app.settings).run(host=host, port=port)
+
+
+def _show(answer) -> None:  # type: ignore[no-untyped-def]
+    if answer.status != 200:
+        click.echo(f"  [HTTP {answer.status}]")
+    for text in answer.says:
+        click.echo(f"  bot> {text}")
+    if answer.hangup:
+        click.echo("  [hung up]")
+
+
+@click.command("simulate")
+@click.option("--url", default="http://127.0.0.1:5000", show_default=True, help="The server.")
+@click.option("--from", "sender", default="+8613912345678", show_default=True)
+@click.option("--to", "our_number", default=None, help="Our number (default: TWILIO_FROM).")
+@click.option("--voice", is_flag=True, help="Place a call instead of texting.")
+@click.argument("message", required=False)
+@pass_app
+def simulate_command(
+    app: App, url: str, sender: str, our_number: str | None, voice: bool, message: str | None
+) -> None:
+    """Play the customer: send signed SMS (or a call) to a running server, print the answers.
+
+    Without MESSAGE, an interactive session: each line typed is the next SMS (or, on a call,
+    the next keypad/speech answer); an empty line ends it.
+    """
+    from webhooks.simulator import Phone
+
+    twilio = app.settings.twilio
+    number = our_number or (twilio.from_number if twilio else None) or "+15005550006"
+    phone = Phone(app.settings, url, sender, number)
+    try:
+        if voice:
+            answer = phone.call()
+            _show(answer)
+            while answer.gather_url:
+                said = message or click.prompt("you", default="", show_default=False)
+                message = None
+                if not said:
+                    return
+                answer = phone.respond(answer, said)
+                _show(answer)
+            return
+        if message:
+            _show(phone.text(message))
+            return
+        while said := click.prompt("you", default="", show_default=False):
+            _show(phone.text(said))
+    except OSError as exc:
+        raise click.ClickException(f"{url}: {exc}") from None
+
+
+commands.extend([serve_command, simulate_command])
