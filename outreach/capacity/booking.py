@@ -90,6 +90,9 @@ def book(
                     # in the same savepoint, so they are never counted twice nor lost.
                     ledger.lock_units(session, ledger.owned_keys(session, hold_id=hold.id))
                     end_hold(session, hold.id, "converted")
+                # Claim first: a confirmation that loses the race writes nothing.
+                needs = cal.units(need, starts_at, code, include_reserved=source == "advisor")
+                ledger.claim(session, needs)
                 # A fresh row per attempt: a rolled-back savepoint leaves the last one detached.
                 appointment = Appointment(
                     customer_id=customer_id,
@@ -105,8 +108,7 @@ def book(
                 )
                 session.add(appointment)
                 session.flush()
-                needs = cal.units(need, starts_at, code, include_reserved=source == "advisor")
-                ledger.take(session, needs, appointment_id=appointment.id)
+                ledger.record(session, needs, appointment_id=appointment.id)
                 if hold is not None:
                     session.execute(
                         update(SlotHold)
@@ -114,10 +116,13 @@ def book(
                         .values(appointment_id=appointment.id)
                         .execution_options(synchronize_session=False)
                     )
+            last = None
             break
         except SlotTaken as exc:
             last = exc
-    else:
+            if not (exc.unit or "").startswith("rcpt:"):
+                break  # the day or interval is full: another advisor cannot help
+    if last is not None or not codes:
         raise last or SlotTaken("that time was just taken (no advisor free)")
     release_customer_holds(session, customer_id)
     if hold is not None:
@@ -176,10 +181,13 @@ def reschedule(
                 )
                 ledger.release(session, appointment_id=appointment.id)
                 ledger.take(session, new, appointment_id=appointment.id)
+            last = None
             break
         except SlotTaken as exc:
             last = exc
-    else:
+            if not (exc.unit or "").startswith("rcpt:"):
+                break  # the day or interval is full: another advisor cannot help
+    if last is not None or not codes:
         raise last or SlotTaken("that time was just taken (no advisor free)")
     session.expire(appointment)
     return appointment

@@ -76,8 +76,14 @@ def take(
 
     Call inside a savepoint: on SlotTaken the units taken so far must be rolled back with it.
     """
+    claim(session, needs)
+    record(session, needs, hold_id=hold_id, appointment_id=appointment_id)
+
+
+def claim(session: Session, needs: Sequence[UnitNeed]) -> None:
+    """Add ``needs`` to the units' ``used``, or raise SlotTaken (then roll the savepoint back)."""
     ensure_units(session, needs)
-    lock_units(session, (n.key for n in needs))
+    # The conditional UPDATEs lock the rows in key order, so concurrent claims cannot deadlock.
     for n in sorted(needs, key=lambda u: u.key):
         result = session.execute(
             update(UNITS)
@@ -86,6 +92,17 @@ def take(
         )
         if result.rowcount != 1:  # type: ignore[attr-defined]
             raise SlotTaken(f"that time was just taken ({n.kind} {n.key} is full)", n.key)
+
+
+def record(
+    session: Session,
+    needs: Sequence[UnitNeed],
+    *,
+    hold_id: int | None = None,
+    appointment_id: int | None = None,
+) -> None:
+    """Remember which owner took the claimed units, so :func:`release` can give them back."""
+    _owner(hold_id, appointment_id)
     session.execute(
         TAKES.insert(),
         [

@@ -1,0 +1,208 @@
+"""Benchmark: 100 concurrent confirmations competing for the last 10 places, on PostgreSQL.
+
+    python benchmarks/booking_contention.py [--database-url URL] [--processes 4] [--pool-size 5]
+
+Creates its own schema (dropped afterwards), a workshop whose Monday has exactly 10 one-hour
+places left, and 100 customers.  The confirmations run in ``--processes`` spawned processes
+(each with its own engine and a pool of ``--pool-size`` connections, as a web worker would have)
+of ``confirmations / processes`` threads each, all released at once; latency includes waiting
+for a pooled connection.
+Prints bookings made (must be 10), conflicts (SlotTaken) and p50/p99 confirmation latency, and
+exits non-zero if the bookings are not exactly the places left.
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing
+import os
+import statistics
+import sys
+import threading
+import time
+import uuid
+from dataclasses import replace
+from datetime import UTC, datetime
+from datetime import time as clock
+from pathlib import Path
+
+from sqlalchemy import func, make_url, select, text
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from outreach.capacity import SlotTaken, book, run_with_retries
+from outreach.capacity.config import AdvisorCapacity, CapacityConfig, JobType
+from outreach.db import Base, make_engine, make_sessionmaker
+from outreach.models import Appointment, CapacityUnit, Customer, Vehicle
+from outreach.settings import DEFAULT_CONFIG, Settings, load_settings
+
+DEFAULT_URL = os.environ.get(
+    "OUTREACH_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+PLACES = 10
+PRE_BOOKED = 6
+NOW = datetime(2026, 5, 31, 4, 0, tzinfo=UTC)  # Sunday 12:00 in Shanghai
+
+
+def workshop(base: Settings) -> Settings:
+    """One Monday with (PRE_BOOKED + PLACES) one-hour places of labour, many arrival places."""
+    hours = (clock(8, 0), clock(18, 0))
+    config = CapacityConfig(
+        max_arrivals_per_interval=4,
+        opening_hours={**{d: hours for d in range(5)}, 5: None, 6: None},
+        advisors=tuple(
+            AdvisorCapacity(f"A{n}", f"Advisor {n}", frozenset(range(5))) for n in range(4)
+        ),
+        technicians=PRE_BOOKED + PLACES,
+        hours_per_technician=1.25,  # x 0.8 bookable = one hour per technician
+        job_types={"small": JobType("small", {"zh-CN": "保养", "en": "service"}, 1.0, 300.0)},
+        public_holidays=False,
+    )
+    return replace(base, capacity=config)
+
+
+def slot(n: int) -> datetime:
+    """Monday's n-th arrival interval (quarter hours from 08:00 Shanghai = 00:00 UTC)."""
+    return datetime(2026, 6, 1, 0, 0, tzinfo=UTC).replace(minute=(n % 4) * 15, hour=(n // 4) % 10)
+
+
+def setup(url: str, settings: Settings, n: int) -> list[tuple[int, int]]:
+    engine = make_engine(url)
+    Base.metadata.create_all(engine)
+    sessions = make_sessionmaker(engine)
+    with sessions() as session, session.begin():
+        people = []
+        for i in range(n + PRE_BOOKED):
+            c = Customer(
+                external_id=f"B{i}", name=f"Customer {i}", phone=f"+8613900{i:06d}", consent=True
+            )
+            session.add(c)
+            session.flush()
+            v = Vehicle(
+                external_id=f"BV{i}", customer_id=c.id, vin=f"VIN{i:014d}", plate="沪A1", model="M"
+            )
+            session.add(v)
+            session.flush()
+            people.append((c.id, v.id))
+        for i, (c, v) in enumerate(people[:PRE_BOOKED]):
+            book(
+                session,
+                settings,
+                customer_id=c,
+                vehicle_id=v,
+                jobs=["small"],
+                starts_at=slot(i),
+                now=NOW,
+            )
+    engine.dispose()
+    return people[PRE_BOOKED:]
+
+
+def worker(url: str, settings: Settings, go, results, tasks, pool_size: int) -> None:
+    engine = make_engine(url, pool_size=pool_size, max_overflow=0, pool_timeout=60)
+    sessions = make_sessionmaker(engine)
+    conns = [engine.connect() for _ in range(pool_size)]  # open the pool before the start
+    for conn in conns:
+        conn.close()
+    barrier = threading.Barrier(len(tasks))
+
+    def confirm(task: tuple[int, int, int]) -> None:
+        customer_id, vehicle_id, n = task
+        barrier.wait()
+        go.wait(60)
+        start = time.perf_counter()
+
+        def work(session):
+            book(
+                session,
+                settings,
+                customer_id=customer_id,
+                vehicle_id=vehicle_id,
+                jobs=["small"],
+                starts_at=slot(n),
+                now=NOW,
+            )
+
+        try:
+            run_with_retries(sessions, work)
+            outcome = "booked"
+        except SlotTaken:
+            outcome = "taken"
+        except Exception as exc:  # reported, and the run fails
+            outcome = f"error: {exc!r}"
+        results.put((outcome, time.perf_counter() - start))
+
+    threads = [threading.Thread(target=confirm, args=(t,)) for t in tasks]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    engine.dispose()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--database-url", default=DEFAULT_URL)
+    parser.add_argument("--processes", type=int, default=4)
+    parser.add_argument("--confirmations", type=int, default=100)
+    parser.add_argument("--pool-size", type=int, default=5, help="connections per process")
+    args = parser.parse_args()
+    schema = f"bench_{uuid.uuid4().hex[:10]}"
+    admin = make_engine(args.database_url)
+    with admin.begin() as conn:
+        conn.execute(text(f"CREATE SCHEMA {schema}"))
+    url = make_url(args.database_url).update_query_dict({"options": f"-csearch_path={schema}"})
+    url_text = url.render_as_string(hide_password=False)
+    try:
+        settings = workshop(load_settings({"OUTREACH_CONFIG": str(DEFAULT_CONFIG)}))
+        people = setup(url_text, settings, args.confirmations)
+        tasks = [(c, v, PRE_BOOKED + i) for i, (c, v) in enumerate(people)]
+        ctx = multiprocessing.get_context("spawn")
+        go, results = ctx.Event(), ctx.Queue()
+        procs = [
+            ctx.Process(
+                target=worker,
+                args=(url_text, settings, go, results, tasks[i :: args.processes], args.pool_size),
+            )
+            for i in range(args.processes)
+        ]
+        for p in procs:
+            p.start()
+        time.sleep(3)  # let every process import, connect and reach its start line
+        go.set()
+        outcomes = [results.get(timeout=60) for _ in tasks]
+        for p in procs:
+            p.join(60)
+        engine = make_engine(url_text)
+        with make_sessionmaker(engine)() as session:
+            appointments = session.scalar(select(func.count()).select_from(Appointment))
+            labour = session.get(CapacityUnit, "labour:2026-06-01")
+            used, capacity = labour.used, labour.capacity
+        engine.dispose()
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+        admin.dispose()
+    booked = sum(1 for o, _ in outcomes if o == "booked")
+    taken = sum(1 for o, _ in outcomes if o == "taken")
+    errors = [o for o, _ in outcomes if o not in ("booked", "taken")]
+    ms = sorted(1000 * s for _, s in outcomes)
+    p99 = ms[min(len(ms) - 1, round(0.99 * (len(ms) - 1)))]
+    print(
+        f"confirmations: {len(outcomes)} from {args.processes} processes "
+        f"({args.pool_size} connections each), places left: {PLACES}"
+    )
+    print(f"bookings made: {booked} (appointments in the table: {appointments - PRE_BOOKED})")
+    print(f"conflicts (SlotTaken): {taken}   errors: {len(errors)}")
+    print(f"labour minutes used/capacity: {used}/{capacity}")
+    print(f"latency p50: {statistics.median(ms):.1f} ms   p99: {p99:.1f} ms   max: {ms[-1]:.1f} ms")
+    for e in errors[:3]:
+        print(e)
+    ok = (
+        booked == PLACES and appointments - PRE_BOOKED == PLACES and not errors and used <= capacity
+    )
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
