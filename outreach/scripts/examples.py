@@ -55,7 +55,7 @@ def example_reasons(settings: Settings, locale: str) -> dict[str, dict[str, Any]
     """One example reason per campaign, keyed by campaign name."""
     windows = [w for w in settings.campaigns.seasonal.windows if w.occurrence(EXAMPLE_DAY)]
     title: str | dict[str, str] = windows[0].title if windows else _SEASONAL[locale]
-    reasons = [
+    reasons: list[dict[str, Any]] = [
         {
             "campaign": "maintenance_interval",
             "due_on": date(2026, 12, 1),

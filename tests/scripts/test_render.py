@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 
 import pytest
 
@@ -195,6 +196,20 @@ class TestConfirmation:
         )
         assert "本店提供" not in example("confirmation", "zh-CN", settings=plain)
         assert "also offer" not in example("confirmation", "en", settings=plain)
+
+    @pytest.mark.parametrize("locale", ["zh-CN", "en"])
+    @pytest.mark.parametrize(
+        ("name", "channel"),
+        [("confirmation", "sms"), ("confirmation", "voice"), ("reminder", "sms"),
+         ("rescheduled", "sms")],
+    )  # fmt: skip
+    def test_no_advisor_yet_leaves_the_name_out(self, locale, name, channel):
+        """Without an assigned advisor the text drops the advisor clause instead of a blank."""
+        appointment = {**example_context(name, locale, SETTINGS)["appointment"], "advisor_name": ""}
+        text = example(name, locale, channel, appointment=appointment)
+        assert "王芳" not in text
+        assert not re.search(r"接待顾问[：。]|advisor: *$|with \.|advisor will be \.", text, re.M)
+        assert "王芳" in example(name, locale, channel)
 
     def test_job_description_per_locale(self):
         """Job descriptions given per locale show in the customer's language."""
