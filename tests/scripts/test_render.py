@@ -76,6 +76,7 @@ class TestEveryScript:
         assert "\n\n" not in text
         assert all(line == line.strip() for line in text.splitlines())
         assert "None" not in text and "{{" not in text and "{%" not in text
+        assert not re.search(r"[.!?][A-Z]", text), "a sentence runs into the next"
 
     @pytest.mark.parametrize(("locale", "channel", "name"), ALL)
     def test_every_documented_variable_is_required(self, locale, channel, name):
@@ -209,6 +210,7 @@ class TestConfirmation:
         text = example(name, locale, channel, appointment=appointment)
         assert "王芳" not in text
         assert not re.search(r"接待顾问[：。]|advisor: *$|with \.|advisor will be \.", text, re.M)
+        assert not re.search(r"[.!?][A-Z]", text), "a sentence runs into the next"
         assert "王芳" in example(name, locale, channel)
 
     def test_job_description_per_locale(self):
