@@ -1,0 +1,102 @@
+"""The state of one import run: the tables, the rows rejected so far and the report."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from outreach.importer.cells import CellError, Cells
+from outreach.importer.csvfile import read_records
+from outreach.importer.report import FileCounts, ImportReport, RowError
+from outreach.importer.table import Table
+from outreach.settings import Settings
+
+ID_MAX = 64  # external_id columns are String(64)
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    """One CSV file and the table it fills."""
+
+    file: str
+    model: Any
+    id_column: str
+    required: tuple[str, ...]
+    optional: tuple[str, ...]
+    fields: tuple[str, ...]  # the columns an import writes and compares
+    run: Callable[[Context], None]
+
+
+@dataclass
+class Context:
+    session: Session
+    settings: Settings
+    directory: Path
+    now: datetime
+    progress: bool
+    specs: dict[str, TableSpec]
+    headers: dict[str, list[str]]
+    report: ImportReport = field(default_factory=ImportReport)
+    # file -> external id -> line, for every row this import rejected
+    rejected: dict[str, dict[str, int]] = field(default_factory=dict)
+    tables: dict[str, Table] = field(default_factory=dict)
+
+    @property
+    def today(self) -> Any:
+        return self.now.astimezone(self.settings.tz).date()
+
+    def counts(self, file: str) -> FileCounts:
+        return self.report.files.setdefault(file, FileCounts())
+
+    def table(self, file: str) -> Table:
+        """The table behind ``file``, its existing rows read on first use."""
+        if file not in self.tables:
+            spec = self.specs[file]
+            self.tables[file] = Table(self.session, spec.model, spec.fields, self.counts(file))
+        return self.tables[file]
+
+    def reject(self, file: str, line: int, column: str, reason: str, external_id: str = "") -> None:
+        self.report.errors.append(RowError(file, line, column, reason))
+        self.counts(file).rejected += 1
+        if external_id:
+            self.rejected.setdefault(file, {}).setdefault(external_id, line)
+
+    def rows(self, file: str) -> Iterator[tuple[int, str, Cells]]:
+        """(line, external id, cells) of each well-formed row; the others are rejected here."""
+        spec = self.specs[file]
+        seen: dict[str, int] = {}
+        path = self.directory / file
+        for record in read_records(path, self.headers[file], progress=self.progress):
+            cells = Cells(record.values)
+            external_id = cells.raw(spec.id_column)
+            if record.problem:
+                self.reject(file, record.line, "-", record.problem, external_id)
+                continue
+            try:
+                cells.text(spec.id_column, ID_MAX)
+            except CellError as exc:
+                self.reject(file, record.line, exc.column, exc.reason)
+                continue
+            first = seen.setdefault(external_id, record.line)
+            if first != record.line:
+                reason = f"duplicate {spec.id_column} {external_id!r} (first on line {first})"
+                # Not recorded as rejected by id: rows that refer to it use the first one.
+                self.reject(file, record.line, spec.id_column, reason)
+                continue
+            yield record.line, external_id, cells
+
+    def resolve(self, cells: Cells, column: str, file: str, noun: str) -> int:
+        """The row id that ``column`` refers to in ``file``'s table, or a :class:`CellError`."""
+        external_id = cells.text(column)
+        line = self.rejected.get(file, {}).get(external_id)
+        if line is not None:
+            raise CellError(column, f"{noun} {external_id!r} was rejected ({file}:{line})")
+        row_id = self.table(file).ids.get(external_id)
+        if row_id is None:
+            raise CellError(column, f"unknown {noun} {external_id!r}")
+        return row_id

@@ -1,0 +1,87 @@
+"""The odometer rule: readings never decrease along a vehicle's visits, by date.
+
+A reading from the file is rejected when it is lower than a reading of an earlier day or
+higher than one of a later day, against the other file rows *and* the stored visits.  Stored
+visits are never rejected; a file row that replaces a stored visit takes its place, unless that
+row is rejected itself, and then the stored reading counts again (so rejections repeat until
+none is new).  Visits of the same day are not ordered against each other.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date
+from itertools import groupby
+from operator import itemgetter
+from typing import NamedTuple
+
+
+class Reading(NamedTuple):
+    visit: str  # external id
+    vehicle_id: int
+    on: date
+    km: int | None
+
+
+def decreasing(stored: dict[str, Reading], incoming: dict[str, Reading]) -> dict[str, str]:
+    """The incoming visits to reject, each with its reason."""
+    stored_by_vehicle: dict[int, list[Reading]] = defaultdict(list)
+    incoming_by_vehicle: dict[int, list[Reading]] = defaultdict(list)
+    for reading in stored.values():
+        stored_by_vehicle[reading.vehicle_id].append(reading)
+    for reading in incoming.values():
+        incoming_by_vehicle[reading.vehicle_id].append(reading)
+    rejected: dict[str, str] = {}
+    dirty = set(incoming_by_vehicle)
+    while dirty:
+        new: dict[str, str] = {}
+        for vehicle_id in dirty:
+            pool: list[_Entry] = [
+                (r.on, r.km, r.visit, False)
+                for r in stored_by_vehicle.get(vehicle_id, ())
+                if r.km is not None and (r.visit not in incoming or r.visit in rejected)
+            ]
+            pool += [
+                (r.on, r.km, r.visit, True)
+                for r in incoming_by_vehicle.get(vehicle_id, ())
+                if r.km is not None and r.visit not in rejected
+            ]
+            new.update(_conflicts(pool))
+        rejected.update(new)
+        dirty = {incoming[v].vehicle_id for v in new}
+        dirty |= {stored[v].vehicle_id for v in new if v in stored}
+    return rejected
+
+
+_Entry = tuple[date, int, str, bool]  # day, km, visit, whether it comes from the file
+
+
+def _conflicts(pool: list[_Entry]) -> dict[str, str]:
+    """Incoming readings below an earlier day's or above a later day's reading."""
+    pool.sort()
+    days = [list(group) for _, group in groupby(pool, key=itemgetter(0))]
+    found: dict[str, str] = {}
+    highest: _Entry | None = None  # the highest reading of the days before
+    for day in days:
+        for on, km, visit, incoming in day:
+            if incoming and highest is not None and km < highest[1]:
+                found[visit] = (
+                    f"decreasing odometer: {km} km on {on} is below "
+                    f"{highest[1]} km on {highest[0]} (visit {highest[2]})"
+                )
+        top = max(day, key=itemgetter(1))
+        if highest is None or top[1] > highest[1]:
+            highest = top
+    lowest: _Entry | None = None  # the lowest reading of the days after
+    for day in reversed(days):
+        for on, km, visit, incoming in day:
+            if incoming and lowest is not None and km > lowest[1]:
+                found.setdefault(
+                    visit,
+                    f"decreasing odometer: {km} km on {on} is above "
+                    f"{lowest[1]} km on the later {lowest[0]} (visit {lowest[2]})",
+                )
+        bottom = min(day, key=itemgetter(1))
+        if lowest is None or bottom[1] < lowest[1]:
+            lowest = bottom
+    return found
