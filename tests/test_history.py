@@ -37,9 +37,9 @@ class TestRefresh:
         vehicles = [make_vehicle(session) for _ in range(3)]
         for n, v in enumerate(vehicles):
             make_visit(session, v, date(2025, 1, 1 + n), 1000 * n, "maintenance")
-        before = session.execute(select(VehicleHistory.__table__)).all()
+        before = sorted(session.execute(select(VehicleHistory.__table__)).all())
         refresh_history(session)
-        assert session.execute(select(VehicleHistory.__table__)).all() == before
+        assert sorted(session.execute(select(VehicleHistory.__table__)).all()) == before
 
     def test_a_vehicle_whose_visits_are_gone_loses_its_row(self, session):
         """Deleting every visit of a vehicle and refreshing removes its summary."""

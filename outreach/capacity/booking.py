@@ -77,9 +77,11 @@ def book(
         raise ValueError(f"source must be one of {', '.join(SOURCES)}, got {source!r}")
     need = demand(settings, jobs)
     cal = Calendar(settings)
-    _check_time(cal, settings, starts_at, now, by_hand=source == "advisor")
     release_expired_holds(session, now)
     hold = _live_hold(session, hold_id, customer_id, starts_at)
+    # A live hold was offered with enough notice: the customer answering a few minutes
+    # later must not lose it to the lead-time rule.
+    _check_time(cal, settings, starts_at, now, by_hand=source == "advisor", held=hold is not None)
     codes = _advisor_order(session, settings, cal, starts_at, advisor_id, hold)
     last: SlotTaken | None = None
     for code, advisor in codes:
@@ -233,12 +235,21 @@ def end_appointment(session: Session, appointment: Appointment, status: str, now
 
 
 def _check_time(
-    cal: Calendar, settings: Settings, starts_at: datetime, now: datetime, *, by_hand: bool
+    cal: Calendar,
+    settings: Settings,
+    starts_at: datetime,
+    now: datetime,
+    *,
+    by_hand: bool,
+    held: bool = False,
 ) -> None:
     day = cal.check_slot(starts_at)
     if by_hand:
         return
-    earliest = now + timedelta(hours=settings.capacity.min_lead_hours)
+    if held and starts_at <= now:
+        raise SlotUnavailable(f"{starts_at.isoformat()} has already passed")
+    lead = timedelta(0) if held else timedelta(hours=settings.capacity.min_lead_hours)
+    earliest = now + lead
     if starts_at < earliest:
         raise SlotUnavailable(
             f"{starts_at.isoformat()} is too soon: bookings need "

@@ -228,6 +228,26 @@ class TestHolds:
         )
         assert total == 60
 
+    def test_a_held_slot_keeps_its_notice_when_the_answer_comes_later(self, session, cap):
+        """The soonest held slot books 10 minutes later although less than the lead time remains."""
+        c, v = customer_with_vehicle(session)
+        now = MON_10 - timedelta(hours=2)
+        (slot,) = offer_slots(
+            session, cap, jobs=["small"], now=now, customer_id=c, hold_for="sms", limit=1
+        )
+        assert slot.starts_at == MON_10
+        appt = book(
+            session,
+            cap,
+            customer_id=c,
+            vehicle_id=v,
+            jobs=["small"],
+            starts_at=slot.starts_at,
+            now=now + timedelta(minutes=10),
+            hold_id=slot.hold_id,
+        )
+        assert appt.starts_at == MON_10
+
     def test_booking_an_expired_hold_succeeds_while_capacity_is_free(self, session, cap):
         """A late confirmation still books when nobody took the place."""
         c, v = customer_with_vehicle(session)
