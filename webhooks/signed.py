@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import re
+from typing import NoReturn
 from urllib.parse import parse_qsl
 
 import phonenumbers
@@ -39,7 +40,7 @@ def public_url(settings: Settings, req: Request) -> str:
     return f"{settings.public_base_url}{req.path}" + (f"?{query}" if query else "")
 
 
-def refuse(status: int, why: str, form: MultiDict[str, str] | None = None) -> None:
+def refuse(status: int, why: str, form: MultiDict[str, str] | None = None) -> NoReturn:
     """Log why a request is refused (no token, no full number) and abort with ``status``."""
     who = mask(form.get("From")) if form is not None else "-"
     log.warning("twilio %s refused %s: %s (from %s)", request.path, status, why, who)

@@ -32,18 +32,18 @@ def signed() -> None:
 
 
 def _settings() -> Settings:
-    return current_app.config["SETTINGS"]  # type: ignore[no-any-return]
+    return current_app.config["SETTINGS"]
 
 
 def _handlers() -> Handlers:
-    return current_app.config["HANDLERS"]  # type: ignore[no-any-return]
+    return current_app.config["HANDLERS"]
 
 
 def _xml(body: str) -> Response:
     return Response(body, mimetype="text/xml", content_type=XML)
 
 
-def _handed_to_advisor(channel: str, who: str, sid: str):  # type: ignore[no-untyped-def]
+def _handed_to_advisor(channel: str, who: str, sid: str):
     """A fallback: queue the customer for an advisor and apologise in their language."""
 
     def fallback(session: Session, now: datetime, failure: Exception) -> str:
