@@ -4,7 +4,10 @@ A reading from the file is rejected when it is lower than a reading of an earlie
 higher than one of a later day, against the other file rows *and* the stored visits.  Stored
 visits are never rejected; a file row that replaces a stored visit takes its place, unless that
 row is rejected itself, and then the stored reading counts again (so rejections repeat until
-none is new).  Visits of the same day are not ordered against each other.
+none is new).  Stored readings are trusted first: readings that contradict them are rejected
+before file rows are checked against each other; two file rows that contradict only each other
+are both rejected, since nothing tells which one is wrong.  Visits of the same day are not
+ordered against each other.
 """
 
 from __future__ import annotations
@@ -57,8 +60,18 @@ _Entry = tuple[date, int, str, bool]  # day, km, visit, whether it comes from th
 
 
 def _conflicts(pool: list[_Entry]) -> dict[str, str]:
-    """Incoming readings below an earlier day's or above a later day's reading."""
-    pool.sort()
+    """Incoming readings below an earlier day's or above a later day's reading.
+
+    Stored readings are trusted first: while an incoming reading contradicts one, only those
+    are rejected (then the rest is checked again), so one wrong reading in the file does not
+    take its consistent neighbours down with it.
+    """
+    pool = sorted(pool)
+    return _against(pool, stored_only=True) or _against(pool, stored_only=False)
+
+
+def _against(pool: list[_Entry], *, stored_only: bool) -> dict[str, str]:
+    """Incoming readings that contradict another reading (a stored one, if ``stored_only``)."""
     days = [list(group) for _, group in groupby(pool, key=itemgetter(0))]
     found: dict[str, str] = {}
     highest: _Entry | None = None  # the highest reading of the days before
@@ -69,9 +82,9 @@ def _conflicts(pool: list[_Entry]) -> dict[str, str]:
                     f"decreasing odometer: {km} km on {on} is below "
                     f"{highest[1]} km on {highest[0]} (visit {highest[2]})"
                 )
-        top = max(day, key=itemgetter(1))
-        if highest is None or top[1] > highest[1]:
-            highest = top
+        for entry in day:
+            if not (stored_only and entry[3]) and (highest is None or entry[1] > highest[1]):
+                highest = entry
     lowest: _Entry | None = None  # the lowest reading of the days after
     for day in reversed(days):
         for on, km, visit, incoming in day:
@@ -81,7 +94,7 @@ def _conflicts(pool: list[_Entry]) -> dict[str, str]:
                     f"decreasing odometer: {km} km on {on} is above "
                     f"{lowest[1]} km on the later {lowest[0]} (visit {lowest[2]})",
                 )
-        bottom = min(day, key=itemgetter(1))
-        if lowest is None or bottom[1] < lowest[1]:
-            lowest = bottom
+        for entry in day:
+            if not (stored_only and entry[3]) and (lowest is None or entry[1] < lowest[1]):
+                lowest = entry
     return found

@@ -105,7 +105,7 @@ def _advisors(ctx: Context, rows: Iterable[Parsed]) -> dict[str, int]:
     ids = {code: advisor_id for code, (advisor_id, _) in known.items()}
     if new:
         statement = insert(Advisor).returning(Advisor.code, Advisor.id)
-        ids.update(dict(ctx.session.execute(statement, new).tuples().all()))
+        ids.update({code: advisor_id for code, advisor_id in ctx.session.execute(statement, new)})
         ctx.report.advisors_created += len(new)
     if renamed:
         ctx.session.execute(update(Advisor), renamed)
