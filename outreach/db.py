@@ -129,7 +129,6 @@ __all__ = [
     "UTCDateTime",
     "day_number",
     "days_between",
-
     "make_engine",
     "make_sessionmaker",
     "transaction",

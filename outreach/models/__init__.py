@@ -22,6 +22,7 @@ from outreach.models.customers import (
     Customer,
     DeferredItem,
     Vehicle,
+    VehicleHistory,
     Visit,
 )
 from outreach.models.messaging import SANDBOX_KINDS, SandboxMessage, WebhookEvent
@@ -63,6 +64,7 @@ __all__ = [
     "SendPacing",
     "User",
     "Vehicle",
+    "VehicleHistory",
     "Visit",
     "WebhookEvent",
 ]

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-28 12:29:51.094339
+Create Date: 2026-11-28 12:51:55.099890
 """
 
 from collections.abc import Sequence
@@ -30,6 +30,20 @@ def upgrade() -> None:
         sa.UniqueConstraint("code"),
     )
     op.create_table(
+        "capacity_units",
+        sa.Column("key", sa.String(length=120), nullable=False),
+        sa.Column("kind", sa.String(length=12), nullable=False),
+        sa.Column("day", sa.Date(), nullable=False),
+        sa.Column("capacity", sa.Integer(), nullable=False),
+        sa.Column("used", sa.Integer(), nullable=False),
+        sa.CheckConstraint(
+            "kind IN ('reception', 'arrivals', 'labour', 'resource')", name="capacity_unit_kind"
+        ),
+        sa.CheckConstraint("used >= 0 AND used <= capacity", name="capacity_unit_within"),
+        sa.PrimaryKeyConstraint("key"),
+    )
+    op.create_index("ix_capacity_units_day", "capacity_units", ["day", "kind"], unique=False)
+    op.create_table(
         "customers",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("external_id", sa.String(length=64), nullable=False),
@@ -52,6 +66,49 @@ def upgrade() -> None:
         sa.UniqueConstraint("external_id"),
     )
     op.create_index(op.f("ix_customers_phone"), "customers", ["phone"], unique=False)
+    op.create_table(
+        "job_runs",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("job", sa.String(length=60), nullable=False),
+        sa.Column("run_key", sa.String(length=40), nullable=False),
+        sa.Column("owner", sa.String(length=64), nullable=False),
+        sa.Column("started_at", outreach.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("finished_at", outreach.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("status", sa.String(length=12), nullable=False),
+        sa.Column("detail", sa.Text(), nullable=True),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("job", "run_key", name="uq_job_runs_job_run_key"),
+    )
+    op.create_table(
+        "sandbox_messages",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("sid", sa.String(length=34), nullable=False),
+        sa.Column("kind", sa.String(length=8), nullable=False),
+        sa.Column("to", sa.String(length=32), nullable=False),
+        sa.Column("body", sa.Text(), nullable=False),
+        sa.Column("status_callback", sa.Text(), nullable=True),
+        sa.Column("validity_seconds", sa.Integer(), nullable=True),
+        sa.Column("created_at", outreach.db.UTCDateTime(timezone=True), nullable=False),
+        sa.CheckConstraint("kind IN ('sms', 'voice')", name="sandbox_kind"),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("sid"),
+    )
+    op.create_index("ix_sandbox_to_created", "sandbox_messages", ["to", "created_at"], unique=False)
+    op.create_table(
+        "send_pacing",
+        sa.Column("lane", sa.String(length=40), nullable=False),
+        sa.Column("next_slot_at", outreach.db.UTCDateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("lane"),
+    )
+    op.create_table(
+        "webhook_events",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("key", sa.String(length=120), nullable=False),
+        sa.Column("answer", sa.Text(), nullable=False),
+        sa.Column("received_at", outreach.db.UTCDateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("key"),
+    )
     op.create_table(
         "users",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -149,6 +206,22 @@ def upgrade() -> None:
         postgresql_where=sa.text("status IN ('planned', 'open')"),
     )
     op.create_table(
+        "vehicle_history",
+        sa.Column("vehicle_id", sa.Integer(), nullable=False),
+        sa.Column("last_visit_on", sa.Date(), nullable=False),
+        sa.Column("last_service_on", sa.Date(), nullable=True),
+        sa.Column("service_km", sa.Integer(), nullable=True),
+        sa.Column("first_read_on", sa.Date(), nullable=True),
+        sa.Column("last_read_on", sa.Date(), nullable=True),
+        sa.Column("first_km", sa.Integer(), nullable=True),
+        sa.Column("last_km", sa.Integer(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["vehicle_id"],
+            ["vehicles.id"],
+        ),
+        sa.PrimaryKeyConstraint("vehicle_id"),
+    )
+    op.create_table(
         "visits",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("external_id", sa.String(length=64), nullable=False),
@@ -196,6 +269,7 @@ def upgrade() -> None:
         sa.Column("designated_technician", sa.String(length=120), nullable=True),
         sa.Column("special_services", sa.Text(), nullable=True),
         sa.Column("notes", sa.Text(), nullable=True),
+        sa.Column("reminded_at", outreach.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("created_at", outreach.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("updated_at", outreach.db.UTCDateTime(timezone=True), nullable=False),
         sa.CheckConstraint(
@@ -326,6 +400,54 @@ def upgrade() -> None:
     )
     op.create_index("ix_deferred_open_due", "deferred_items", ["due_by", "done_at"], unique=False)
     op.create_table(
+        "outbox_messages",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("customer_id", sa.Integer(), nullable=False),
+        sa.Column("outreach_id", sa.Integer(), nullable=True),
+        sa.Column("channel", sa.String(length=8), nullable=False),
+        sa.Column("to", sa.String(length=20), nullable=False),
+        sa.Column("body", sa.Text(), nullable=False),
+        sa.Column("template", sa.String(length=60), nullable=True),
+        sa.Column("not_before", outreach.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("status", sa.String(length=12), nullable=False),
+        sa.Column("attempts", sa.Integer(), nullable=False),
+        sa.Column("ambiguous", sa.Integer(), nullable=False),
+        sa.Column("recovered", sa.Integer(), nullable=False),
+        sa.Column("next_attempt_at", outreach.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("provider_sid", sa.String(length=64), nullable=True),
+        sa.Column("claimed_by", sa.String(length=64), nullable=True),
+        sa.Column("claimed_at", outreach.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("sent_at", outreach.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("idempotency_key", sa.String(length=160), nullable=False),
+        sa.Column("last_error", sa.Text(), nullable=True),
+        sa.Column("created_at", outreach.db.UTCDateTime(timezone=True), nullable=False),
+        sa.CheckConstraint("channel IN ('sms', 'voice')", name="outbox_channel"),
+        sa.CheckConstraint(
+            "status IN ('queued', 'sending', 'sent', 'failed', 'cancelled', 'handed_off')",
+            name="outbox_status",
+        ),
+        sa.ForeignKeyConstraint(
+            ["customer_id"],
+            ["customers.id"],
+        ),
+        sa.ForeignKeyConstraint(
+            ["outreach_id"],
+            ["outreach.id"],
+        ),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("idempotency_key"),
+    )
+    op.create_index("ix_outbox_due", "outbox_messages", ["status", "next_attempt_at"], unique=False)
+    op.create_index(
+        op.f("ix_outbox_messages_customer_id"), "outbox_messages", ["customer_id"], unique=False
+    )
+    op.create_index(
+        op.f("ix_outbox_messages_outreach_id"), "outbox_messages", ["outreach_id"], unique=False
+    )
+    op.create_index(
+        op.f("ix_outbox_messages_provider_sid"), "outbox_messages", ["provider_sid"], unique=False
+    )
+    op.create_table(
         "appointment_jobs",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("appointment_id", sa.Integer(), nullable=False),
@@ -392,17 +514,94 @@ def upgrade() -> None:
         ["campaign", "vehicle_id", "anchor_on"],
         unique=False,
     )
+    op.create_table(
+        "slot_holds",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("starts_at", outreach.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("advisor_id", sa.Integer(), nullable=False),
+        sa.Column("customer_id", sa.Integer(), nullable=True),
+        sa.Column("jobs", sa.String(length=400), nullable=False),
+        sa.Column("channel", sa.String(length=8), nullable=False),
+        sa.Column("status", sa.String(length=12), nullable=False),
+        sa.Column("expires_at", outreach.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("appointment_id", sa.Integer(), nullable=True),
+        sa.Column("created_at", outreach.db.UTCDateTime(timezone=True), nullable=False),
+        sa.CheckConstraint(
+            "status IN ('held', 'converted', 'released', 'expired')", name="slot_hold_status"
+        ),
+        sa.ForeignKeyConstraint(
+            ["advisor_id"],
+            ["advisors.id"],
+        ),
+        sa.ForeignKeyConstraint(
+            ["appointment_id"],
+            ["appointments.id"],
+        ),
+        sa.ForeignKeyConstraint(
+            ["customer_id"],
+            ["customers.id"],
+        ),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    op.create_index(op.f("ix_slot_holds_customer_id"), "slot_holds", ["customer_id"], unique=False)
+    op.create_index(
+        "ix_slot_holds_status_expires", "slot_holds", ["status", "expires_at"], unique=False
+    )
+    op.create_table(
+        "capacity_takes",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("unit_key", sa.String(length=120), nullable=False),
+        sa.Column("amount", sa.Integer(), nullable=False),
+        sa.Column("hold_id", sa.Integer(), nullable=True),
+        sa.Column("appointment_id", sa.Integer(), nullable=True),
+        sa.CheckConstraint(
+            "(hold_id IS NULL) <> (appointment_id IS NULL)", name="capacity_take_one_owner"
+        ),
+        sa.CheckConstraint("amount > 0", name="capacity_take_amount"),
+        sa.ForeignKeyConstraint(
+            ["appointment_id"],
+            ["appointments.id"],
+        ),
+        sa.ForeignKeyConstraint(
+            ["hold_id"],
+            ["slot_holds.id"],
+        ),
+        sa.ForeignKeyConstraint(
+            ["unit_key"],
+            ["capacity_units.key"],
+        ),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    op.create_index(
+        op.f("ix_capacity_takes_appointment_id"), "capacity_takes", ["appointment_id"], unique=False
+    )
+    op.create_index(op.f("ix_capacity_takes_hold_id"), "capacity_takes", ["hold_id"], unique=False)
+    op.create_index(
+        op.f("ix_capacity_takes_unit_key"), "capacity_takes", ["unit_key"], unique=False
+    )
     # ### end Alembic commands ###
 
 
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
+    op.drop_index(op.f("ix_capacity_takes_unit_key"), table_name="capacity_takes")
+    op.drop_index(op.f("ix_capacity_takes_hold_id"), table_name="capacity_takes")
+    op.drop_index(op.f("ix_capacity_takes_appointment_id"), table_name="capacity_takes")
+    op.drop_table("capacity_takes")
+    op.drop_index("ix_slot_holds_status_expires", table_name="slot_holds")
+    op.drop_index(op.f("ix_slot_holds_customer_id"), table_name="slot_holds")
+    op.drop_table("slot_holds")
     op.drop_index("ix_reasons_campaign_vehicle", table_name="outreach_reasons")
     op.drop_index(op.f("ix_outreach_reasons_outreach_id"), table_name="outreach_reasons")
     op.drop_index(op.f("ix_outreach_reasons_customer_id"), table_name="outreach_reasons")
     op.drop_table("outreach_reasons")
     op.drop_index(op.f("ix_appointment_jobs_appointment_id"), table_name="appointment_jobs")
     op.drop_table("appointment_jobs")
+    op.drop_index(op.f("ix_outbox_messages_provider_sid"), table_name="outbox_messages")
+    op.drop_index(op.f("ix_outbox_messages_outreach_id"), table_name="outbox_messages")
+    op.drop_index(op.f("ix_outbox_messages_customer_id"), table_name="outbox_messages")
+    op.drop_index("ix_outbox_due", table_name="outbox_messages")
+    op.drop_table("outbox_messages")
     op.drop_index("ix_deferred_open_due", table_name="deferred_items")
     op.drop_index(op.f("ix_deferred_items_vehicle_id"), table_name="deferred_items")
     op.drop_table("deferred_items")
@@ -419,6 +618,7 @@ def downgrade() -> None:
     op.drop_index("ix_visits_visited_on", table_name="visits")
     op.drop_index("ix_visits_vehicle_history", table_name="visits")
     op.drop_table("visits")
+    op.drop_table("vehicle_history")
     op.drop_index(
         "uq_outreach_one_open_per_customer",
         table_name="outreach",
@@ -432,7 +632,14 @@ def downgrade() -> None:
     op.drop_index(op.f("ix_vehicles_customer_id"), table_name="vehicles")
     op.drop_table("vehicles")
     op.drop_table("users")
+    op.drop_table("webhook_events")
+    op.drop_table("send_pacing")
+    op.drop_index("ix_sandbox_to_created", table_name="sandbox_messages")
+    op.drop_table("sandbox_messages")
+    op.drop_table("job_runs")
     op.drop_index(op.f("ix_customers_phone"), table_name="customers")
     op.drop_table("customers")
+    op.drop_index("ix_capacity_units_day", table_name="capacity_units")
+    op.drop_table("capacity_units")
     op.drop_table("advisors")
     # ### end Alembic commands ###
