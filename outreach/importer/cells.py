@@ -65,7 +65,7 @@ class Cells:
         if not value:
             if default is _REQUIRED:
                 raise CellError(column, "required value is empty")
-            return default  # type: ignore[no-any-return]
+            return default
         try:
             return parser(value)
         except ValueError as exc:
