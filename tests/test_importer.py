@@ -412,8 +412,28 @@ class TestReimport:
         assert not c1.contactable
         assert again.files["customers.csv"].unchanged == 1
 
+    def test_work_closed_by_the_product_is_not_reopened(self, session, settings, tmp_path):
+        """An item marked done stays done when the export has no done_on for it."""
+        run(session, settings, full_export(tmp_path))
+        item = session.scalars(select(DeferredItem).where(DeferredItem.external_id == "D1")).one()
+        item.done_at = datetime(2026, 3, 10, tzinfo=UTC)
+        session.flush()
+        report = run(session, settings, tmp_path)
+        session.expire_all()
+        assert session.get(DeferredItem, item.id).done_at == datetime(2026, 3, 10, tzinfo=UTC)
+        assert report.files["deferred_work.csv"].unchanged == 2
+
 
 class TestWholeFiles:
+    def test_a_file_that_is_not_utf8_aborts(self, session, settings, tmp_path):
+        """A file in another encoding imports nothing and says which file."""
+        (tmp_path / "customers.csv").write_bytes(CUSTOMERS.encode("gb18030"))
+        with pytest.raises(ImportAborted) as caught:
+            run(session, settings, tmp_path)
+        assert str(caught.value.errors[0]).startswith("customers.csv:")
+        assert "not UTF-8 text" in str(caught.value.errors[0])
+        assert count(session, Customer) == 0
+
     def test_a_missing_required_column_aborts_naming_file_and_column(
         self, session, settings, tmp_path
     ):
