@@ -70,10 +70,9 @@ def read_records(path: Path, columns: list[str], *, progress: bool) -> Iterator[
         with _reading(path, lambda: last + 1):
             for cells in reader:
                 line = last + 1
-                if last:  # the header is line 1
-                    bar.update(reader.line_num - last)
+                bar.update(reader.line_num - last)
                 last = reader.line_num
-                if line == 1:
+                if line == 1:  # the header
                     continue
                 if not any(cell.strip() for cell in cells):
                     continue
