@@ -1,4 +1,8 @@
-"""The jobs the scheduler and the command line run: each one unit of work in one transaction."""
+"""The jobs the scheduler and the command line run, each one unit of work in one transaction.
+
+Every job only decides and writes: what reaches a customer is queued in the outbox in the
+same transaction, and the senders deliver it inside the customer's contact window.
+"""
 
 from __future__ import annotations
 
@@ -6,9 +10,18 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from outreach.models import Outreach
+from outreach import outbox
+from outreach.campaigns.day_before import record_reminder, select_day_before
+from outreach.campaigns.no_show import mark_no_shows
+from outreach.capacity import daily_offer_budget
+from outreach.capacity.model import Calendar
+from outreach.consent import may_contact
+from outreach.conversation import start_offer
+from outreach.conversation.texts import render_text
+from outreach.models import Appointment, Outreach, OutreachReason
 from outreach.planning import plan_outreach
 from outreach.settings import Settings
 
@@ -16,14 +29,13 @@ from outreach.settings import Settings
 @dataclass
 class CampaignRun:
     today: date
-    budget: int | None
+    budget: int
     planned: list[Outreach] = field(default_factory=list)
 
     def summary(self) -> str:
         by_campaign = Counter(o.campaign for o in self.planned)
         detail = ", ".join(f"{k} {v}" for k, v in sorted(by_campaign.items()))
-        budget = "no limit" if self.budget is None else f"budget {self.budget}"
-        return f"{self.today}: planned {len(self.planned)} outreach ({budget})" + (
+        return f"{self.today}: planned {len(self.planned)} outreach (budget {self.budget})" + (
             f": {detail}" if detail else ""
         )
 
@@ -31,7 +43,121 @@ class CampaignRun:
 def run_campaigns(
     session: Session, settings: Settings, *, today: date, now: datetime, limit: int | None = None
 ) -> CampaignRun:
-    """Plan today's outreach, at most ``limit`` new customers."""
-    run = CampaignRun(today=today, budget=limit)
-    run.planned = plan_outreach(session, settings, today=today, now=now, limit=limit)
+    """Plan today's outreach within the workshop's free capacity and queue each first offer.
+
+    The budget is :func:`outreach.capacity.daily_offer_budget` (never more invitations than
+    the coming days can absorb), lowered further by ``limit``; customers over the budget wait
+    for a later day in due-date order.
+    """
+    budget = daily_offer_budget(session, settings, today, now)
+    if limit is not None:
+        budget = min(budget, limit)
+    run = CampaignRun(today=today, budget=budget)
+    run.planned = plan_outreach(session, settings, today=today, now=now, limit=budget)
+    for outreach in run.planned:
+        text = start_offer(session, settings, outreach, now=now, channel=outreach.channel)
+        outbox.enqueue(
+            session,
+            settings,
+            customer=outreach.customer,
+            channel=outreach.channel,
+            body=text,
+            idempotency_key=f"offer:{outreach.id}",
+            now=now,
+            template="offer",
+            outreach_id=outreach.id,
+        )
     return run
+
+
+def send_confirmations(session: Session, settings: Settings, now: datetime) -> int:
+    """Queue the day-before confirmation for every appointment tomorrow; each exactly once."""
+    today = Calendar(settings).local_date(now)
+    queued = 0
+    for appointment in select_day_before(session, settings, today):
+        customer = appointment.customer
+        if not may_contact(customer) or not record_reminder(session, appointment, now):
+            continue
+        text = render_text(
+            settings, "reminder", customer=customer, channel="sms", appointment=appointment
+        )
+        outbox.enqueue(
+            session,
+            settings,
+            customer=customer,
+            channel="sms",
+            body=text,
+            idempotency_key=f"reminder:{appointment.id}:{appointment.starts_at.isoformat()}",
+            now=now,
+            template="reminder",
+        )
+        queued += 1
+    return queued
+
+
+def check_no_shows(session: Session, settings: Settings, now: datetime) -> int:
+    """Mark missed appointments as no-shows and offer each customer new times."""
+    offered = 0
+    for appointment in mark_no_shows(session, settings, now):
+        if _offer_after_no_show(session, settings, appointment, now):
+            offered += 1
+    return offered
+
+
+def _offer_after_no_show(
+    session: Session, settings: Settings, appointment: Appointment, now: datetime
+) -> bool:
+    customer = appointment.customer
+    if not may_contact(customer):
+        return False
+    outreach = Outreach(
+        customer_id=customer.id,
+        vehicle_id=appointment.vehicle_id,
+        status="planned",
+        channel="sms",
+        campaign="no_show",
+        planned_on=now.date(),
+        context={},
+    )
+    outreach.reasons = [
+        OutreachReason(
+            customer_id=customer.id,
+            vehicle_id=appointment.vehicle_id,
+            campaign="no_show",
+            subject_key=f"no_show:appointment:{appointment.id}",
+            anchor_on=None,
+            due_on=now.date(),
+            priority=5,
+            reason=f"missed the appointment of {appointment.starts_at.isoformat()}",
+            facts={"missed_at": appointment.starts_at.isoformat()},
+        )
+    ]
+    try:
+        with session.begin_nested():
+            session.add(outreach)
+    except IntegrityError:
+        return False  # already in a conversation, or this no-show was followed up before
+    jobs = [j.job_code for j in appointment.jobs] or None
+    start_offer(session, settings, outreach, now=now, channel="sms", jobs=jobs)
+    slots = (outreach.context or {}).get("slots") or []
+    text = render_text(
+        settings,
+        "no_show",
+        customer=customer,
+        channel="sms",
+        appointment=appointment,
+        slot_list=slots,
+    )
+    outreach.context = {**outreach.context, "offer_text": text}
+    outbox.enqueue(
+        session,
+        settings,
+        customer=customer,
+        channel="sms",
+        body=text,
+        idempotency_key=f"no_show:{appointment.id}",
+        now=now,
+        template="no_show",
+        outreach_id=outreach.id,
+    )
+    return True

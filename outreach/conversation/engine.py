@@ -26,6 +26,7 @@ from outreach.conversation.understand import understand
 from outreach.models import OUTREACH_OPEN, ContactAttempt, Customer, Outreach
 from outreach.settings import Settings
 
+REMINDER_OPTIONS = 2  # reply 1 to confirm, 2 to change
 OFFER_TEXT_KEY = "offer_text"  # read by escalation to repeat the offer
 
 
@@ -65,16 +66,14 @@ def handle_sms(
             session, from_phone, locale=_guess_locale(body, settings), now=now
         )
     outreach = records.open_outreach(session, customer.id)
+    appointment = records.next_appointment(session, customer.id, now)
     options, confirming = options_for(outreach)
+    if outreach is None and appointment is not None and appointment.reminded_at is not None:
+        options = REMINDER_OPTIONS  # the day-before message asked "1 to confirm, 2 to change"
     intent = understand(
         body, now_local=now.astimezone(settings.tz), options=options, confirming=confirming
     )
-    convo = Convo(
-        customer=customer,
-        outreach=outreach,
-        appointment=records.next_appointment(session, customer.id, now),
-        channel="sms",
-    )
+    convo = Convo(customer=customer, outreach=outreach, appointment=appointment, channel="sms")
     records.record(
         session, customer, outreach, direction="in", channel="sms", kind=intent.kind,
         body=body, now=now, status="received", sid=message_sid,
@@ -114,17 +113,23 @@ def _guess_locale(body: str, settings: Settings) -> str:
 
 
 def start_offer(
-    session: Session, settings: Settings, outreach: Outreach, *, now: datetime, channel: str
+    session: Session,
+    settings: Settings,
+    outreach: Outreach,
+    *,
+    now: datetime,
+    channel: str,
+    jobs: list[str] | None = None,
 ) -> str:
     """Open a planned outreach: hold up to three slots and return the offer text for ``channel``.
 
     The slots are stored in ``outreach.context`` so the reply books exactly what was offered;
     the SMS wording is also stored (``offer_text``) for escalation and the unanswered-call
-    fallback.  The caller sends the text.
+    fallback.  The caller sends the text.  ``jobs`` (job codes) default to the reasons' jobs.
     """
     customer = outreach.customer
     convo = Convo(customer=customer, outreach=outreach, appointment=None, channel=channel)
-    jobs = slots.jobs_for(settings, outreach, (outreach.context or {}).get("need"))
+    jobs = jobs or slots.jobs_for(settings, outreach, (outreach.context or {}).get("need"))
     slots.release(session, customer.id)
     offered = slots.offer(
         session, settings, jobs=jobs, preference=None, now=now, customer_id=customer.id,

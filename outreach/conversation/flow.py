@@ -14,7 +14,7 @@ first miss gets one clarifying question, the second in a row goes to an advisor.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time
 from typing import Any
 
@@ -153,6 +153,9 @@ def _no_conversation(
     session: Session, settings: Settings, c: Convo, intent: Intent, now: datetime
 ) -> Step:
     appt = c.appointment
+    if appt is not None and appt.reminded_at is not None and intent.kind == "choose_option":
+        # The answer to the day-before message: 1 confirms, 2 asks for another time.
+        intent = replace(intent, kind="confirm" if intent.option == 1 else "reschedule")
     if appt is not None:
         if intent.kind == "cancel_appointment":
             return _cancel(session, settings, c, appt, now)
