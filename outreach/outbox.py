@@ -29,6 +29,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from outreach import paths
 from outreach.consent import may_contact, opt_out
 from outreach.contact_window import next_allowed, public_holidays
 from outreach.db import transaction
@@ -46,9 +47,6 @@ from outreach.settings import Settings
 
 log = logging.getLogger(__name__)
 
-SMS_STATUS_PATH = "/twilio/sms/status"
-VOICE_ANSWER_PATH = "/twilio/voice/outbound"
-VOICE_STATUS_PATH = "/twilio/voice/status"
 # Rows whose template starts with this were queued by escalation: they are dropped if the
 # outreach closed (booked, declined, handed off) before the send.
 ESCALATION_TEMPLATE = "escalation"
@@ -237,6 +235,11 @@ class Outcome:
     code: int | None = None
 
 
+def answer_url(settings: Settings, outbox_id: int) -> str:
+    """Where an outbound call fetches its TwiML: ``/twilio/voice`` naming the outbox row."""
+    return paths.url(settings.public_base_url, paths.VOICE, **{paths.OUTBOX_FIELD: outbox_id})
+
+
 def send(gateway: Gateway, claim: Claim, settings: Settings) -> Outcome:
     """Send one claimed row (no database access); an ambiguous result is looked up at once."""
     base = settings.public_base_url
@@ -244,14 +247,14 @@ def send(gateway: Gateway, claim: Claim, settings: Settings) -> Outcome:
         if claim.channel == "voice":
             result = gateway.place_call(
                 claim.to,
-                answer_url=f"{base}{VOICE_ANSWER_PATH}?outbox={claim.id}",
-                status_callback=f"{base}{VOICE_STATUS_PATH}",
+                answer_url=answer_url(settings, claim.id),
+                status_callback=paths.url(base, paths.CALL_STATUS),
             )
         else:
             result = gateway.send_sms(
                 claim.to,
                 claim.body,
-                status_callback=f"{base}{SMS_STATUS_PATH}",
+                status_callback=paths.url(base, paths.MESSAGE_STATUS),
                 validity_seconds=settings.sending.validity_seconds,
             )
     except GatewayError as exc:

@@ -18,15 +18,13 @@ from twilio.http.http_client import TwilioHttpClient
 from twilio.http.response import Response
 from twilio.rest import Client
 
+from outreach import paths
 from outreach.gateway import GatewayError, SendResult
 from outreach.settings import Settings, TwilioSettings
 
 log = logging.getLogger(__name__)
 
 TWILIO_API = "https://api.twilio.com"
-MESSAGE_STATUS_PATH = "/twilio/message-status"
-CALL_STATUS_PATH = "/twilio/call-status"
-VOICE_PATH = "/twilio/voice"
 CALL_EVENTS = ["initiated", "ringing", "answered", "completed"]
 
 # Twilio error codes by what to do about them (https://www.twilio.com/docs/api/errors).
@@ -122,7 +120,7 @@ class TwilioGateway:
             lambda: self.client.messages.create(
                 to=to,
                 body=body,
-                status_callback=status_callback or f"{base}{MESSAGE_STATUS_PATH}",
+                status_callback=status_callback or paths.url(base, paths.MESSAGE_STATUS),
                 validity_period=min(validity, 36_000),
                 **self._sender(),
             ),
@@ -142,7 +140,7 @@ class TwilioGateway:
                 from_=sender,
                 url=answer_url,
                 method="POST",
-                status_callback=status_callback or f"{base}{CALL_STATUS_PATH}",
+                status_callback=status_callback or paths.url(base, paths.CALL_STATUS),
                 status_callback_method="POST",
                 status_callback_event=CALL_EVENTS,
                 machine_detection=self.config.machine_detection,

@@ -12,6 +12,7 @@ from datetime import datetime
 from flask import Blueprint, Response, current_app, g, request
 from sqlalchemy.orm import Session
 
+from outreach import paths
 from outreach import webhooks_events as events
 from outreach.settings import Settings
 from webhooks import twiml
@@ -21,7 +22,7 @@ from webhooks.signed import SID, STEP, error_code, field, phone, verify
 
 log = logging.getLogger(__name__)
 
-bp = Blueprint("twilio", __name__, url_prefix="/twilio")
+bp = Blueprint("twilio", __name__, url_prefix=paths.PREFIX)
 XML = "text/xml; charset=utf-8"
 UNANSWERED = frozenset({"busy", "no-answer", "failed", "canceled"})
 
@@ -64,7 +65,7 @@ def _last_resort(channel: str) -> Response:
     return _xml(twiml.sms(text) if channel == "sms" else twiml.voice_fallback(text, locale))
 
 
-@bp.post("/sms")
+@bp.post(paths.route(paths.SMS))
 def sms() -> Response:
     """An inbound SMS: the conversation answers it (once per MessageSid)."""
     form = g.form
@@ -117,16 +118,20 @@ def _voice_answer(step: str) -> Response:
         return _last_resort("voice")
 
 
-# The outbox places calls with /twilio/voice/outbound and callbacks under /twilio/sms/status and
-# /twilio/voice/status: those paths are the same views.
-@bp.post("/voice")
-@bp.post("/voice/outbound")
+@bp.post(paths.route(paths.VOICE))
 def voice() -> Response:
-    """A call was answered (inbound, or our outbound call): the first voice turn."""
+    """A call was answered (inbound, or our outbound call): the first voice turn.
+
+    An outbound call's URL names the outbox row that placed it (``?outbox=<id>``), signed
+    with the rest of the URL; the conversation finds the open outreach by the customer.
+    """
+    outbox = request.args.get(paths.OUTBOX_FIELD)
+    if outbox is not None and not outbox.isdigit():
+        return Response("malformed outbox", status=400, mimetype="text/plain")
     return _voice_answer("start")
 
 
-@bp.post("/voice/gather")
+@bp.post(paths.route(paths.VOICE_GATHER))
 def gather() -> Response:
     """The keypad/speech result of a <Gather>; ``step`` says which question it answers."""
     step = request.args.get("step", "")
@@ -170,15 +175,13 @@ def _call_unanswered(
         )  # fmt: skip
 
 
-@bp.post("/message-status")
-@bp.post("/sms/status")
+@bp.post(paths.route(paths.MESSAGE_STATUS))
 def message_status() -> Response:
     """A message's delivery status (MessageSid + MessageStatus, handled once)."""
     return _status("MessageSid", "MessageStatus")
 
 
-@bp.post("/call-status")
-@bp.post("/voice/status")
+@bp.post(paths.route(paths.CALL_STATUS))
 def call_status() -> Response:
     """A call's progress; unanswered, busy or machine-answered calls fall back to SMS."""
     return _status("CallSid", "CallStatus")

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlencode
 
 from twilio.twiml.messaging_response import MessagingResponse
 from twilio.twiml.voice_response import VoiceResponse
 
-GATHER_PATH = "/twilio/voice/gather"
-# The Polly voice for each language: a wrong voice/language pair makes <Say> fail.
-VOICES = {"zh-CN": ("cmn-CN", "Polly.Zhiyu"), "en": ("en-US", "Polly.Joanna")}
+from outreach import paths
+from outreach.conversation.voice import VOICES
 
 
 def sms(text: str | None) -> str:
@@ -26,10 +24,10 @@ def voice(turn: Any, base_url: str) -> str:
     response = VoiceResponse()
     say = {"voice": turn.voice, "language": turn.language}
     if turn.gather:
-        action = f"{base_url}{GATHER_PATH}?{urlencode({'step': turn.next_step})}"
+        action = paths.url(base_url, paths.VOICE_GATHER, step=turn.next_step)
         gather = response.gather(
             input="dtmf speech",
-            language=turn.language,
+            language=turn.speech_language,
             action=action,
             method="POST",
             action_on_empty_result=True,
@@ -44,9 +42,9 @@ def voice(turn: Any, base_url: str) -> str:
 
 def voice_fallback(text: str, locale: str) -> str:
     """Apologise on the call and hang up."""
-    language, polly = VOICES.get(locale, VOICES["zh-CN"])
+    voice = VOICES.get(locale, VOICES["zh-CN"])
     response = VoiceResponse()
-    response.say(text, voice=polly, language=language)
+    response.say(text, voice=voice.voice, language=voice.say_language)
     response.hangup()
     return str(response)
 

@@ -101,7 +101,7 @@ class TestCallStatus:
         )
         data = {"CallSid": attempt.provider_sid, "CallStatus": "no-answer"}
         assert twilio.post("/twilio/call-status", data).status_code == 204
-        assert twilio.post("/twilio/voice/status", data).status_code == 204
+        assert twilio.post("/twilio/call-status", data).status_code == 204
         assert seen == [(outreach.id, "no-answer")]
         db.refresh(attempt)
         assert attempt.status == "no-answer"

@@ -25,7 +25,7 @@ class TestVoice:
         gather = root.find("Gather")
         assert gather is not None
         assert gather.get("input") == "dtmf speech"
-        assert gather.get("language") == "cmn-CN"
+        assert gather.get("language") == "cmn-Hans-CN"
         assert gather.get("actionOnEmptyResult") == "true"
         assert gather.get("action") == f"{BASE}/twilio/voice/gather?step=after-start"
         say = gather.find("Say")
@@ -34,7 +34,7 @@ class TestVoice:
     def test_outbound_call_passes_the_customer_number(self, twilio, db, customer):
         """On our outbound call the customer is To, not From."""
         data = call(new_sid("CA"), From=OUR_NUMBER, To=PHONE, Direction="outbound-api")
-        assert twilio.post("/twilio/voice/outbound?outbox=7", data).status_code == 200
+        assert twilio.post("/twilio/voice?outbox=7", data).status_code == 200
         assert db.scalars(select(ContactAttempt)).one().customer_id == customer.id
 
     def test_gather_result_reaches_the_step(self, twilio, db, customer):
