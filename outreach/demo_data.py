@@ -69,8 +69,22 @@ MODELS = [
     ("BYD Qin PLUS", "LGXCE4CB1"),
     ("Nissan Sylphy", "LGBH52E04"),
 ]
+MOBILE_PREFIXES = [
+    "135",
+    "136",
+    "137",
+    "138",
+    "139",
+    "150",
+    "151",
+    "158",
+    "159",
+    "186",
+    "188",
+    "189",
+]
 PLATE_PREFIX = ["沪A", "沪B", "沪C", "苏E", "浙A"]
-ADVISORS = [("A01", "王芳"), ("A02", "陈磊"), ("A03", "刘洋"), ("A04", "赵静")]
+ADVISORS = [("A01", "王芳"), ("A02", "张伟")]  # as in the example [capacity] advisors
 DEFERRED = {
     "zh-CN": [
         ("后刹车片剩余 30%，建议两个月内更换", "safety"),
@@ -120,11 +134,10 @@ def write_demo_files(
             name = rng.choice(SURNAMES) + rng.choice(GIVEN)
         abroad = english and rng.random() < 0.15
         if abroad:
-            phone, zone = f"+1 415 555 {rng.randint(1000, 9999)}", "America/Los_Angeles"
+            phone = f"+1 415 {rng.randint(200, 989)} {rng.randint(1000, 9999)}"
+            zone = "America/Los_Angeles"
         else:
-            digits = (
-                f"1{rng.choice('3456789')}{rng.randint(0, 9)}{rng.randint(10_000_000, 99_999_999)}"
-            )
+            digits = f"{rng.choice(MOBILE_PREFIXES)}{rng.randint(10_000_000, 99_999_999)}"
             phone, zone = f"{digits[:3]} {digits[3:7]} {digits[7:]}", ""
         consent = "yes" if rng.random() < 0.92 else "no"
         channel = "voice" if rng.random() < 0.15 else "sms"

@@ -70,23 +70,24 @@ def select_due(session: Session, settings: Settings, today: date) -> Iterator[Du
             row.visited_on,
             PRIORITIES.get(row.severity, 40),
             row.item_id,
-            (row.description, row.severity, row.found_during_repair),
+            (row.description, row.severity, row.found_during_repair, row.due_by < today),
         )
 
 
 def facts(item: DueItem) -> dict[str, Any]:
-    description, severity, found = item.details
+    description, severity, found, overdue = item.details
     return {
         "description": description,
         "severity": severity,
         "due_by": item.due_on,
+        "overdue": overdue,
         "found_during_repair": found,
         "visit_on": item.anchor_on,
     }
 
 
 def describe(item: DueItem) -> str:
-    description, severity, found = item.details
+    description, severity, found, _ = item.details
     origin = "found during repair" if found else "deferred"
     since = f" at the visit on {item.anchor_on}" if item.anchor_on else ""
     return f"{severity} item {origin}{since}, due by {item.due_on}: {description}"

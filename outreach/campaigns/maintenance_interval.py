@@ -107,17 +107,18 @@ def select_due(session: Session, settings: Settings, today: date) -> Iterator[Du
             by_km = serviced + timedelta(days=math.ceil(interval_km / rate))
         by_time = add_months(serviced)
         time_first = by_km is None or by_time <= by_km
+        due_on = by_time if time_first else by_km
         yield DueItem(
             NAME,
             cid,
             cref,
             vid,
             vref,
-            by_time if time_first else by_km,
+            due_on,
             serviced,
             PRIORITY,
             None,
-            (time_first, service_km, estimated, *details_tail),
+            (time_first, service_km, estimated, due_on < today, *details_tail),
         )
 
 
@@ -133,9 +134,10 @@ def _month_adder(months: int):
 
 
 def facts(item: DueItem) -> dict[str, Any]:
-    time_first, service_km, estimated_km, _, _ = item.details
+    time_first, service_km, estimated_km, overdue, _, _ = item.details
     return {
         "due_on": item.due_on,
+        "overdue": overdue,
         "due_by": "time" if time_first else "km",
         "last_service_on": item.anchor_on,
         "last_service_km": service_km,
@@ -144,7 +146,7 @@ def facts(item: DueItem) -> dict[str, Any]:
 
 
 def describe(item: DueItem) -> str:
-    time_first, _, estimated, months, km = item.details
+    time_first, _, estimated, _, months, km = item.details
     if time_first:
         why = f"{months} months since service on {item.anchor_on}"
     else:

@@ -8,7 +8,7 @@ from functools import cached_property, update_wrapper
 from typing import Any, TypeVar
 
 import click
-from sqlalchemy import Engine
+from sqlalchemy import Engine, inspect
 from sqlalchemy.orm import Session, sessionmaker
 
 from outreach.db import make_engine, make_sessionmaker
@@ -36,6 +36,11 @@ class App:
 
     @cached_property
     def sessions(self) -> sessionmaker[Session]:
+        if not inspect(self.engine).has_table("alembic_version"):
+            where = self.engine.url.render_as_string(hide_password=True)
+            raise click.ClickException(
+                f"the database {where} has no tables yet: run `outreach db upgrade` first"
+            )
         return make_sessionmaker(self.engine)
 
 
@@ -57,9 +62,9 @@ def main(ctx: click.Context) -> None:
 
 
 def _register() -> None:
-    from outreach.cli import campaigns, capacity, data, desk, messaging, scripts
+    from outreach.cli import campaigns, capacity, data, demo, desk, messaging, scripts
 
-    for module in (data, campaigns, scripts, capacity, messaging, desk):
+    for module in (data, demo, campaigns, scripts, capacity, messaging, desk):
         for command in module.commands:
             main.add_command(command)
 

@@ -59,6 +59,7 @@ def example_reasons(settings: Settings, locale: str) -> dict[str, dict[str, Any]
         {
             "campaign": "maintenance_interval",
             "due_on": date(2026, 12, 1),
+            "overdue": False,
             "due_by": "time",
             "last_service_on": date(2026, 9, 1),
             "last_service_km": 20_000,
@@ -69,6 +70,7 @@ def example_reasons(settings: Settings, locale: str) -> dict[str, dict[str, Any]
             "description": _DEFERRED[locale],
             "severity": "safety",
             "due_by": date(2026, 12, 15),
+            "overdue": False,
         },
         {"campaign": "seasonal", "title": title},
         {"campaign": "post_service_followup", "visit_on": date(2026, 11, 25)},

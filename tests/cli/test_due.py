@@ -73,3 +73,11 @@ class TestCampaignsRun:
         assert "planned 1 outreach" in result.output
         again = invoke(db, "campaigns", "run", "--on", "2026-11-28")
         assert "planned 0 outreach" in again.output
+
+
+class TestEmptyDatabase:
+    def test_a_database_without_tables_gets_a_clear_hint(self, tmp_path):
+        """Commands on a database never upgraded say to run `outreach db upgrade`."""
+        result = invoke(f"sqlite:///{tmp_path / 'empty.db'}", "due")
+        assert result.exit_code == 1
+        assert "outreach db upgrade" in result.output
