@@ -2,12 +2,15 @@
 fallback to SMS when a call goes unanswered.
 
 The webhook turns a :class:`VoiceTurn` into TwiML.  Steps: ``start`` (the call connected: read
-the offer), ``choose`` (keypad or speech came back), ``choose-again`` (after one re-prompt: a
-second miss hands the customer to an advisor).  Keypad 0 always asks for a person.
+the offer), ``choose-N`` (the N-th keypad or speech answer came back), ``retry-N`` (the answer
+to a re-prompt: a second miss hands the customer to an advisor).  Every turn of a call has a
+step name of its own because the webhook answers each CallSid + step once (Twilio retries):
+two turns sharing a name would replay the first answer.  Keypad 0 always asks for a person.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -28,7 +31,26 @@ from outreach.conversation.understand import understand
 from outreach.models import Outreach
 from outreach.settings import Settings
 
-VOICES = {"zh-CN": ("zh-CN", "Polly.Zhiyu"), "en": ("en-US", "Polly.Joanna")}
+
+@dataclass(frozen=True)
+class Voice:
+    """How a call speaks and listens in one language.
+
+    ``<Say>`` needs a Polly voice with the language code Twilio lists for it (Polly.Zhiyu is
+    ``cmn-CN``; a wrong pair makes ``<Say>`` fail).  ``<Gather>`` speech recognition takes a
+    BCP-47 tag from its own list, where Mandarin (Simplified, China) is ``cmn-Hans-CN``.
+    """
+
+    say_language: str
+    voice: str
+    speech_language: str
+
+
+# The one table of voice/language pairs; the TwiML answers and the fallback read it.
+VOICES = {
+    "zh-CN": Voice(say_language="cmn-CN", voice="Polly.Zhiyu", speech_language="cmn-Hans-CN"),
+    "en": Voice(say_language="en-US", voice="Polly.Joanna", speech_language="en-US"),
+}
 UNANSWERED_STATUSES = ("no-answer", "busy", "failed", "canceled")
 # Scripts after which the call goes on listening; anything else ends the call.
 _LISTEN = {"slot_options", "slot_taken", "which_option", "ask_need", "ask_time", "clarify",
@@ -38,8 +60,9 @@ _LISTEN = {"slot_options", "slot_taken", "which_option", "ask_need", "ask_time",
 @dataclass(frozen=True)
 class VoiceTurn:
     say: str
-    language: str  # "zh-CN" | "en-US"
-    voice: str  # "Polly.Zhiyu" | "Polly.Joanna"
+    language: str  # the <Say> language, from VOICES
+    voice: str  # the Polly voice, from VOICES
+    speech_language: str  # the <Gather> speech-recognition language, from VOICES
     gather: bool
     hangup: bool
     next_step: str
@@ -71,30 +94,41 @@ def voice_turn(
     )
     if step == "start":
         text = _opening(session, settings, convo, now)
-        return _turn(session, convo, text, "start", now, listen=True, sid=call_sid)
+        return _turn(session, convo, text, "choose-1", now, listen=True)
     heard = (digits or "").strip() or (speech or "").strip()
     records.record(
         session, customer, outreach, direction="in", channel="voice", kind=f"voice:{step}",
         body=heard or None, now=now, status="received", sid=f"{call_sid}:{step}",
     )  # fmt: skip
+    retry, turn = _parse_step(step)
     if digits and digits.strip() == "0":
         step_out = respond(session, settings, convo, understand("人工", now_local=now), now=now)
-        return _finish(session, settings, convo, step_out, now)
+        return _finish(session, settings, convo, step_out, now, turn)
     options, confirming = options_for(outreach)
     intent = understand(
         heard, now_local=now.astimezone(settings.tz), options=options, confirming=confirming
     )
     if intent.kind == "unknown":
-        if step == "choose":
+        if not retry:
             again = say(
                 settings, convo, Step("clarify", _listing(convo, settings)), channel="voice"
             )
-            return _turn(session, convo, again or "", "choose-again", now, listen=True)
+            return _turn(session, convo, again or "", f"retry-{turn + 1}", now, listen=True)
         records.hand_off(session, customer, convo.outreach, reason="voice_not_understood", now=now)
-        return _finish(session, settings, convo, Step("handoff", handoff=True), now)
+        return _finish(session, settings, convo, Step("handoff", handoff=True), now, turn)
     return _finish(
-        session, settings, convo, respond(session, settings, convo, intent, now=now), now
+        session, settings, convo, respond(session, settings, convo, intent, now=now), now, turn
     )
+
+
+_STEP = re.compile(r"(choose|retry)-(\d+)")
+
+
+def _parse_step(step: str) -> tuple[bool, int]:
+    """Whether ``step`` answers a re-prompt, and its turn number (the older names count as 1)."""
+    if m := _STEP.fullmatch(step):
+        return m[1] == "retry", int(m[2])
+    return step == "choose-again", 1
 
 
 def _opening(session: Session, settings: Settings, convo: Convo, now: datetime) -> str:
@@ -115,7 +149,7 @@ def _listing(convo: Convo, settings: Settings) -> dict[str, object]:
 
 
 def _finish(
-    session: Session, settings: Settings, convo: Convo, step: Step, now: datetime
+    session: Session, settings: Settings, convo: Convo, step: Step, now: datetime, turn: int
 ) -> VoiceTurn:
     text = say(settings, convo, step, channel="voice") or say(
         settings, convo, Step("goodbye"), channel="voice"
@@ -129,7 +163,7 @@ def _finish(
                 kind=step.template or "confirmation", key=f"voice-confirmation:{step.booked.id}",
             )  # fmt: skip
     listen = step.template in _LISTEN
-    return _turn(session, convo, text or "", "choose", now, listen=listen)
+    return _turn(session, convo, text or "", f"choose-{turn + 1}", now, listen=listen)
 
 
 def _turn(
@@ -140,9 +174,8 @@ def _turn(
     now: datetime,
     *,
     listen: bool,
-    sid: str | None = None,
 ) -> VoiceTurn:
-    language, voice = VOICES[convo.locale]
+    voice = VOICES[convo.locale]
     where = convo.outreach or records.latest_outreach(session, convo.customer.id)
     records.record(
         session, convo.customer, where,
@@ -151,8 +184,9 @@ def _turn(
     session.flush()
     return VoiceTurn(
         say=text,
-        language=language,
-        voice=voice,
+        language=voice.say_language,
+        voice=voice.voice,
+        speech_language=voice.speech_language,
         gather=listen,
         hangup=not listen,
         next_step=next_step if listen else "end",

@@ -29,7 +29,9 @@ class TestVoice:
         """The opening turn reads the slots as keypad choices with the Mandarin voice."""
         plan_outreach(session, customer)
         turn = _turn(session, conv_settings, customer, "start")
-        assert (turn.language, turn.voice) == ("zh-CN", "Polly.Zhiyu")
+        assert (turn.language, turn.voice, turn.speech_language) == (
+            "cmn-CN", "Polly.Zhiyu", "cmn-Hans-CN",
+        )  # fmt: skip
         assert turn.gather and not turn.hangup and "按1" in turn.say and "按3" in turn.say
 
     def test_english_customer_gets_the_english_voice(
@@ -47,7 +49,7 @@ class TestVoice:
         """Pressing 2 books that slot, says the confirmation, hangs up and queues it by SMS."""
         plan_outreach(session, customer)
         _turn(session, conv_settings, customer, "start")
-        turn = _turn(session, conv_settings, customer, "choose", digits="2")
+        turn = _turn(session, conv_settings, customer, "choose-1", digits="2")
         assert turn.hangup and not turn.gather
         appt = session.scalars(select(Appointment).where(Appointment.customer_id == customer.id))
         assert appt.one().status == "booked"
@@ -60,9 +62,9 @@ class TestVoice:
         """A first miss re-prompts; a second hands off to an advisor and ends the call."""
         plan_outreach(session, customer)
         _turn(session, conv_settings, customer, "start")
-        again = _turn(session, conv_settings, customer, "choose", speech="嗯嗯啊啊")
-        assert again.gather and again.next_step == "choose-again"
-        end = _turn(session, conv_settings, customer, "choose-again", digits="9")
+        again = _turn(session, conv_settings, customer, "choose-1", speech="嗯嗯啊啊")
+        assert again.gather and again.next_step == "retry-2"
+        end = _turn(session, conv_settings, customer, "retry-2", digits="9")
         assert end.hangup
         (cb,) = session.scalars(select(CallbackRequest)).all()
         assert cb.reason == "voice_not_understood" and cb.customer_id == customer.id
@@ -73,7 +75,7 @@ class TestVoice:
         """Keypad 0 queues a callback."""
         plan_outreach(session, customer)
         _turn(session, conv_settings, customer, "start")
-        assert _turn(session, conv_settings, customer, "choose", digits="0").hangup
+        assert _turn(session, conv_settings, customer, "choose-1", digits="0").hangup
         (cb,) = session.scalars(select(CallbackRequest)).all()
         assert cb.reason == "call_me"
 
@@ -114,3 +116,17 @@ class TestUnanswered:
         assert not call_unanswered(
             session, conv_settings, outreach, status="completed", answered_by="human", now=NOW
         )
+
+
+class TestSteps:
+    def test_every_turn_of_a_call_names_a_new_step(
+        self, session: Session, conv_settings: Settings, customer: Customer
+    ) -> None:
+        """Each listening turn names a step not used before in the call (answers are per step)."""
+        plan_outreach(session, customer)
+        start = _turn(session, conv_settings, customer, "start")
+        retry = _turn(session, conv_settings, customer, start.next_step, speech="嗯嗯啊啊")
+        later = _turn(session, conv_settings, customer, retry.next_step, speech="明天下午三点")
+        steps = ["start", start.next_step, retry.next_step]
+        assert len(set(steps)) == 3
+        assert later.next_step not in steps or later.next_step == "end"

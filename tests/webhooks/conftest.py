@@ -39,6 +39,7 @@ class Turn:
     say: str
     language: str = "cmn-CN"
     voice: str = "Polly.Zhiyu"
+    speech_language: str = "cmn-Hans-CN"
     gather: bool = True
     hangup: bool = False
     next_step: str = "offer"
