@@ -8,7 +8,8 @@ from click.testing import CliRunner
 from sqlalchemy import select
 
 from outreach.cli import App, main
-from outreach.db import Base, make_engine, make_sessionmaker
+from outreach.db import make_engine, make_sessionmaker
+from outreach.migrate import upgrade
 from outreach.models import Advisor, ApiToken, User
 from outreach.settings import DEFAULT_CONFIG
 
@@ -16,7 +17,7 @@ from outreach.settings import DEFAULT_CONFIG
 def _run(tmp_path: Path, args: list[str], input: str | None = None):
     url = f"sqlite:///{tmp_path / 'cli.db'}"
     engine = make_engine(url)
-    Base.metadata.create_all(engine)
+    upgrade(engine)
     with make_sessionmaker(engine)() as s:
         if s.scalar(select(Advisor.id)) is None:
             s.add(Advisor(code="WF", name="王芳"))
