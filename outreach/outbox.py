@@ -30,6 +30,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from outreach import paths
+from outreach import webhooks_events as events
 from outreach.consent import may_contact, opt_out
 from outreach.contact_window import next_allowed, public_holidays
 from outreach.db import transaction
@@ -304,8 +305,7 @@ def record(
     assert customer is not None  # noqa: S101 - a foreign key guarantees it
     error = f"{outcome.kind}: {outcome.error}" if outcome.error else None
     if outcome.kind == "sent":
-        status = _mark_sent(session, row, outcome.sid, outcome.status, now)
-        return status
+        return _mark_sent(session, settings, row, outcome.sid, outcome.status, now)
     _audit(session, row, now, status=outcome.kind, code=outcome.code)
     if outcome.kind == "retryable":
         if row.attempts >= settings.sending.max_attempts:
@@ -336,14 +336,25 @@ def record(
 
 
 def _mark_sent(
-    session: Session, row: OutboxMessage, sid: str | None, status: str | None, now: datetime
+    session: Session,
+    settings: Settings,
+    row: OutboxMessage,
+    sid: str | None,
+    status: str | None,
+    now: datetime,
 ) -> str:
+    # Twilio may call back before this transaction commits: such statuses were kept as
+    # pending (under the same per-SID lock) and are applied here, after the attempt exists.
+    if sid:
+        events.lock_sid(session, sid)
     _audit(session, row, now, status=status or "sent", sid=sid)
     _finish(session, row, "sent", None, provider_sid=sid, sent_at=now)
     if row.outreach_id is not None:
         session.execute(
             update(Outreach).where(Outreach.id == row.outreach_id).values(last_contact_at=now)
         )
+    if sid:
+        events.apply_pending(session, settings, sid, now)
     return "sent"
 
 
@@ -420,7 +431,7 @@ def recover_stuck(
             continue  # settled meanwhile by its sender or another recovery
         found = find_sent(gateway, row.channel, row.to, row.body, row.claimed_at)
         if isinstance(found, SendResult):
-            _mark_sent(session, row, found.sid, found.status, now)
+            _mark_sent(session, settings, row, found.sid, found.status, now)
             counts["sent"] += 1
         elif found is None and row.recovered == 0:
             _finish(

@@ -274,12 +274,14 @@ def escalation_job(ctx: JobContext, now: datetime) -> Any:
 
 
 def recovery_job(ctx: JobContext, now: datetime) -> Any:
-    """Settle stuck sends and prune old job-run rows."""
+    """Settle stuck sends; prune old job-run rows and status callbacks never matched."""
     from outreach.outbox import recover_stuck
+    from outreach.webhooks_events import prune_pending
 
     with transaction(ctx.sessions) as session:
         counts = recover_stuck(session, ctx.gateway, ctx.settings, now)
         session.execute(delete(JobRun).where(JobRun.started_at < now - JOB_RUNS_KEPT))
+        counts["pruned_statuses"] = prune_pending(session, now)
     return counts
 
 

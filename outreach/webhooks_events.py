@@ -7,13 +7,23 @@ status callbacks on the audit trail, and the advisor hand-off when the bot fails
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Integer, cast, delete, func, literal, select
 from sqlalchemy.orm import Session
 
 from outreach.consent import opt_out
-from outreach.models import CallbackRequest, ContactAttempt, Customer, Outreach, WebhookEvent
+from outreach.models import (
+    CallbackRequest,
+    ContactAttempt,
+    Customer,
+    Outreach,
+    PendingStatus,
+    WebhookEvent,
+)
+from outreach.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +51,13 @@ STATUS_RANK = {
 FINAL_STATUSES = frozenset(s for s, rank in STATUS_RANK.items() if rank >= 5)
 BAD_NUMBER_CODES = frozenset({30003, 30005, 30006})  # unreachable, unknown, landline/carrier
 OPTED_OUT_CODES = frozenset({21610})
+# Call statuses after which the offer goes out by SMS instead.
+UNANSWERED = frozenset({"busy", "no-answer", "failed", "canceled"})
+# Status callbacks for SIDs never recorded (e.g. replies sent by a Messaging Service with its
+# own callback URL) are kept this long; any SID of ours is recorded within the send lease.
+PENDING_KEPT = timedelta(days=1)
+# The first key of the PostgreSQL advisory locks taken per provider SID (see lock_sid).
+SID_LOCK_SPACE = 0x5E17
 
 FALLBACK = {
     "zh-CN": "抱歉，我们暂时无法自动处理您的回复。服务顾问会尽快给您回电。",
@@ -79,6 +96,25 @@ def _may_replace(current: str | None, new: str) -> bool:
     return STATUS_RANK.get(new, 0) >= STATUS_RANK[current]
 
 
+def unanswered(status: str, answered_by: str | None) -> bool:
+    """Whether a call status means nobody took the call (busy, no answer, a machine)."""
+    machine = bool(answered_by) and (answered_by.startswith("machine") or answered_by == "fax")  # type: ignore[union-attr]
+    return status in UNANSWERED or machine
+
+
+def lock_sid(session: Session, sid: str) -> None:
+    """Serialize, until commit, the transactions that record or look up provider ``sid``.
+
+    The outbox's record and an early status callback for the same SID must not pass each
+    other: under PostgreSQL's READ COMMITTED each could miss the other's uncommitted row
+    (the callback no attempt, the record no pending status) and the status would be lost.
+    SQLite needs nothing: every transaction there is BEGIN IMMEDIATE, one at a time.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        space = cast(literal(SID_LOCK_SPACE), Integer)
+        session.execute(select(func.pg_advisory_xact_lock(space, func.hashtext(sid))))
+
+
 def record_status(
     session: Session,
     *,
@@ -86,12 +122,16 @@ def record_status(
     status: str,
     error_code: int | None,
     now: datetime,
+    answered_by: str | None = None,
 ) -> str:
     """Apply a message or call status callback to the attempt with ``sid``; returns what happened.
 
     A final status is never downgraded.  Carrier codes 30003/30005/30006 put the customer in
     the callback queue as a bad number; 21610 (the recipient unsubscribed) opts them out.
+    A status for a SID not recorded yet is kept ("pending") and applied when the outbox
+    records the SID (:func:`apply_pending`).
     """
+    lock_sid(session, sid)
     attempt = session.scalars(
         select(ContactAttempt)
         .where(ContactAttempt.provider_sid == sid, ContactAttempt.direction == "out")
@@ -99,8 +139,17 @@ def record_status(
         .limit(1)
     ).first()
     if attempt is None:
-        log.warning("status %s for unknown sid %s: not recorded", status, sid)
-        return "unknown sid"
+        log.info("status %s for sid %s before its send was recorded: kept", status, sid)
+        session.add(
+            PendingStatus(
+                sid=sid,
+                status=status[:20],
+                error_code=error_code,
+                answered_by=answered_by[:40] if answered_by else None,
+                received_at=now,
+            )
+        )
+        return "pending"
     if not _may_replace(attempt.status, status):
         return f"kept {attempt.status}"
     attempt.status = status[:20]
@@ -123,6 +172,63 @@ def record_status(
         )
         return "bad number"
     return status
+
+
+def apply_pending(
+    session: Session,
+    settings: Settings,
+    sid: str,
+    now: datetime,
+    *,
+    call_unanswered: Callable[..., Any] | None = None,
+) -> list[str]:
+    """Apply the status callbacks that arrived for ``sid`` before it was recorded.
+
+    Called by the outbox in the transaction that records the SID (after its attempt row is
+    added).  An unanswered call also gets its SMS fallback, as the call-status webhook would
+    have done (``call_unanswered``: the conversation's, unless given).
+    """
+    lock_sid(session, sid)
+    session.flush()
+    pending = session.scalars(
+        select(PendingStatus).where(PendingStatus.sid == sid).order_by(PendingStatus.id)
+    ).all()
+    outcomes = []
+    for row in pending:
+        outcome = record_status(
+            session,
+            sid=sid,
+            status=row.status,
+            error_code=row.error_code,
+            now=now,
+            answered_by=row.answered_by,
+        )
+        outcomes.append(outcome)
+        if sid.startswith("CA") and unanswered(row.status, row.answered_by):
+            outreach = outreach_of(session, sid)
+            if outreach is not None:
+                handler = call_unanswered or _conversation_call_unanswered()
+                handler(
+                    session, settings, outreach, status=row.status,
+                    answered_by=row.answered_by, now=now, call_sid=sid,
+                )  # fmt: skip
+        session.delete(row)
+    return outcomes
+
+
+def _conversation_call_unanswered() -> Callable[..., Any]:
+    # Imported on use: the conversation imports the outbox, which imports this module.
+    from outreach.conversation import call_unanswered
+
+    return call_unanswered
+
+
+def prune_pending(session: Session, now: datetime) -> int:
+    """Forget status callbacks whose SID was never recorded within :data:`PENDING_KEPT`."""
+    result = session.execute(
+        delete(PendingStatus).where(PendingStatus.received_at < now - PENDING_KEPT)
+    )
+    return result.rowcount  # type: ignore[attr-defined]
 
 
 def queue_for_advisor(

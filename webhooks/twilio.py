@@ -24,7 +24,6 @@ log = logging.getLogger(__name__)
 
 bp = Blueprint("twilio", __name__, url_prefix=paths.PREFIX)
 XML = "text/xml; charset=utf-8"
-UNANSWERED = frozenset({"busy", "no-answer", "failed", "canceled"})
 
 
 @bp.before_request
@@ -148,8 +147,14 @@ def _status(sid_field: str, status_field: str) -> Response:
     answered_by = form.get("AnsweredBy") or None
 
     def effect(session: Session, now: datetime) -> str:
-        outcome = events.record_status(session, sid=sid, status=status, error_code=code, now=now)
-        if sid_field == "CallSid" and (status in UNANSWERED or _machine(answered_by)):
+        outcome = events.record_status(
+            session, sid=sid, status=status, error_code=code, now=now, answered_by=answered_by
+        )
+        if (
+            sid_field == "CallSid"
+            and outcome != "pending"
+            and events.unanswered(status, answered_by)
+        ):
             _call_unanswered(session, sid, status, answered_by, now)
         log.info("status %s %s: %s", sid, status, outcome)
         return ""
@@ -157,10 +162,6 @@ def _status(sid_field: str, status_field: str) -> Response:
     # No fallback: a failure answers 500 with no body, so Twilio may retry the callback.
     answer_once(f"{sid_field}:{sid}:{status}", effect)
     return Response(status=204)
-
-
-def _machine(answered_by: str | None) -> bool:
-    return bool(answered_by) and (answered_by.startswith("machine") or answered_by == "fax")  # type: ignore[union-attr]
 
 
 def _call_unanswered(

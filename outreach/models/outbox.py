@@ -51,6 +51,24 @@ class OutboxMessage(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class PendingStatus(Base):
+    """A status callback that arrived before the outbox recorded its SID, kept to apply then.
+
+    Twilio can call back while the sender's "record" transaction is still open; the
+    callback's handled-once row (``webhook_events``) is committed either way, so without this
+    row the status would be lost.  ``outbox.record`` applies and deletes it.
+    """
+
+    __tablename__ = "pending_statuses"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sid: Mapped[str] = mapped_column(String(64), index=True)
+    status: Mapped[str] = mapped_column(String(20))
+    error_code: Mapped[int | None]
+    answered_by: Mapped[str | None] = mapped_column(String(40))
+    received_at: Mapped[datetime]
+
+
 class SendPacing(Base):
     """The next free send slot for a pacing lane, shared by every sender process.
 

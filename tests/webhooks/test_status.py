@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from outreach.models import CallbackRequest, ContactAttempt, Customer, Outreach
+from outreach.models import CallbackRequest, ContactAttempt, Customer, Outreach, PendingStatus
 from tests.webhooks.conftest import NOW, new_sid
 
 
@@ -73,9 +73,11 @@ class TestMessageStatus:
         db.expire_all()
         assert db.get(Customer, customer.id).opted_out_at is not None  # type: ignore[union-attr]
 
-    def test_unknown_sid_is_accepted_and_ignored(self, twilio, db, customer):
-        """A callback for a message we have no record of answers 204 and changes nothing."""
-        assert status(twilio, new_sid(), "delivered").status_code == 204
+    def test_unknown_sid_is_accepted_and_kept_pending(self, twilio, db, customer):
+        """A callback for a SID not recorded yet answers 204 and is kept for the outbox."""
+        sid = new_sid()
+        assert status(twilio, sid, "delivered").status_code == 204
+        assert db.scalars(select(PendingStatus.sid)).all() == [sid]
 
     def test_malformed_error_code_is_400(self, twilio, db, customer):
         """A non-numeric ErrorCode is refused."""
