@@ -83,7 +83,9 @@ def vehicle_may_be_contacted(settings: Settings, today: date) -> list[ColumnElem
 
 
 def not_acted_on(
-    campaign: str, vehicle_id: ColumnExpressionArgument[int], anchor: ColumnExpressionArgument[date]
+    campaign: str,
+    vehicle_id: ColumnExpressionArgument[int],
+    anchor: ColumnExpressionArgument[date] | ColumnExpressionArgument[date | None],
 ) -> ColumnElement[bool]:
     """The (campaign, vehicle, anchor date) reason has not been acted on before."""
     done = select(OutreachReason.vehicle_id, OutreachReason.anchor_on).where(

@@ -411,7 +411,7 @@ def _parse_delivery(
             "scheduler.misfire_grace_seconds", s.misfire_grace_seconds, minimum=1
         ),
     )
-    plans = {"default": DEFAULT_ESCALATION}
+    plans: dict[str, tuple[EscalationStep, ...]] = {"default": DEFAULT_ESCALATION}
     raw = r.get("escalation", {})
     if not isinstance(raw, dict):
         raise r._fail("escalation", "a table of campaign = [steps]", raw)

@@ -13,7 +13,7 @@ is exact; the same arithmetic in Python then gives the due date of each selected
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import date, timedelta
 from functools import lru_cache
 from typing import Any
@@ -90,7 +90,7 @@ def select_due(session: Session, settings: Settings, today: date) -> Iterator[Du
     )
     add_months = _month_adder(config.interval_months)
     details_tail = (config.interval_months, interval_km)
-    rows = session.connection().execute(query.execution_options(yield_per=5000))
+    rows: Iterable[Any] = session.connection().execute(query.execution_options(yield_per=5000))
     for cid, cref, vid, vref, serviced, service_km, first_on, last_on, first_km, last_km in rows:
         # km per day from the vehicle's own readings, else the default
         if first_on is not None and last_on > first_on:
@@ -107,7 +107,7 @@ def select_due(session: Session, settings: Settings, today: date) -> Iterator[Du
             by_km = serviced + timedelta(days=math.ceil(interval_km / rate))
         by_time = add_months(serviced)
         time_first = by_km is None or by_time <= by_km
-        due_on = by_time if time_first else by_km
+        due_on = by_time if time_first or by_km is None else by_km
         yield DueItem(
             NAME,
             cid,
