@@ -136,14 +136,9 @@ def _note_facts(c: Convo, intent: Intent) -> None:
             c.update(faults=[*ctx.get("faults", []), intent.fault])
 
 
-def _noted(c: Convo, intent: Intent) -> str:
-    zh = c.locale == "zh-CN"
-    parts = []
-    if intent.mileage_km is not None:
-        parts.append(f"里程{intent.mileage_km}公里" if zh else f"mileage {intent.mileage_km} km")
-    if intent.fault:
-        parts.append(f"故障“{intent.fault}”" if zh else f"fault '{intent.fault}'")
-    return ("，" if zh else ", ").join(parts)
+def _noted(c: Convo, intent: Intent) -> dict[str, Any]:
+    """What was put on file, for the ``noted`` script."""
+    return {"mileage_km": intent.mileage_km, "fault": intent.fault}
 
 
 # --- no open conversation ----------------------------------------------------------------
@@ -276,10 +271,9 @@ def _offer(
         session, settings, jobs=jobs, preference=preference, now=now,
         customer_id=c.customer.id, hold_for=hold,
     )  # fmt: skip
-    zh = c.locale == "zh-CN"
     note = None
     if not found and preference is not None:
-        note = "该时间已约满，最近可约：" if zh else "That time is full. The nearest free times:"
+        note = "full"
         found = slots.offer(
             session, settings, jobs=jobs, preference=None, now=now,
             customer_id=c.customer.id, hold_for=hold,
@@ -289,7 +283,7 @@ def _offer(
     if exact and found and _is_exact(settings, found[0], preference):
         return _take(session, settings, c, found[0], now)
     if intro == "reschedule":
-        note = "请选择新的时间：" if zh else "Choose a new time:"
+        note = "reschedule"
     return Step("slot_options", {"intro": note, **slots_context(settings, c, found)})
 
 
@@ -393,19 +387,18 @@ def _question(
 ) -> Step:
     """Answer what the scripts know (price, duration, address); anything else goes to a person."""
     text = intent.text.lower()
-    zh = c.locale == "zh-CN"
     jobs = c.ctx.get("jobs") or _jobs(settings, c)
     est = slots.estimate(settings, jobs, c.locale)
-    answer = None
+    topic = None
     if _PRICE.search(text):
-        answer = f"参考价格{est.price:g}元。" if zh else f"The estimated price is {est.price:g}."
+        topic = "price"
     elif _DURATION.search(text):
-        answer = (f"预计{est.labour_hours:g}小时。" if zh else
-                  f"It takes about {est.labour_hours:g} hours.")  # fmt: skip
+        topic = "duration"
     elif _WHERE.search(text) and settings.dealership.address:
-        answer = f"地址：{settings.dealership.address}" if zh else settings.dealership.address
-    if answer is None:
+        topic = "address"
+    if topic is None:
         return _hand_off(session, c, "question", now)
+    answer = {"topic": topic, "price": est.price, "hours": est.labour_hours}
     c.update(misses=0)
     return Step(
         "answer", {"answer": answer, **slots_context(settings, c, c.ctx.get("slots") or [])}

@@ -3,8 +3,10 @@
 Texts come from :func:`outreach.scripts.render` (the dealership's Jinja2 scripts, whose
 variables are documented at the top of each ``.j2`` file).  The conversation's steps carry raw
 objects (slot dicts, the Appointment, the reasons); :func:`render_text` shapes them into the
-scripts' variables here, in one place.  A step with no shipped script of its own (``noted``,
-``answer``, ``which_option`` …) uses the short built-in wording at the bottom of this module.
+scripts' variables here, in one place.  Every step has a script the dealership can override;
+the short built-in wording at the bottom of this module is only a safety net, used (with a
+warning in the log) when a script is missing for a channel or cannot take the conversation's
+facts, so the customer is never left without an answer.
 """
 
 from __future__ import annotations
@@ -61,8 +63,8 @@ def render_text(
     }
     try:
         return render(settings, script, locale=locale, channel=channel, **context)
-    except ScriptNotFound:
-        pass
+    except ScriptNotFound as exc:
+        log.warning("no %s script %s, using the built-in wording: %s", channel, script, exc)
     except ScriptError as exc:
         # A script that cannot take this conversation's facts (say, a confirmation for a
         # customer with no vehicle on file) must not leave the customer without an answer.
@@ -72,6 +74,7 @@ def render_text(
         "customer_name": customer.name,
         "dealership": settings.dealership.name,
         "dealership_phone": settings.dealership.phone,
+        "dealership_address": settings.dealership.address,
         "special_services": list(settings.dealership.special_services.get(locale, [])),
         "slots": [when_text(_at(s), settings, locale) for s in offered],
         "reasons": [reason_text(r, locale) for r in reasons or []],
@@ -151,6 +154,10 @@ def _numbered(items: list[str], channel: str, zh: bool) -> str:
     return "\n".join(f"{n}. {s}" for n, s in enumerate(items, 1))
 
 
+def _address(c: dict[str, Any]) -> str:
+    return str(c.get("dealership_address") or "")
+
+
 def _fallback(name: str, locale: str, channel: str, c: dict[str, Any]) -> str:
     zh = lang(locale) == "zh-CN"
     voice = channel == "voice"
@@ -191,7 +198,11 @@ def _fallback(name: str, locale: str, channel: str, c: dict[str, Any]) -> str:
             )
         return f"{head}\n{body}\n{stop}"
     if name == "slot_options":
-        intro = c.get("intro") or ("为您找到以下时间：" if zh else "Here are the closest times:")
+        intro = (
+            ("该时间已约满，最近可约：" if zh else "That time is full. The nearest free times:")
+            if c.get("intro") == "full"
+            else ("为您找到以下时间：" if zh else "Here are the closest times:")
+        )
         if not c.get("slots"):
             return (
                 "抱歉，该时间附近已约满，请换个时间。"
@@ -224,6 +235,8 @@ def _fallback(name: str, locale: str, channel: str, c: dict[str, Any]) -> str:
             if zh
             else f"Your appointment on {c['arrival']} is cancelled. Reply 'book' to rebook."
         )
+    if name == "no_appointment":
+        return "您目前没有预约。" if zh else "You have no upcoming appointment."
     if name == "ask_time":
         return "请问您想改到什么时间？" if zh else "What time would suit you instead?"
     if name == "ask_need":
@@ -260,11 +273,21 @@ def _fallback(name: str, locale: str, channel: str, c: dict[str, Any]) -> str:
             else "No problem. Contact us whenever you need us."
         )
     if name == "noted":
-        what = c.get("noted", "")
+        facts = c.get("noted") or {}
+        parts = [f"{facts['mileage_km']} km"] if facts.get("mileage_km") is not None else []
+        parts += [str(facts["fault"])] if facts.get("fault") else []
+        what = ("，" if zh else ", ").join(parts)
         more = f"\n{pick}\n{slots}" if c.get("slots") else ""
         return f"已记录：{what}。{more}" if zh else f"Noted: {what}.{more}"
     if name == "answer":
-        return str(c.get("answer", ""))
+        a = c.get("answer") or {}
+        if a.get("topic") == "price":
+            return (
+                f"参考价格{a['price']:g}元。" if zh else f"The estimated price is {a['price']:g}."
+            )
+        if a.get("topic") == "duration":
+            return f"预计{a['hours']:g}小时。" if zh else f"It takes about {a['hours']:g} hours."
+        return str(_address(c))
     if name == "already_booked":
         return (
             f"您已预约{c['arrival']}，服务顾问{c['advisor_name']}。" + cancel_hint

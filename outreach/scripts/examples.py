@@ -45,7 +45,13 @@ NEEDS: dict[str, tuple[str, ...]] = {
     "rescheduled": ("appointment",),
     "inbound_greeting": ("customer",),
     "gather_retry": ("slots",),
+    "slot_options": ("slots", "intro"),
+    "which_option": ("slots",),
+    "noted": ("noted", "slots"),
+    "answer": ("answer", "slots"),
+    "already_booked": ("appointment",),
 }
+_FAULT = {"zh-CN": "刹车有异响", "en": "the brakes squeak"}
 
 
 EXAMPLE_DAY = date(2026, 11, 27)
@@ -112,5 +118,11 @@ def example_context(name: str, locale: str, settings: Settings) -> dict[str, Any
         "slots": [{"number": n, "starts_at": at} for n, at in enumerate(SLOT_TIMES, 1)],
         "appointment": _appointment(settings, locale),
         "visit_on": date(2026, 11, 25),
+        "intro": "full",
+        "noted": {
+            "mileage_km": 35_000,
+            "fault": _FAULT["zh-CN" if locale.startswith("zh") else "en"],
+        },
+        "answer": {"topic": "price", "price": 680, "hours": 1.5},
     }
     return {key: everything[key] for key in NEEDS.get(name, ())}

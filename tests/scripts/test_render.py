@@ -38,6 +38,13 @@ SMS_NAMES = [
     "opt_in_confirmation",
     "help",
     "fallback_error",
+    "slot_options",
+    "ask_time",
+    "which_option",
+    "noted",
+    "answer",
+    "already_booked",
+    "no_appointment",
 ]
 VOICE_NAMES = [
     "offer",
@@ -46,6 +53,13 @@ VOICE_NAMES = [
     "handoff",
     "goodbye",
     "opt_out_confirmation",
+    "slot_options",
+    "ask_time",
+    "which_option",
+    "noted",
+    "answer",
+    "already_booked",
+    "no_appointment",
 ]
 FOOTER = {"zh-CN": "回T退订", "en": "Reply STOP to opt out."}
 
