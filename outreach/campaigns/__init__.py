@@ -65,6 +65,18 @@ class DueItem:
         }
 
 
+def who_columns() -> tuple[Any, ...]:
+    """The customer and vehicle ids every campaign query returns first, in this order."""
+    from outreach.models import Customer, Vehicle
+
+    return (
+        Customer.id.label("customer_id"),
+        Customer.external_id.label("customer_ref"),
+        Vehicle.id.label("vehicle_id"),
+        Vehicle.external_id.label("vehicle_ref"),
+    )
+
+
 class Campaign(Protocol):
     NAME: str
 

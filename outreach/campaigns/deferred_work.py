@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import case, select
 from sqlalchemy.orm import Session
 
-from outreach.campaigns import DueItem
+from outreach.campaigns import DueItem, who_columns
 from outreach.models import SEVERITIES, Customer, DeferredItem, OutreachReason, Vehicle, Visit
 from outreach.rules import all_rules
 from outreach.settings import Settings
@@ -34,10 +34,7 @@ def select_due(session: Session, settings: Settings, today: date) -> Iterator[Du
     )
     query = (
         select(
-            Customer.id.label("customer_id"),
-            Customer.external_id.label("customer_ref"),
-            Vehicle.id.label("vehicle_id"),
-            Vehicle.external_id.label("vehicle_ref"),
+            *who_columns(),
             DeferredItem.id.label("item_id"),
             DeferredItem.description,
             DeferredItem.severity,

@@ -22,7 +22,7 @@ from dateutil.relativedelta import relativedelta
 from sqlalchemy import Date, and_, case, literal, or_, select
 from sqlalchemy.orm import Session
 
-from outreach.campaigns import DueItem
+from outreach.campaigns import DueItem, who_columns
 from outreach.db import days_between
 from outreach.models import Customer, Vehicle, VehicleHistory
 from outreach.rules import all_rules, not_acted_on
@@ -67,10 +67,7 @@ def select_due(session: Session, settings: Settings, today: date) -> Iterator[Du
     time_due = h.last_service_on <= last_service_cutoff(horizon, config.interval_months)
     query = (
         select(
-            Customer.id,
-            Customer.external_id,
-            Vehicle.id,
-            Vehicle.external_id,
+            *who_columns(),
             h.last_service_on,
             h.service_km,
             h.first_read_on,

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from outreach.campaigns import DueItem
+from outreach.campaigns import DueItem, who_columns
 from outreach.models import Customer, Vehicle, Visit
 from outreach.rules import customer_may_be_contacted, not_acted_on
 from outreach.settings import Settings
@@ -29,10 +29,7 @@ def select_due(session: Session, settings: Settings, today: date) -> Iterator[Du
         return
     query = (
         select(
-            Customer.id.label("customer_id"),
-            Customer.external_id.label("customer_ref"),
-            Vehicle.id.label("vehicle_id"),
-            Vehicle.external_id.label("vehicle_ref"),
+            *who_columns(),
             Visit.visited_on,
             Visit.type,
         )

@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from outreach.campaigns import DueItem
+from outreach.campaigns import DueItem, who_columns
 from outreach.models import Customer, OutreachReason, Vehicle
 from outreach.rules import all_rules
 from outreach.settings import SeasonalWindow, Settings
@@ -52,7 +52,7 @@ def _select_window(
         conditions.append(Vehicle.model_year <= today.year - window.min_vehicle_age_years)
     # Ordered by customer, newest vehicle first: the first row of each customer is theirs.
     query = (
-        select(Customer.id, Customer.external_id, Vehicle.id, Vehicle.external_id)
+        select(*who_columns())
         .select_from(Customer)
         .join(Vehicle, Vehicle.customer_id == Customer.id)
         .where(*conditions)
