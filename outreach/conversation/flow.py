@@ -29,6 +29,12 @@ from outreach.preferences import SlotPreference
 from outreach.settings import Settings
 
 CLOSING = {"booked", "declined", "handed_off", "opted_out", "closed"}
+# How a special service asked for is written on the appointment (the board shows it).
+SERVICE_LABELS = {
+    "car_wash": ("洗车", "car wash"),
+    "courtesy_car": ("代步车", "courtesy car"),
+    "pickup": ("上门取送车", "pick-up and delivery"),
+}
 
 
 @dataclass
@@ -141,6 +147,29 @@ def _noted(c: Convo, intent: Intent) -> dict[str, Any]:
     return {"mileage_km": intent.mileage_km, "fault": intent.fault}
 
 
+def _preference(
+    c: Convo, intent: Intent, appt: Appointment | None, extra: dict[str, Any] | None = None
+) -> Step:
+    """A designated technician or special services: on the appointment (or kept for it)."""
+    sep = "、" if c.locale == "zh-CN" else ", "
+    labels = [SERVICE_LABELS[s][0 if c.locale == "zh-CN" else 1] for s in intent.services]
+    held = appt.special_services if appt is not None else c.ctx.get("services")
+    services = list(dict.fromkeys([*(s for s in (held or "").split(sep) if s), *labels]))
+    joined = sep.join(services) or None
+    if appt is not None:
+        if intent.technician is not None:
+            appt.designated_technician = intent.technician or None
+        if labels:
+            appt.special_services = joined
+    else:
+        if intent.technician is not None:
+            c.update(technician=intent.technician)
+        if labels:
+            c.update(services=joined)
+    context = {"technician": intent.technician, "services": labels}
+    return Step("preference_noted", {**context, **(extra or {})})
+
+
 # --- no open conversation ----------------------------------------------------------------
 
 
@@ -152,6 +181,8 @@ def _no_conversation(
         # The answer to the day-before message: 1 confirms, 2 asks for another time.
         intent = replace(intent, kind="confirm" if intent.option == 1 else "reschedule")
     if appt is not None:
+        if intent.kind in ("technician", "special_service"):
+            return _preference(c, intent, appt)
         if intent.kind == "cancel_appointment":
             return _cancel(session, settings, c, appt, now)
         if intent.kind in ("reschedule", "propose_time"):
@@ -246,6 +277,9 @@ def _offered(session: Session, settings: Settings, c: Convo, intent: Intent, now
     if kind in ("mileage", "fault"):
         c.update(misses=0)
         return Step("noted", {"noted": _noted(c, intent), **slots_context(settings, c, offered)})
+    if kind in ("technician", "special_service"):
+        c.update(misses=0)
+        return _preference(c, intent, None, slots_context(settings, c, offered))
     if kind == "question":
         return _question(session, settings, c, intent, now)
     return _miss(session, c, now, template="clarify", extra=slots_context(settings, c, offered))
@@ -332,6 +366,10 @@ def _take(
         appt.mileage_reported_km = ctx["mileage_km"]
     if ctx.get("faults"):
         appt.faults_reported = "\n".join(ctx["faults"])
+    if "technician" in ctx:
+        appt.designated_technician = ctx["technician"] or None
+    if ctx.get("services"):
+        appt.special_services = ctx["services"]
     c.appointment = appt
     c.outreach.status = "booked"
     c.outreach.state = "booked"

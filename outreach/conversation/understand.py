@@ -6,7 +6,10 @@ read and tested.  The order of the checks is the policy, most binding first:
 1. opt-out keywords and sentences, START/UNSTOP, HELP — the law and the carrier come first;
 2. a complaint or an angry reply — always a person;
 3. cancel the appointment, reschedule, "call me";
-4. an option number, mileage, a fault, a time, "no thanks", "yes", a booking request,
+4. the answer to the confirmation's questions: a designated technician ("要指定张师傅",
+   "I'd like Mr Zhang", "不用指定") or a special service asked for on its own ("要洗车",
+   "courtesy car please");
+5. an option number, mileage, a fault, a time, "no thanks", "yes", a booking request,
    a question; anything else is ``unknown``.
 
 **CANCEL.**  The bare keyword ``CANCEL`` (alone in the message, any case or punctuation) is
@@ -19,6 +22,7 @@ carrier keyword) — and the confirmation texts say so.
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -42,8 +46,16 @@ KINDS = (
     "mileage",
     "fault",
     "book_request",
+    "technician",
+    "special_service",
     "unknown",
 )
+# Special services a customer can ask for by name: code → pattern (on the normalised text).
+SERVICES = {
+    "car_wash": r"(?:免费)?洗车|(?:free )?car ?wash|(?:a )?wash",
+    "courtesy_car": r"代步车|备用车|courtesy car|loan car|loaner|replacement car",
+    "pickup": r"(?:上门)?(?:取送车|接送车?)|pick-?up(?: and (?:drop-?off|delivery))?|collection",
+}
 NEEDS = ("maintenance", "repair_question", "accident", "repair", "detailing")
 
 # Whole-message keywords, compared after dropping spaces and punctuation, upper-cased.
@@ -66,6 +78,8 @@ class Intent:
     mileage_km: int | None = None
     fault: str | None = None
     need: str | None = None
+    technician: str | None = None  # a name; "" when the customer wants no one in particular
+    services: tuple[str, ...] = ()  # codes from SERVICES
 
 
 def _any(*words: str) -> re.Pattern[str]:
@@ -416,6 +430,14 @@ def understand(
     if _CALL_ME.search(norm):
         return Intent("call_me", preference=preference, **base)
 
+    technician = _technician(text, norm)
+    if technician is not None:
+        return Intent("technician", technician=technician, **base)
+    services = _services(norm)
+    if services:
+        need = "detailing" if "car_wash" in services else None
+        return Intent("special_service", services=services, need=need, **base)
+
     option = _option(norm, options)
     if option is not None:
         if confirming and option == 1 and options <= 1:
@@ -443,6 +465,59 @@ def understand(
 
 
 _CONFIRM_WORDS = _any(r"可以", r"行", r"\bok", r"\bworks\b", r"\bfine\b", r"\bgood\b")
+
+
+_NO_TECHNICIAN = _any(
+    r"^(?:不用|不需要|无需|不)指定",
+    r"(?:谁|哪位师傅)都(?:可以|行)",
+    r"\bno (?:preference|particular (?:one|technician))\b",
+    r"\b(?:any|whoever|anyone)\b.*\b(?:fine|ok|okay|is good)\b",
+    r"\bdon'?t need a (?:designated |particular )?technician\b",
+)
+_TECHNICIAN_ZH = re.compile(
+    r"(?:要|想|请|麻烦)?指定(?:主修)?(?:技师|师傅)?(?:为|是)?\s*([\u4e00-\u9fff]{1,3}?(?:师傅|工|技师))"
+    r"|^(?:我)?(?:要|想要|还是|请)\s*([\u4e00-\u9fff]{1,2}师傅)(?:吧|来修|修|做)?[。!]?$"
+)
+_TECHNICIAN_EN = re.compile(
+    r"(?:^|\b(?:i'?d like|i want|can i have|could i have|please|technician|with)\s+)"
+    r"((?:mr|mrs|ms|master)\.?\s+[a-z]+)\b",
+    re.IGNORECASE,
+)
+
+
+def _technician(text: str, norm: str) -> str | None:
+    """A designated technician's name, "" for "no one in particular", None when not said."""
+    if _NO_TECHNICIAN.search(norm):
+        return ""
+    if m := _TECHNICIAN_ZH.search(norm):
+        return m[1] or m[2]
+    if m := _TECHNICIAN_EN.search(unicodedata.normalize("NFKC", text)):
+        title, name = re.split(r"\.?\s+", m[1], maxsplit=1)
+        return f"{title.capitalize()} {name.capitalize()}"
+    return None
+
+
+_SERVICE_WRAP = (
+    r"^(?:还|也|另外|那|好的?[,，]?)?(?:要|需要|想要|帮我|请|麻烦)?(?:安排|提供|准备)?(?:一下|一个|个)?"
+    r"(?:and |also |yes,? |oh,? )?(?:i'?d like |i want |i'?ll need |can i (?:get|have) |"
+    r"could i (?:get|have) |please )?(?:a |the )?"
+    r"(?:{services})"
+    r"(?:服务)?(?:吧|一下|谢谢|,? please| please| too| as well| thanks| thank you)*[.!。!]?$"
+)
+
+
+def _services(norm: str) -> tuple[str, ...]:
+    """Special services asked for on their own ("要洗车", "courtesy car please")."""
+    wanted = tuple(code for code, words in SERVICES.items() if re.search(words, norm))
+    if not wanted:
+        return ()
+    pattern = _SERVICE_WRAP.format(services="|".join(SERVICES.values()))
+    parts = re.split(r"(?:[,，、和]|\band\b)\s*(?:还要|要|a |the )?", norm)
+    if re.fullmatch(pattern, norm) or all(
+        re.fullmatch(pattern, p.strip()) for p in parts if p.strip()
+    ):
+        return wanted
+    return ()
 
 
 def _option(norm: str, options: int) -> int | None:

@@ -54,7 +54,7 @@ VOICES = {
 UNANSWERED_STATUSES = ("no-answer", "busy", "failed", "canceled")
 # Scripts after which the call goes on listening; anything else ends the call.
 _LISTEN = {"slot_options", "slot_taken", "which_option", "ask_need", "ask_time", "clarify",
-           "noted", "answer", "already_booked"}  # fmt: skip
+           "noted", "answer", "already_booked", "preference_noted"}  # fmt: skip
 
 
 @dataclass(frozen=True)

@@ -50,6 +50,7 @@ NEEDS: dict[str, tuple[str, ...]] = {
     "noted": ("noted", "slots"),
     "answer": ("answer", "slots"),
     "already_booked": ("appointment",),
+    "preference_noted": ("technician", "services", "slots"),
 }
 _FAULT = {"zh-CN": "刹车有异响", "en": "the brakes squeak"}
 
@@ -119,6 +120,8 @@ def example_context(name: str, locale: str, settings: Settings) -> dict[str, Any
         "appointment": _appointment(settings, locale),
         "visit_on": date(2026, 11, 25),
         "intro": "full",
+        "technician": "张师傅" if locale.startswith("zh") else "Mr Zhang",
+        "services": ["洗车"] if locale.startswith("zh") else ["car wash"],
         "noted": {
             "mileage_km": 35_000,
             "fault": _FAULT["zh-CN" if locale.startswith("zh") else "en"],

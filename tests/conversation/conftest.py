@@ -103,3 +103,13 @@ def offered(session: Session, conv_settings: Settings, customer: Customer) -> Ou
 @pytest.fixture
 def phone(session: Session, conv_settings: Settings, customer: Customer) -> Phone:
     return Phone(session, conv_settings, customer.phone)
+
+
+@pytest.fixture
+def offered_en(session: Session, conv_settings: Settings) -> Outreach:
+    """An English-speaking customer's maintenance outreach, offered at NOW."""
+    customer = make_customer(session, name="Ann Lee", locale="en")
+    outreach = plan_outreach(session, customer)
+    start_offer(session, conv_settings, outreach, now=NOW, channel="sms")
+    session.flush()
+    return outreach

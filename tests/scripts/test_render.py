@@ -45,6 +45,7 @@ SMS_NAMES = [
     "answer",
     "already_booked",
     "no_appointment",
+    "preference_noted",
 ]
 VOICE_NAMES = [
     "offer",
@@ -60,6 +61,7 @@ VOICE_NAMES = [
     "answer",
     "already_booked",
     "no_appointment",
+    "preference_noted",
 ]
 FOOTER = {"zh-CN": "回T退订", "en": "Reply STOP to opt out."}
 
