@@ -2,9 +2,12 @@
 
     python benchmarks/dispatch.py --rate 200 --messages 10000 --senders 2
 
+Each sender runs the product's own sending code: ``outreach.outbox.dispatch`` with the real
+``TwilioGateway`` (the twilio SDK) pointed at the stand-in through ``TWILIO_API_BASE_URL``.
 Prints the achieved send rate against the configured one (the target is within 5 %),
 duplicates (must be 0) and lost messages (must be 0).  SQLite in a temporary folder by
-default; ``--database-url`` takes a PostgreSQL URL instead.
+default; ``--database-url`` takes a PostgreSQL URL instead: the benchmark makes a schema of
+its own there and drops it afterwards.
 """
 
 from __future__ import annotations
@@ -15,10 +18,11 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import insert, select
+from sqlalchemy import insert, make_url, select, text
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -66,6 +70,26 @@ def seed(url: str, count: int) -> None:
     engine.dispose()
 
 
+def own_schema(url: str) -> tuple[str, str | None]:
+    """A PostgreSQL URL made to use a new schema of its own (and the schema); SQLite as is."""
+    if not url.startswith("postgresql"):
+        return url, None
+    schema = f"bench_{uuid.uuid4().hex[:10]}"
+    admin = make_engine(url)
+    with admin.begin() as conn:
+        conn.execute(text(f"CREATE SCHEMA {schema}"))
+    admin.dispose()
+    scoped = make_url(url).update_query_dict({"options": f"-csearch_path={schema}"})
+    return scoped.render_as_string(hide_password=False), schema
+
+
+def drop_schema(url: str, schema: str) -> None:
+    admin = make_engine(url)
+    with admin.begin() as conn:
+        conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+    admin.dispose()
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rate", type=float, default=200.0)
@@ -76,7 +100,15 @@ def main() -> int:
     args = parser.parse_args()
 
     folder = tempfile.mkdtemp(prefix="dispatch-bench-")
-    url = args.database_url or f"sqlite:///{folder}/bench.db"
+    url, schema = own_schema(args.database_url or f"sqlite:///{folder}/bench.db")
+    try:
+        return run(args, url)
+    finally:
+        if schema is not None:
+            drop_schema(args.database_url, schema)
+
+
+def run(args: argparse.Namespace, url: str) -> int:
     seed(url, args.messages)
     server, standin, base = start_standin()
     started = time.monotonic()
@@ -110,7 +142,9 @@ def main() -> int:
     span = created[-1].at - created[0].at if len(created) > 1 else 0.0
     achieved = (len(created) - 1) / span if span else 0.0
     off = (achieved - args.rate) / args.rate * 100
-    print(f"messages     {args.messages} through {args.senders} senders (exit codes {codes})")
+    backend = make_url(url).get_backend_name()
+    print(f"messages     {args.messages} through {args.senders} senders on {backend}"
+          f" (exit codes {codes})")  # fmt: skip
     print(f"configured   {args.rate:.1f} msg/s")
     print(f"achieved     {achieved:.1f} msg/s ({off:+.1f} %), first to last send {span:.1f} s")
     print(f"wall clock   {wall:.1f} s including process start")

@@ -51,6 +51,9 @@ log = logging.getLogger(__name__)
 # Rows whose template starts with this were queued by escalation: they are dropped if the
 # outreach closed (booked, declined, handed off) before the send.
 ESCALATION_TEMPLATE = "escalation"
+# Rows whose template starts with this were queued by the conversation: when the customer
+# wrote or spoke to us within ``reply_minutes``, they are answers (see ``answer_deadline``).
+CONVERSATION_TEMPLATE = "conversation:"
 
 
 def enqueue(
@@ -66,10 +69,13 @@ def enqueue(
     outreach_id: int | None = None,
     not_before: datetime | None = None,
     holidays: Container[date] | None = None,
+    answers: datetime | None = None,
 ) -> OutboxMessage:
     """Queue one SMS or call in the caller's transaction; the same key returns the first row.
 
     The row waits for the customer's contact window: ``not_before`` is moved to its opening.
+    An answer to the customer's own message (``answers``: when it arrived; inferred for the
+    conversation's rows) within ``reply_minutes`` does not wait: see :func:`answer_deadline`.
     """
     existing = _by_key(session, idempotency_key)
     if existing is not None:
@@ -77,7 +83,12 @@ def enqueue(
     if holidays is None:
         holidays = public_holidays(settings)
     earliest = max(now, not_before) if not_before else now
-    at = next_allowed(earliest, customer.timezone, settings.contact_window, holidays)
+    deadline = answer_deadline(session, settings, customer, template, answers, now)
+    if deadline is not None and earliest <= deadline:
+        at = earliest
+    else:
+        deadline = None
+        at = next_allowed(earliest, customer.timezone, settings.contact_window, holidays)
     row = OutboxMessage(
         customer_id=customer.id,
         outreach_id=outreach_id,
@@ -87,6 +98,7 @@ def enqueue(
         template=template,
         not_before=at,
         next_attempt_at=at,
+        answers_until=deadline,
         status="queued",
         idempotency_key=idempotency_key,
         created_at=now,
@@ -101,6 +113,38 @@ def enqueue(
             raise
         return existing
     return row
+
+
+def answer_deadline(
+    session: Session,
+    settings: Settings,
+    customer: Customer,
+    template: str | None,
+    answers: datetime | None,
+    now: datetime,
+) -> datetime | None:
+    """Until when a row may ignore the contact window as an answer to the customer, if at all.
+
+    The customer started this exchange (an SMS, a call, a keypad answer) within
+    ``[contact_window] reply_minutes``: what we say back — the written confirmation of a
+    booking made on a call at 20:30, say — goes at once, as a person at the desk would
+    answer.  Everything the dealership starts (campaigns, confirmations, no-show follow-ups,
+    escalation, the SMS that replaces an unanswered call) waits for the window.  For rows the
+    conversation queues, the customer's latest inbound contact is the message answered.
+    """
+    grace = timedelta(minutes=settings.contact_window.reply_minutes)
+    if not grace:
+        return None
+    if answers is None and template and template.startswith(CONVERSATION_TEMPLATE):
+        answers = session.scalar(
+            select(ContactAttempt.at)
+            .where(ContactAttempt.customer_id == customer.id, ContactAttempt.direction == "in")
+            .order_by(ContactAttempt.at.desc())
+            .limit(1)
+        )
+    if answers is None or now - answers > grace:
+        return None
+    return answers + grace
 
 
 def _by_key(session: Session, key: str) -> OutboxMessage | None:
@@ -180,8 +224,9 @@ def claim_batch(
             if outreach is not None and outreach.status not in OUTREACH_OPEN:
                 _settle(session, row, "queued", status="cancelled", last_error="outreach closed")
                 continue
+        answering = row.answers_until is not None and now <= row.answers_until
         opens = next_allowed(now, customer.timezone, settings.contact_window, holidays)
-        if opens > now:
+        if opens > now and not answering:
             _settle(session, row, "queued", next_attempt_at=opens)
             continue
         if _settle(

@@ -132,7 +132,7 @@ REGISTRY: dict[str, JobSpec] = {
             lambda s: {"minute": "*"},
             lambda s: 60,
             help="release slot holds nobody confirmed",
-            requires="outreach.capacity.holds:release_expired_holds",
+            requires="outreach.capacity:release_expired_holds",
         ),
         JobSpec(
             "escalation",

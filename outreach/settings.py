@@ -112,6 +112,8 @@ class ContactWindow:
     end: time = time(20, 0)
     weekends: bool = True
     holidays: bool = False
+    # An answer to a customer who wrote or spoke to us this recently may go outside the window.
+    reply_minutes: int = 30
 
 
 @dataclass(frozen=True)
@@ -163,6 +165,13 @@ class Campaigns:
 
 
 @dataclass(frozen=True)
+class Conversation:
+    """``[conversation]``: an open conversation with no activity this long is closed."""
+
+    stale_after_hours: int = 72
+
+
+@dataclass(frozen=True)
 class TwilioSettings:
     account_sid: str
     auth_token: str
@@ -194,6 +203,7 @@ class Settings:
     sandbox_auth_token: str = "sandbox-auth-token"  # noqa: S105 - a documented demo value
     secret_key: str = "dev-only-not-secret"  # noqa: S105 - replaced by OUTREACH_SECRET_KEY in production
     capacity: CapacityConfig = field(default_factory=lambda: _capacity_config().CapacityConfig())
+    conversation: Conversation = Conversation()
     raw: dict[str, Any] = field(default_factory=dict, repr=False)
 
     @property
@@ -343,6 +353,7 @@ def parse_config(raw: dict[str, Any], path: Path = DEFAULT_CONFIG) -> Settings:
         end=r.clock("contact_window.end", cw.end),
         weekends=r.flag("contact_window.weekends", cw.weekends),
         holidays=r.flag("contact_window.holidays", cw.holidays),
+        reply_minutes=r.integer("contact_window.reply_minutes", cw.reply_minutes, minimum=0),
     )
     if window.end <= window.start:
         raise ConfigError(f"{r.where}: contact_window.end must be later than contact_window.start")
@@ -366,6 +377,11 @@ def parse_config(raw: dict[str, Any], path: Path = DEFAULT_CONFIG) -> Settings:
         scripts_override_dir=override_dir,
         public_base_url=r.text("web.public_base_url", Settings.public_base_url),
         capacity=_capacity_config().parse_capacity(r),
+        conversation=Conversation(
+            stale_after_hours=r.integer(
+                "conversation.stale_after_hours", Conversation.stale_after_hours, minimum=1
+            )
+        ),
         raw=raw,
     )
 

@@ -37,6 +37,9 @@ class OutboxMessage(Base):
     body: Mapped[str] = mapped_column(Text)
     template: Mapped[str | None] = mapped_column(String(60))
     not_before: Mapped[datetime]
+    # Set on an answer to the customer's own message: until then the contact window does not
+    # hold it back (``[contact_window] reply_minutes``); afterwards it waits like the rest.
+    answers_until: Mapped[datetime | None]
     status: Mapped[str] = mapped_column(String(12), default="queued")
     attempts: Mapped[int] = mapped_column(default=0)
     ambiguous: Mapped[int] = mapped_column(default=0)  # sends whose outcome was unknown

@@ -1,5 +1,7 @@
 """A sender process for the fault test and the benchmark: drain the outbox via the stand-in.
 
+The gateway is the product's ``TwilioGateway`` with its API base URL set to the stand-in.
+
 python -m tests.fakes.sender DATABASE_URL STANDIN_URL RATE [BATCH]
 """
 
@@ -18,15 +20,18 @@ from outreach.db import make_engine, make_sessionmaker
 from outreach.models import OutboxMessage
 from outreach.outbox import dispatch
 from outreach.settings import ContactWindow, Sending, Settings
-from tests.fakes.twilio_standin import HttpStandInGateway
+from outreach.twilio_gateway import TwilioGateway
+from tests.fakes.twilio_standin import standin_settings
 
 
-def sender_settings(rate: float, batch: int) -> Settings:
+def sender_settings(rate: float, batch: int, base_url: str) -> Settings:
+    """Settings for a sender against the stand-in at ``base_url``: always open, fast back-off."""
     sending = Sending(
         rate_per_second=rate, batch_size=batch, lease_seconds=15, backoff_base_seconds=0.05
     )
     always = ContactWindow(start=time_of_day(0), end=time_of_day(23, 59, 59), holidays=True)
-    return replace(Settings(), sending=sending, contact_window=always)
+    settings = replace(Settings(), sending=sending, contact_window=always)
+    return standin_settings(settings, base_url)
 
 
 def pending(sessions) -> int:  # type: ignore[no-untyped-def]
@@ -38,9 +43,9 @@ def pending(sessions) -> int:  # type: ignore[no-untyped-def]
 def main(argv: list[str]) -> int:
     url, base, rate = argv[0], argv[1], float(argv[2])
     batch = int(argv[3]) if len(argv) > 3 else 10
-    settings = sender_settings(rate, batch)
+    settings = sender_settings(rate, batch, base)
     sessions = make_sessionmaker(make_engine(url))
-    gateway = HttpStandInGateway(base)
+    gateway = TwilioGateway(settings)
     claimed = 0
     while True:  # until nothing is queued: rows backing off come due again shortly
         stats = dispatch(

@@ -2,9 +2,10 @@
 
 Bound to 127.0.0.1 on a free port; records every request; can answer 429 / 500, or hold a
 response (the message is created, the answer never arrives: the crash window) on demand.
-``HttpStandInGateway`` is a minimal Gateway that talks to it, for the fault test and the
-benchmark: the production TwilioGateway can be pointed at the same server with
-TWILIO_API_BASE_URL.
+The product's own ``TwilioGateway`` talks to it through ``TWILIO_API_BASE_URL``
+(:func:`standin_settings`), so the fault test and the benchmark exercise the real SDK calls:
+create (``POST …/Messages.json``, ``…/Calls.json``) and the paged list the crash rule uses
+(``GET …/Messages.json?To=…&DateSent>=…&PageSize=…`` with Twilio's paging fields).
 """
 
 from __future__ import annotations
@@ -12,18 +13,19 @@ from __future__ import annotations
 import json
 import threading
 import time
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
-from email.utils import format_datetime, parsedate_to_datetime
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from email.utils import format_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, urlencode, urlsplit
 
-import requests
-
-from outreach.gateway import GatewayError, SendResult
+from outreach.settings import Settings, TwilioSettings
 
 API = "/2010-04-01/Accounts/"
+ACCOUNT = "AC" + "5" * 32
+TOKEN = "standin-auth-token"
+SENDER = "+15005550006"
 
 
 @dataclass
@@ -111,26 +113,51 @@ class _Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         state = self.server.state
         kind = self._kind()
-        query = {k: v[0] for k, v in parse_qs(urlsplit(self.path).query).items()}
+        parts = urlsplit(self.path)
+        query = {k: v[0] for k, v in parse_qs(parts.query).items()}
         with state.lock:
             state.requests.append(("GET", self.path))
             items = [c for c in state.created if c.kind == kind]
+        if kind is None:
+            return self._answer(404, {"code": 20404, "message": "not found"})
         if "To" in query:
             items = [c for c in items if c.to == query["To"]]
         if "DateSent>" in query:  # Twilio filters by day
             day = datetime.fromisoformat(query["DateSent>"]).date()
             items = [c for c in items if c.created.date() >= day]
+        items.reverse()  # Twilio lists newest first
+        size = int(query.get("PageSize", 50))
+        page = int(query.get("Page", 0))
+        chunk = items[page * size : (page + 1) * size]
+        more = (page + 1) * size < len(items)
+        following = {**query, "Page": str(page + 1), "PageSize": str(size)}
         key = "messages" if kind == "Messages" else "calls"
-        self._answer(200, {key: [_resource(c) for c in items], "next_page_uri": None})
+        self._answer(
+            200,
+            {
+                key: [_resource(c) for c in chunk],
+                "uri": self.path,
+                "first_page_uri": f"{parts.path}?{urlencode({**query, 'Page': '0'})}",
+                "next_page_uri": f"{parts.path}?{urlencode(following)}" if more else None,
+                "previous_page_uri": None,
+                "page": page,
+                "page_size": size,
+                "start": page * size,
+                "end": page * size + max(len(chunk) - 1, 0),
+            },
+        )
 
 
 def _resource(item: Created) -> dict[str, Any]:
     return {
         "sid": item.sid,
+        "account_sid": ACCOUNT,
         "to": item.to,
+        "from": SENDER,
         "body": item.body,
         "status": "queued",
-        "date_created": format_datetime(item.created),  # RFC 2822, whole seconds, as Twilio
+        "direction": "outbound-api",
+        "date_created": format_datetime(item.created, usegmt=True),  # RFC 2822, whole seconds
     }
 
 
@@ -158,54 +185,9 @@ def stop_standin(server: _Server) -> None:
     server.server_close()
 
 
-class HttpStandInGateway:
-    """A minimal Gateway over Twilio's REST shape (form POST, JSON answers)."""
-
-    name = "standin"
-
-    def __init__(self, base_url: str, *, account: str = "ACtest", timeout: float = 10.0) -> None:
-        self.root = f"{base_url}{API}{account}"
-        self.timeout = timeout
-        self.http = requests.Session()
-        self.sender = "+15005550006"
-
-    def _create(self, kind: str, form: dict[str, str]) -> SendResult:
-        try:
-            response = self.http.post(f"{self.root}/{kind}.json", data=form, timeout=self.timeout)
-        except requests.Timeout as exc:
-            raise GatewayError("ambiguous", f"timeout: {exc}") from exc
-        except requests.ConnectionError as exc:
-            raise GatewayError("ambiguous", f"connection: {exc}") from exc
-        data = response.json()
-        if response.status_code == 201:
-            return SendResult(sid=data["sid"], status=data["status"])
-        code = data.get("code")
-        if response.status_code == 429 or code == 20429:
-            raise GatewayError("retryable", data.get("message", ""), code=code)
-        if response.status_code >= 500:
-            raise GatewayError("ambiguous", data.get("message", ""), code=code)
-        kind_of = {21610: "opted_out", 21211: "bad_number", 21614: "bad_number"}.get(code, "failed")
-        raise GatewayError(kind_of, data.get("message", ""), code=code)
-
-    def send_sms(
-        self, to: str, body: str, *, status_callback: str | None, validity_seconds: int | None
-    ) -> SendResult:
-        form = {"To": to, "From": self.sender, "Body": body}
-        if validity_seconds:
-            form["ValidityPeriod"] = str(validity_seconds)
-        return self._create("Messages", form)
-
-    def place_call(self, to: str, *, answer_url: str, status_callback: str | None) -> SendResult:
-        return self._create("Calls", {"To": to, "From": self.sender, "Url": answer_url})
-
-    def find_sent(self, to: str, body: str, since: datetime) -> SendResult | None:
-        # date_created has whole seconds: compare from the start of ``since``'s second.
-        floor = since.replace(microsecond=0) - timedelta(seconds=1)
-        params = {"To": to, "DateSent>": since.date().isoformat()}
-        response = self.http.get(f"{self.root}/Messages.json", params=params, timeout=self.timeout)
-        response.raise_for_status()
-        for message in response.json()["messages"]:
-            created = parsedate_to_datetime(message["date_created"])
-            if message["body"] == body and created >= floor:
-                return SendResult(sid=message["sid"], status=message["status"])
-        return None
+def standin_settings(settings: Settings, base_url: str, *, timeout: float = 10.0) -> Settings:
+    """``settings`` with Twilio credentials whose API base URL is the stand-in at ``base_url``."""
+    config = TwilioSettings(
+        ACCOUNT, TOKEN, SENDER, None, api_base_url=base_url, http_timeout_seconds=timeout
+    )
+    return replace(settings, twilio=config)

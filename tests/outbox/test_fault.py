@@ -16,9 +16,10 @@ from sqlalchemy import select
 from outreach.db import Base, make_engine, make_sessionmaker, transaction
 from outreach.models import CallbackRequest, OutboxMessage
 from outreach.outbox import enqueue, recover_stuck
+from outreach.twilio_gateway import TwilioGateway
 from tests.factories import make_customer
 from tests.fakes.sender import sender_settings
-from tests.fakes.twilio_standin import HttpStandInGateway, start_standin, stop_standin
+from tests.fakes.twilio_standin import start_standin, stop_standin
 
 ROOT = Path(__file__).resolve().parents[2]
 MESSAGES = 200
@@ -42,7 +43,7 @@ def test_sigkill_mid_batch_then_recovery_sends_each_message_once(tmp_path: Path)
     engine = make_engine(url)
     Base.metadata.create_all(engine)
     sessions = make_sessionmaker(engine)
-    settings = sender_settings(200, 10)
+    settings = sender_settings(200, 10, base)
     now = datetime.now(UTC)
     with transaction(sessions) as session:
         for n in range(MESSAGES):
@@ -81,9 +82,11 @@ def test_sigkill_mid_batch_then_recovery_sends_each_message_once(tmp_path: Path)
         short_lease = replace(settings, sending=replace(settings.sending, lease_seconds=1))
         with transaction(sessions) as session:
             counts = recover_stuck(
-                session, HttpStandInGateway(base), short_lease, datetime.now(UTC)
+                session, TwilioGateway(short_lease), short_lease, datetime.now(UTC)
             )
         assert counts["sent"] >= 1  # the held message was found at the provider
+        # Found through the SDK's paged list, as in production.
+        assert any(method == "GET" for method, _ in standin.requests)
 
         second = run_sender(url, base, tmp_path / "second.log")
         assert second.wait(timeout=30) == 0, (tmp_path / "second.log").read_text()
