@@ -102,6 +102,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "reply": ("回复", "Reply"),
     "send": ("发送", "Send"),
     "voice_call": ("语音通话", "Voice call"),
+    "call_ended": ("通话已结束", "The call has ended"),
+    "keypad_or_words": ("按键或说的话", "Keypad digits or words"),
     "press": ("按键或说话", "Keys or speech"),
     "start_call": ("开始通话", "Start call"),
     "engine_missing": (

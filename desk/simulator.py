@@ -7,18 +7,23 @@ customer would get; nothing is sent anywhere.
 from __future__ import annotations
 
 import importlib
+import re
 import uuid
 from collections.abc import Callable
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from sqlalchemy import or_, select
 
 from desk.auth import require_user
 from desk.context import db, now, settings
+from desk.i18n import t
 from outreach.desk_queries import transcript
 from outreach.models import Customer
+
+_CALL_SID = re.compile(r"^CA[0-9a-f]{32}$")
+_STEP = re.compile(r"^[A-Za-z0-9_.:-]{1,40}$")
 
 bp = Blueprint("simulator", __name__, url_prefix="/simulator", template_folder="templates")
 bp.before_request(require_user)
@@ -69,8 +74,59 @@ def phone(customer_id: int) -> ResponseReturnValue:
         thread=thread,
         engine=_engine("handle_sms") is not None,
         voice=_engine("voice_turn") is not None,
-        call=session.get("sim_call"),
+        call=_call_in(request.args),
     )
+
+
+def _call_in(values: Any) -> dict[str, str] | None:
+    """The simulated call in progress (its CallSid and the step the next answer goes to).
+
+    It rides in the page's URL and forms, like Twilio's Gather action URL; the conversation's
+    own state is in the database.
+    """
+    sid, step = values.get("call", ""), values.get("step", "")
+    if _CALL_SID.match(sid) and _STEP.match(step) and step != "end":
+        return {"sid": sid, "step": step}
+    return None
+
+
+def _voice(customer: Customer, sid: str, step: str, heard: str) -> ResponseReturnValue:
+    voice_turn = _engine("voice_turn")
+    if voice_turn is None:
+        flash("conversation engine not installed", "error")
+        return redirect(url_for("simulator.phone", customer_id=customer.id))
+    turn = voice_turn(
+        db(),
+        settings(),
+        call_sid=sid,
+        to_or_from_phone=customer.phone,
+        digits=heard if heard.isdigit() else None,
+        speech=None if heard.isdigit() else heard or None,
+        step=step,
+        now=now(),
+    )
+    db().commit()
+    if not turn.gather:
+        flash(t("call_ended"), "info")
+        return redirect(url_for("simulator.phone", customer_id=customer.id))
+    return redirect(
+        url_for("simulator.phone", customer_id=customer.id, call=sid, step=turn.next_step)
+    )
+
+
+@bp.route("/<int:customer_id>/call", methods=["POST"])
+def call(customer_id: int) -> ResponseReturnValue:
+    """The customer answers a call: the bot's first prompt (read into the thread)."""
+    customer = db().get(Customer, customer_id) or abort(404)
+    return _voice(customer, "CA" + uuid.uuid4().hex, "start", "")
+
+
+@bp.route("/<int:customer_id>/call/answer", methods=["POST"])
+def call_answer(customer_id: int) -> ResponseReturnValue:
+    """Keypad digits or words typed for the call's current prompt."""
+    customer = db().get(Customer, customer_id) or abort(404)
+    current = _call_in(request.form) or abort(400)
+    return _voice(customer, current["sid"], current["step"], request.form.get("heard", "").strip())
 
 
 @bp.route("/<int:customer_id>/sms", methods=["POST"])

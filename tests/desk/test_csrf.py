@@ -14,6 +14,8 @@ POSTS = [
     "/queue/1/outcome",
     "/queue/1/book",
     "/simulator/1/sms",
+    "/simulator/1/call",
+    "/simulator/1/call/answer",
 ]
 
 
