@@ -142,6 +142,14 @@ REGISTRY: dict[str, JobSpec] = {
             help="move unanswered outreach along its plan",
         ),
         JobSpec(
+            "stale",
+            "outreach.scheduler:session_job",
+            lambda s: {"minute": "7"},
+            lambda s: 3600,
+            help="close conversations nobody has answered for [conversation] stale_after_hours",
+            requires="outreach.conversation:close_stale",
+        ),
+        JobSpec(
             "recovery",
             "outreach.scheduler:recovery_job",
             lambda s: {"minute": f"*/{s.scheduling.recovery_minutes}"},

@@ -25,3 +25,14 @@ class TestRegistry:
         assert REGISTRY["holds"].requires == "outreach.capacity:release_expired_holds"
         ctx = JobContext(settings, make_sessionmaker(committing_engine), FakeGateway)
         assert run_job("holds", ctx, OPEN_NOW) == 0
+
+
+class TestStaleJob:
+    def test_the_stale_conversation_job_is_installed_hourly(self, settings):
+        """Stale conversations are closed by an hourly job that delegates to the conversation."""
+        from outreach.scheduler import REGISTRY, resolve
+
+        spec = REGISTRY["stale"]
+        assert spec.requires == "outreach.conversation:close_stale"
+        assert spec.period_seconds is not None and spec.period_seconds(settings) == 3600
+        assert callable(resolve(spec))

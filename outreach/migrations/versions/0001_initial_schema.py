@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-28 12:51:55.099890
+Create Date: 2026-11-28 13:07:04.144106
 """
 
 from collections.abc import Sequence
@@ -79,6 +79,17 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("job", "run_key", name="uq_job_runs_job_run_key"),
     )
+    op.create_table(
+        "pending_statuses",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("sid", sa.String(length=64), nullable=False),
+        sa.Column("status", sa.String(length=20), nullable=False),
+        sa.Column("error_code", sa.Integer(), nullable=True),
+        sa.Column("answered_by", sa.String(length=40), nullable=True),
+        sa.Column("received_at", outreach.db.UTCDateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    op.create_index(op.f("ix_pending_statuses_sid"), "pending_statuses", ["sid"], unique=False)
     op.create_table(
         "sandbox_messages",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -409,6 +420,7 @@ def upgrade() -> None:
         sa.Column("body", sa.Text(), nullable=False),
         sa.Column("template", sa.String(length=60), nullable=True),
         sa.Column("not_before", outreach.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("answers_until", outreach.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("status", sa.String(length=12), nullable=False),
         sa.Column("attempts", sa.Integer(), nullable=False),
         sa.Column("ambiguous", sa.Integer(), nullable=False),
@@ -636,6 +648,8 @@ def downgrade() -> None:
     op.drop_table("send_pacing")
     op.drop_index("ix_sandbox_to_created", table_name="sandbox_messages")
     op.drop_table("sandbox_messages")
+    op.drop_index(op.f("ix_pending_statuses_sid"), table_name="pending_statuses")
+    op.drop_table("pending_statuses")
     op.drop_table("job_runs")
     op.drop_index(op.f("ix_customers_phone"), table_name="customers")
     op.drop_table("customers")
