@@ -1,12 +1,14 @@
 """In real headless Chromium: sign in, work a queue entry to "booked", see it on the board.
 
-Screenshots of each page go to docs/screenshots/ for the README.  Skipped only when Debian's
-chromium is absent outside CI; in CI a missing browser fails the run.
+Screenshots of each page are taken on every run; with OUTREACH_SCREENSHOTS=docs/screenshots
+they refresh the README's pictures (otherwise they go to a temporary folder).  Skipped only
+when Debian's chromium is absent outside CI; in CI a missing browser fails the run.
 """
 
 from __future__ import annotations
 
 import os
+import tempfile
 import threading
 from collections.abc import Iterator
 from datetime import date, timedelta
@@ -21,7 +23,9 @@ from tests.desk.conftest import NOW, PASSWORD, create_test_app, make_callback
 from tests.factories import make_advisor, make_customer, make_item, make_vehicle, make_visit
 
 CHROMIUM = Path("/usr/bin/chromium")
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+SCREENSHOTS = Path(
+    os.environ.get("OUTREACH_SCREENSHOTS") or Path(tempfile.gettempdir()) / "outreach-screenshots"
+)
 ARGS = [
     "--no-sandbox",
     "--disable-gpu",

@@ -139,7 +139,7 @@ class TestOffer:
             ("zh-CN", "seasonal", "冬季检查（电瓶、防冻液、轮胎）"),
             ("zh-CN", "post_service_followup", "11月25日到店服务后需要回访"),
             ("en", "maintenance_interval", "routine service is due by 1 Dec (about 23,600 km"),
-            ("en", "deferred_work", "we noted last time (\"rear brake pads (30% left)\") should"),
+            ("en", "deferred_work", 'we noted last time ("rear brake pads (30% left)") should'),
             ("en", "seasonal", "pre-winter check (battery, antifreeze, tyres)"),
             ("en", "post_service_followup", "your visit of 25 Nov"),
         ],
