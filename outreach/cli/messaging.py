@@ -1,7 +1,8 @@
-"""Commands: messaging."""
+"""Commands for messaging: the senders, the scheduler, the webhooks app and the simulator."""
 
 import contextlib
 import time
+from dataclasses import replace
 
 import click
 
@@ -16,6 +17,7 @@ from outreach.scheduler import (
     recovery_job,
     run_job,
 )
+from outreach.settings import Settings
 
 commands: list[click.Command] = []
 
@@ -91,8 +93,20 @@ def serve_command(app: App, host: str, port: int) -> None:
     """Run the webhooks app with Flask's development server (production: gunicorn)."""
     from webhooks import create_app
 
-    click.echo(f"gateway {app.settings.gateway}; Twilio signs for {app.settings.public_base_url}")
-    create_app(app.settings).run(host=host, port=port)
+    settings = _local_signing(app, f"http://{host}:{port}")
+    click.echo(f"gateway {settings.gateway}; requests are signed for {settings.public_base_url}")
+    create_app(settings).run(host=host, port=port)
+
+
+def _local_signing(app: App, url: str) -> Settings:
+    """In sandbox mode with no PUBLIC_BASE_URL set, sign for the local address itself.
+
+    Then ``outreach serve --port 5077`` and ``outreach simulate --url http://127.0.0.1:5077``
+    agree without configuration; with Twilio, PUBLIC_BASE_URL always decides.
+    """
+    if app.settings.gateway == "sandbox" and not app.environ.get("PUBLIC_BASE_URL"):
+        return replace(app.settings, public_base_url=url.rstrip("/"))
+    return app.settings
 
 
 def _show(answer) -> None:  # type: ignore[no-untyped-def]
@@ -123,7 +137,7 @@ def simulate_command(
 
     twilio = app.settings.twilio
     number = our_number or (twilio.from_number if twilio else None) or "+15005550006"
-    phone = Phone(app.settings, url, sender, number)
+    phone = Phone(_local_signing(app, url), url, sender, number)
     try:
         if voice:
             answer = phone.call()

@@ -58,7 +58,7 @@ def render_text(
             {"campaign": r.campaign, "reason": r.reason, **(r.facts or {})} for r in reasons or []
         ],
         "slots": [{"number": n, "starts_at": _at(s)} for n, s in enumerate(offered, 1)],
-        "appointment": _appointment(appt) if appt else None,
+        "appointment": _appointment(settings, appt) if appt else None,
         **step,
     }
     try:
@@ -95,9 +95,18 @@ def _at(slot: dict[str, Any]) -> datetime:
     return datetime.fromisoformat(slot["starts_at"])
 
 
-def _appointment(appt: Appointment) -> dict[str, Any]:
+def _appointment(settings: Settings, appt: Appointment) -> dict[str, Any]:
+    # The stored description is the one in force when it was booked (zh-CN); the configured
+    # job type gives every language, so an English customer reads English.
+    job_types = settings.capacity.job_types
     jobs = [
-        {"description": j.description, "labour_hours": j.labour_hours, "price": j.price}
+        {
+            "description": job_types[j.job_code].description
+            if j.job_code in job_types
+            else j.description,
+            "labour_hours": j.labour_hours,
+            "price": j.price,
+        }
         for j in appt.jobs
     ]
     return {

@@ -295,3 +295,17 @@ class TestInbound:
             ("out", "confirmation"),
         ]
         assert session.scalars(select(OutboxMessage)).all() == []
+
+
+class TestConfirmationLanguage:
+    def test_an_english_confirmation_names_the_jobs_in_english(
+        self, session, conv_settings, offered_en
+    ):
+        """Job names come from the configured job types in the customer's language."""
+        phone = Phone(session, conv_settings, offered_en.customer.phone)
+        reply = phone.text("2")
+        assert reply.kind == "confirmation"
+        english = conv_settings.capacity.job_types["maintenance"].description["en"]
+        chinese = conv_settings.capacity.job_types["maintenance"].description["zh-CN"]
+        assert english in reply.text
+        assert chinese not in reply.text
