@@ -20,7 +20,7 @@ def db() -> Session:
     if "desk_db" not in g:
         factory: sessionmaker[Session] = current_app.extensions[SESSIONS_KEY]
         g.desk_db = factory()
-    return g.desk_db  # type: ignore[no-any-return]
+    return g.desk_db
 
 
 def close_db(exc: BaseException | None = None) -> None:
@@ -41,9 +41,9 @@ def _utcnow() -> datetime:
 
 
 def settings() -> Settings:
-    return current_app.config["SETTINGS"]  # type: ignore[no-any-return]
+    return current_app.config["SETTINGS"]
 
 
 def user() -> User:
     """The signed-in user (the blueprints' before_request guarantees there is one)."""
-    return g.user  # type: ignore[no-any-return]
+    return g.user

@@ -164,7 +164,7 @@ def resolve(spec: JobSpec) -> Callable[[JobContext, datetime], Any]:
     """The job's body, imported on first use; JobUnavailable if its module does not exist."""
     if spec.requires:
         _import(spec.name, spec.requires)
-    return _import(spec.name, spec.target)  # type: ignore[no-any-return]
+    return _import(spec.name, spec.target)
 
 
 def _import(job: str, target: str) -> Any:

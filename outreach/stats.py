@@ -16,7 +16,7 @@ from dataclasses import dataclass, fields
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, exists, func, select
+from sqlalchemy import ColumnElement, Exists, and_, exists, func, select
 from sqlalchemy.orm import Session
 
 from outreach.desk_queries import day_bounds
@@ -70,11 +70,11 @@ class CampaignWeek:
         return data
 
 
-def _attempt(*conditions: object) -> object:
+def _attempt(*conditions: ColumnElement[bool]) -> Exists:
     return exists().where(
         ContactAttempt.outreach_id == Outreach.id,
         ContactAttempt.channel.in_(TALK_CHANNELS),
-        *conditions,  # type: ignore[arg-type]
+        *conditions,
     )
 
 

@@ -24,7 +24,7 @@ def _hours(minutes: int) -> str:
 )
 @click.option("--days", type=click.IntRange(1, 366), default=7, show_default=True)
 @pass_app
-def capacity(app, first: datetime | None, days: int) -> None:  # type: ignore[no-untyped-def]
+def capacity(app, first: datetime | None, days: int) -> None:
     """Print booked / held / free labour hours and arrival places per day."""
     settings = app.settings
     start = first.date() if first else datetime.now(settings.tz).date()

@@ -3,6 +3,7 @@
 import contextlib
 import time
 from dataclasses import replace
+from typing import Any
 
 import click
 
@@ -109,7 +110,7 @@ def _local_signing(app: App, url: str) -> Settings:
     return app.settings
 
 
-def _show(answer) -> None:  # type: ignore[no-untyped-def]
+def _show(answer: Any) -> None:
     if answer.status != 200:
         click.echo(f"  [HTTP {answer.status}]")
     for text in answer.says:

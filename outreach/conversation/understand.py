@@ -25,6 +25,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from outreach.conversation.numerals import arabic_wan, cn_to_int
 from outreach.conversation.when import normalize, parse_when
@@ -409,7 +410,8 @@ def understand(
     key = _keyword(norm)
     mileage = _mileage(norm)
     fault = text.strip() if _FAULT.search(norm) else None
-    base = {"text": text, "mileage_km": mileage, "fault": fault}
+    # What every intent carries, whatever its kind (Any: the values differ in type).
+    base: dict[str, Any] = {"text": text, "mileage_km": mileage, "fault": fault}
 
     if key in OPT_OUT_KEYWORDS or _OPT_OUT_SENTENCE.search(norm):
         return Intent("opt_out", text=text)
