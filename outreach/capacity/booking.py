@@ -12,20 +12,15 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TypeVar
 
-from sqlalchemy import update
+from sqlalchemy import case, select, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from outreach.capacity import ledger
 from outreach.capacity.config import JobType
-from outreach.capacity.holds import (
-    advisor_rows,
-    end_hold,
-    release_customer_holds,
-    release_expired_holds,
-)
-from outreach.capacity.ledger import SlotTaken
-from outreach.capacity.model import Calendar, SlotUnavailable, demand, reception_key
+from outreach.capacity.holds import HOLDS, advisor_rows, end_holds, release_expired_holds
+from outreach.capacity.ledger import TAKES, SlotTaken
+from outreach.capacity.model import Calendar, Demand, SlotUnavailable, UnitNeed, calendar, demand
 from outreach.models import Advisor, Appointment, AppointmentJob
 from outreach.models.capacity import SlotHold
 from outreach.settings import Settings
@@ -71,53 +66,45 @@ def book(
 
     Raises SlotTaken when the capacity is gone, SlotUnavailable when the time can never be
     booked.  ``source="advisor"`` (booking by hand) may use the reserved labour share and
-    ignores the lead time and horizon.
+    ignores the lead time and horizon.  The customer's other live holds are released with the
+    booking.  A time already full when read fails at once, before any lock; otherwise every
+    unit the booking touches is locked in one statement, in key order, and the conditional
+    UPDATE decides.
     """
     if source not in SOURCES:
         raise ValueError(f"source must be one of {', '.join(SOURCES)}, got {source!r}")
     need = demand(settings, jobs)
-    cal = Calendar(settings)
+    cal = calendar(settings)
     release_expired_holds(session, now)
     hold = _live_hold(session, hold_id, customer_id, starts_at)
+    by_hand = source == "advisor"
     # A live hold was offered with enough notice: the customer answering a few minutes
     # later must not lose it to the lead-time rule.
-    _check_time(cal, settings, starts_at, now, by_hand=source == "advisor", held=hold is not None)
-    codes = _advisor_order(session, settings, cal, starts_at, advisor_id, hold)
+    _check_time(cal, settings, starts_at, now, by_hand=by_hand, held=hold is not None)
+    codes = _advisor_order(
+        session, cal, settings, need, starts_at, advisor_id, hold,
+        by_hand=by_hand, fail_fast_for=None if hold is not None else customer_id,
+    )  # fmt: skip
     last: SlotTaken | None = None
     for code, advisor in codes:
+        needs = cal.units(need, starts_at, code, include_reserved=by_hand)
         try:
             with session.begin_nested():
-                if hold is not None:
-                    # Convert: the hold's units go back and are taken again by the appointment
-                    # in the same savepoint, so they are never counted twice nor lost.
-                    ledger.lock_units(session, ledger.owned_keys(session, hold_id=hold.id))
-                    end_hold(session, hold.id, "converted")
-                # Claim first: a confirmation that loses the race writes nothing.
-                needs = cal.units(need, starts_at, code, include_reserved=source == "advisor")
-                ledger.claim(session, needs)
-                # A fresh row per attempt: a rolled-back savepoint leaves the last one detached.
-                appointment = Appointment(
-                    customer_id=customer_id,
-                    vehicle_id=vehicle_id,
-                    outreach_id=outreach_id,
-                    advisor_id=advisor.id,
-                    starts_at=starts_at,
-                    status="booked",
-                    source=source,
-                    created_at=now,
-                    updated_at=now,
-                    jobs=[_job_row(j) for j in need.jobs],
-                )
-                session.add(appointment)
-                session.flush()
-                ledger.record(session, needs, appointment_id=appointment.id)
-                if hold is not None:
-                    session.execute(
-                        update(SlotHold)
-                        .where(SlotHold.id == hold.id)
-                        .values(appointment_id=appointment.id)
-                        .execution_options(synchronize_session=False)
-                    )
+                appointment = _convert_and_claim(
+                    session, needs, hold, customer_id,
+                    Appointment(
+                        customer_id=customer_id,
+                        vehicle_id=vehicle_id,
+                        outreach_id=outreach_id,
+                        advisor_id=advisor.id,
+                        starts_at=starts_at,
+                        status="booked",
+                        source=source,
+                        created_at=now,
+                        updated_at=now,
+                        jobs=[_job_row(j) for j in need.jobs],
+                    ),
+                )  # fmt: skip
             last = None
             break
         except SlotTaken as exc:
@@ -126,9 +113,49 @@ def book(
                 break  # the day or interval is full: another advisor cannot help
     if last is not None or not codes:
         raise last or SlotTaken("that time was just taken (no advisor free)")
-    release_customer_holds(session, customer_id)
     if hold is not None:
         session.expire(hold)
+    return appointment
+
+
+def _convert_and_claim(
+    session: Session,
+    needs: list[UnitNeed],
+    hold: SlotHold | None,
+    customer_id: int,
+    appointment: Appointment,
+) -> Appointment:
+    """Inside a savepoint: give back the customer's holds, take ``needs``, write the booking.
+
+    Every unit touched — the new ones and those of the customer's live holds — is locked by
+    one statement in key order first, so no two bookings can wait on each other in a cycle.
+    A converted hold's units go back and are taken again by the appointment in this same
+    savepoint, so they are never counted twice nor lost.  A fresh Appointment per attempt: a
+    rolled-back savepoint leaves the last one detached.
+    """
+    mine = HOLDS.c.customer_id == customer_id
+    if hold is not None:
+        mine = mine | (HOLDS.c.id == hold.id)
+    ledger.ensure_units(session, needs)
+    live_takes = (
+        select(TAKES.c.unit_key)
+        .join(HOLDS, HOLDS.c.id == TAKES.c.hold_id)
+        .where(mine, HOLDS.c.status == "held")
+    )
+    ledger.lock_units(session, (n.key for n in needs), also_held_by=live_takes)
+    status = "released"
+    if hold is not None:
+        status = case((HOLDS.c.id == hold.id, "converted"), else_="released")  # type: ignore[assignment]
+    end_holds(session, mine, status, locked=True)
+    # Claim before writing: a confirmation that loses the race writes nothing.
+    ledger.claim(session, needs, locked=True)
+    session.add(appointment)
+    session.flush()
+    ledger.record(session, needs, appointment_id=appointment.id)
+    if hold is not None:
+        session.execute(
+            update(HOLDS).where(HOLDS.c.id == hold.id).values(appointment_id=appointment.id)
+        )
     return appointment
 
 
@@ -151,9 +178,13 @@ def reschedule(
     if appointment.status != "booked":
         raise SlotUnavailable(f"appointment {appointment.id} is {appointment.status}, not booked")
     need = demand(settings, [j.job_code for j in appointment.jobs])
-    cal = Calendar(settings)
-    _check_time(cal, settings, starts_at, now, by_hand=source == "advisor")
-    codes = _advisor_order(session, settings, cal, starts_at, advisor_id, None)
+    cal = calendar(settings)
+    by_hand = source == "advisor"
+    _check_time(cal, settings, starts_at, now, by_hand=by_hand)
+    # No fail-fast: the appointment's own units on that day count as free for it.
+    codes = _advisor_order(
+        session, cal, settings, need, starts_at, advisor_id, None, by_hand=by_hand
+    )
     old_start = appointment.starts_at
     last: SlotTaken | None = None
     for code, advisor in codes:
@@ -174,15 +205,16 @@ def reschedule(
                 if moved.rowcount != 1:  # type: ignore[attr-defined]
                     raise SlotUnavailable(f"appointment {appointment.id} changed meanwhile")
                 new = cal.units(need, starts_at, code, include_reserved=source == "advisor")
+                # Its old units and the new ones, locked together in key order.
+                ledger.ensure_units(session, new)
                 ledger.lock_units(
                     session,
-                    [
-                        *ledger.owned_keys(session, appointment_id=appointment.id),
-                        *(n.key for n in new),
-                    ],
+                    (n.key for n in new),
+                    also_held_by=ledger.held_keys(TAKES.c.appointment_id == appointment.id),
                 )
-                ledger.release(session, appointment_id=appointment.id)
-                ledger.take(session, new, appointment_id=appointment.id)
+                ledger.release(session, appointment_id=appointment.id, locked=True)
+                ledger.claim(session, new, locked=True)
+                ledger.record(session, new, appointment_id=appointment.id)
             last = None
             break
         except SlotTaken as exc:
@@ -280,13 +312,23 @@ def _live_hold(
 
 def _advisor_order(
     session: Session,
-    settings: Settings,
     cal: Calendar,
+    settings: Settings,
+    need: Demand,
     starts_at: datetime,
     advisor_id: int | None,
     hold: SlotHold | None,
+    *,
+    by_hand: bool,
+    fail_fast_for: int | None = None,
 ) -> list[tuple[str, Advisor]]:
-    """Advisors to try: the hold's or the chosen one, else every one on duty, least busy first."""
+    """Advisors to try: the hold's or the chosen one, else every one on duty, least busy first.
+
+    ``fail_fast_for`` (a customer without a hold): advisors whose units are already full in
+    the load just read are left out, and when none is left SlotTaken is raised before any
+    lock — unless that customer's own live holds may be what fills it (they are given back by
+    the booking).  The locked conditional UPDATE stays the real guard either way.
+    """
     rows = advisor_rows(session, settings)
     by_id = {a.id: (code, a) for code, a in rows.items()}
     wanted = hold.advisor_id if hold is not None else advisor_id
@@ -295,13 +337,41 @@ def _advisor_order(
     if wanted is not None:
         if wanted not in by_id or by_id[wanted][0] not in on_duty:
             raise SlotUnavailable(f"advisor {wanted} does not receive cars on {day}")
-        return [by_id[wanted]]
+        on_duty = [by_id[wanted][0]]
+        if fail_fast_for is None:
+            return [by_id[wanted]]
     if not on_duty:
         raise SlotUnavailable(f"no advisor receives cars on {day}")
     used = ledger.usage(session, day, day)
-    starts = cal.intervals(day)
-    on_duty.sort(key=lambda c: (sum(used.get(reception_key(c, s), 0) for s in starts), c))
-    return [(c, rows[c]) for c in on_duty]
+    starts = cal.grid(day)
+    on_duty.sort(key=lambda c: (sum(used.get(f"rcpt:{c}:{iso}", 0) for _, iso in starts), c))
+    if fail_fast_for is None:
+        return [(c, rows[c]) for c in on_duty]
+    full: list[UnitNeed] = []
+    fits = []
+    for code in on_duty:
+        over = [
+            n
+            for n in cal.units(need, starts_at, code, include_reserved=by_hand)
+            if used.get(n.key, 0) + n.amount > n.capacity
+        ]
+        if over:
+            full.extend(over)
+        else:
+            fits.append((code, rows[code]))
+    if fits or not full or _has_live_holds(session, fail_fast_for):
+        return fits or [(c, rows[c]) for c in on_duty]
+    full.sort(key=lambda n: (n.kind == "reception", n.key))
+    raise SlotTaken(f"that time was just taken ({full[0].kind} {full[0].key} is full)", full[0].key)
+
+
+def _has_live_holds(session: Session, customer_id: int) -> bool:
+    found = session.scalar(
+        select(HOLDS.c.id)
+        .where(HOLDS.c.customer_id == customer_id, HOLDS.c.status == "held")
+        .limit(1)
+    )
+    return found is not None
 
 
 def _job_row(job: JobType) -> AppointmentJob:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -11,10 +13,12 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from outreach.capacity import ledger
-from outreach.capacity.model import Calendar, Demand
+from outreach.capacity.model import UnitNeed
 from outreach.models import Advisor
 from outreach.models.capacity import SlotHold
 from outreach.settings import Settings
+
+HOLDS = SlotHold.__table__
 
 
 def advisor_rows(session: Session, settings: Settings) -> dict[str, Advisor]:
@@ -24,7 +28,7 @@ def advisor_rows(session: Session, settings: Settings) -> dict[str, Advisor]:
     missing = [a for a in settings.capacity.advisors if a.code not in rows]
     if missing:
         # ON CONFLICT: two first bookings in two processes may both find an advisor missing.
-        insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+        insert = pg_insert if ledger.is_postgres(session) else sqlite_insert
         session.execute(
             insert(Advisor)
             .values([{"code": a.code, "name": a.name, "active": True} for a in missing])
@@ -34,37 +38,77 @@ def advisor_rows(session: Session, settings: Settings) -> dict[str, Advisor]:
     return {code: row for code, row in rows.items() if row.active}
 
 
-def place_hold(
-    session: Session,
-    settings: Settings,
-    *,
-    need: Demand,
-    starts_at: datetime,
-    advisor: Advisor,
-    customer_id: int | None,
-    channel: str,
-    now: datetime,
-) -> SlotHold:
-    """Hold one slot (its units taken) for the channel's hold time, or raise SlotTaken."""
+@dataclass(frozen=True)
+class HoldRequest:
+    """One slot to hold: its arrival time, advisor and the ledger units it takes."""
+
+    starts_at: datetime
+    advisor: Advisor
+    needs: tuple[UnitNeed, ...]
+
+
+def hold_minutes(settings: Settings, channel: str) -> int:
     minutes = settings.capacity.hold_minutes.get(channel)
     if minutes is None:
         raise ValueError(f"hold_for must be one of {', '.join(settings.capacity.hold_minutes)}")
-    with session.begin_nested():
-        hold = SlotHold(
-            starts_at=starts_at,
-            advisor_id=advisor.id,
+    return minutes
+
+
+def place_holds(
+    session: Session,
+    requests: Sequence[HoldRequest],
+    *,
+    jobs: str,
+    customer_id: int | None,
+    channel: str,
+    expires_at: datetime,
+    now: datetime,
+) -> list[SlotHold]:
+    """Hold every request whose units are free and not being changed by anyone else right now.
+
+    All the requests' units are locked at once in key order with SKIP LOCKED (a row another
+    transaction is changing is skipped, never waited for), checked against their capacity in
+    Python — adding up requests that share a unit — and taken with one conditional UPDATE, which
+    stays the real guard.  Returns the holds placed, in the order requested; the caller offers
+    the next best for the rest.
+    """
+    if not requests:
+        return []
+    ledger.ensure_units(session, (n for r in requests for n in r.needs))
+    used = ledger.lock_free(session, (n.key for r in requests for n in r.needs))
+    chosen: list[HoldRequest] = []
+    for req in requests:
+        if all(n.key in used and used[n.key] + n.amount <= n.capacity for n in req.needs):
+            chosen.append(req)
+            for n in req.needs:
+                used[n.key] += n.amount
+    if not chosen:
+        return []
+    ledger.claim(session, (n for r in chosen for n in r.needs), locked=True, checked=True)
+    holds = [
+        SlotHold(
+            starts_at=r.starts_at,
+            advisor_id=r.advisor.id,
             customer_id=customer_id,
-            jobs=",".join(j.code for j in need.jobs),
+            jobs=jobs,
             channel=channel,
             status="held",
-            expires_at=now + timedelta(minutes=minutes),
+            expires_at=expires_at,
             created_at=now,
         )
-        session.add(hold)
-        session.flush()
-        needs = Calendar(settings).units(need, starts_at, advisor.code)
-        ledger.take(session, needs, hold_id=hold.id)
-    return hold
+        for r in chosen
+    ]
+    session.add_all(holds)
+    session.flush()
+    ledger.record_rows(
+        session,
+        [
+            {"unit_key": n.key, "amount": n.amount, "hold_id": h.id, "appointment_id": None}
+            for h, r in zip(holds, chosen, strict=True)
+            for n in r.needs
+        ],
+    )
+    return holds
 
 
 def end_hold(session: Session, hold_id: int, status: str) -> bool:
@@ -72,46 +116,76 @@ def end_hold(session: Session, hold_id: int, status: str) -> bool:
 
     The status change is conditional, so of two processes ending the same hold one wins.
     """
-    changed = session.execute(
-        update(SlotHold)
-        .where(SlotHold.id == hold_id, SlotHold.status == "held")
-        .values(status=status)
-        .execution_options(synchronize_session=False)
+    return bool(end_holds(session, HOLDS.c.id == hold_id, status))
+
+
+def end_holds(session: Session, which: Any, status: str, *, locked: bool = False) -> list[int]:
+    """Move the live holds matched by ``which`` to ``status``, give their units back; their ids.
+
+    One conditional UPDATE … RETURNING picks them, so a hold ended by two processes at once is
+    given back by one.  ``locked``: the caller already locked the units (in key order).
+    """
+    ids = list(
+        session.scalars(
+            update(HOLDS)
+            .where(which, HOLDS.c.status == "held")
+            .values(status=status)
+            .returning(HOLDS.c.id)
+        )
     )
-    if changed.rowcount != 1:  # type: ignore[attr-defined]
-        return False
-    ledger.release(session, hold_id=hold_id)
-    return True
+    if ids:
+        ledger.release(session, hold_ids=ids, locked=locked)
+        _expire_loaded(session, ids)
+    return ids
 
 
 def release_expired_holds(session: Session, now: datetime) -> int:
-    """End every hold whose time has run out; returns how many were released."""
-    ids = session.scalars(
-        select(SlotHold.id)
-        .where(SlotHold.status == "held", SlotHold.expires_at <= now)
-        .order_by(SlotHold.id)
-    ).all()
-    released = sum(end_hold(session, i, "expired") for i in ids)
+    """End every hold whose time has run out that nobody else is changing; how many were.
+
+    Never waits: on PostgreSQL the expired holds and then their units are locked with SKIP
+    LOCKED; if another transaction is changing one of those units, the sweep is rolled back and
+    left for the next call (the scheduler's job runs it every few minutes).  With nothing
+    expired it is one indexed statement.
+    """
+    live = select(HOLDS.c.id).where(HOLDS.c.status == "held", HOLDS.c.expires_at <= now)
+    if ledger.is_postgres(session):
+        live = live.with_for_update(skip_locked=True)
+    ids = list(
+        session.scalars(
+            update(HOLDS)
+            .where(HOLDS.c.id.in_(live.scalar_subquery()), HOLDS.c.status == "held")
+            .values(status="expired")
+            .returning(HOLDS.c.id)
+        )
+    )
+    if not ids:
+        return 0
+    keys = set(session.scalars(ledger.held_keys(ledger.TAKES.c.hold_id.in_(ids))))
+    if len(ledger.lock_free(session, keys)) < len(keys):
+        # Someone is changing one of these units: put the holds back (their rows are locked by
+        # us, so nobody saw the change) and leave the sweep for next time.
+        session.execute(update(HOLDS).where(HOLDS.c.id.in_(ids)).values(status="held"))
+        return 0
+    ledger.release(session, hold_ids=ids, locked=True)
     _expire_loaded(session, ids)
-    return released
+    return len(ids)
 
 
 def release_customer_holds(session: Session, customer_id: int, *, keep: Sequence[int] = ()) -> int:
     """Release a customer's live holds (they booked one, or declined); returns how many."""
-    ids = session.scalars(
-        select(SlotHold.id).where(
-            SlotHold.customer_id == customer_id,
-            SlotHold.status == "held",
-            SlotHold.id.not_in(list(keep)) if keep else SlotHold.id.is_not(None),
-        )
-    ).all()
-    released = sum(end_hold(session, i, "released") for i in ids)
-    _expire_loaded(session, ids)
-    return released
+    which = HOLDS.c.customer_id == customer_id
+    if keep:
+        which = which & HOLDS.c.id.not_in(list(keep))
+    return len(end_holds(session, which, "released"))
 
 
 def _expire_loaded(session: Session, ids: Sequence[int]) -> None:
     # The status moved by a Core UPDATE; drop stale loaded copies so readers see it.
+    wanted = set(ids)
     for obj in list(session.identity_map.values()):
-        if isinstance(obj, SlotHold) and obj.id in ids:
+        if isinstance(obj, SlotHold) and obj.id in wanted:
             session.expire(obj)
+
+
+def hold_expiry(settings: Settings, channel: str, now: datetime) -> datetime:
+    return now + timedelta(minutes=hold_minutes(settings, channel))

@@ -2,13 +2,17 @@
 
 Never overbook, on SQLite and PostgreSQL, across processes:
 
-* A take is ``UPDATE capacity_units SET used = used + :n WHERE key = :k AND used + :n <=
-  :capacity`` and succeeds only if it changed one row.  The check and the write are one
-  statement, so there is no window between reading "one place left" and taking it.
-* PostgreSQL: the UPDATE locks the row; a concurrent taker of the same row waits for that lock
+* A take is ``UPDATE capacity_units SET used = used + n WHERE key IN (…) AND used + n <=
+  capacity`` (``n`` and ``capacity`` per key) and succeeds only if it changed every row it
+  names.  The check and the write are one statement, so there is no window between reading
+  "one place left" and taking it; a partial take raises SlotTaken and the caller's savepoint
+  rolls it back.
+* PostgreSQL: before any change, every unit row a change touches is locked by ONE ``SELECT …
+  ORDER BY key FOR UPDATE``, so all transactions take their unit locks in one global order and
+  never wait on each other in a cycle.  A concurrent taker of the same row waits for the lock
   and, at READ COMMITTED, re-evaluates the WHERE against the committed row before writing — so
-  the second of two takers for the last place sees it gone and changes nothing.  Units are
-  locked in key order, so two bookings never wait on each other in a cycle.
+  the second of two takers for the last place sees it gone and changes nothing.  Offers use
+  ``SKIP LOCKED`` instead (see :func:`lock_free`): they never wait at all.
 * SQLite: every transaction starts with BEGIN IMMEDIATE (:mod:`outreach.db`), so writers run one
   at a time, across threads and processes; the conditional UPDATE sees every earlier commit.
 * Both: a CHECK (used <= capacity) rejects any row that would ever exceed its capacity.
@@ -18,8 +22,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import date
+from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import case, delete, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -39,30 +44,68 @@ class SlotTaken(Exception):
         self.unit = unit
 
 
-def ensure_units(session: Session, needs: Sequence[UnitNeed]) -> None:
-    """Create missing unit rows (used = 0); existing rows are left alone."""
-    if not needs:
-        return
-    dialect = session.get_bind().dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+class LedgerError(RuntimeError):
+    """A locked unit did not take what was checked under the lock; never expected."""
+
+
+def is_postgres(session: Session) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
+
+
+def combine(needs: Iterable[UnitNeed]) -> dict[str, UnitNeed]:
+    """One need per key: the amounts of several slots on the same unit (a day's labour) add up."""
+    out: dict[str, UnitNeed] = {}
+    for n in needs:
+        seen = out.get(n.key)
+        out[n.key] = (
+            n
+            if seen is None
+            else UnitNeed(n.key, n.kind, n.day, n.capacity, seen.amount + n.amount)
+        )
+    return out
+
+
+def ensure_units(session: Session, needs: Iterable[UnitNeed]) -> None:
+    """Create missing unit rows (used = 0) with one INSERT; existing rows are left alone."""
     rows = {
         n.key: {"key": n.key, "kind": n.kind, "day": n.day, "capacity": n.capacity, "used": 0}
         for n in needs
     }
-    stmt = insert(UNITS).values(sorted(rows.values(), key=lambda r: r["key"]))
+    if not rows:
+        return
+    insert = pg_insert if is_postgres(session) else sqlite_insert
+    stmt = insert(UNITS).values([rows[k] for k in sorted(rows)])
     session.execute(stmt.on_conflict_do_nothing(index_elements=["key"]))
 
 
-def lock_units(session: Session, keys: Iterable[str]) -> None:
-    """Lock unit rows in key order (PostgreSQL), so multi-unit changes never deadlock."""
+def lock_units(session: Session, keys: Iterable[str], *, also_held_by: Any = None) -> None:
+    """Lock unit rows in key order (PostgreSQL; SQLite's BEGIN IMMEDIATE already serializes).
+
+    ``also_held_by`` (a SELECT of ``capacity_takes.unit_key``) adds the units some owners hold,
+    so a change that gives back and takes locks everything it touches in one statement.
+    """
+    if not is_postgres(session):
+        return
     ordered = sorted(set(keys))
-    if ordered and session.get_bind().dialect.name == "postgresql":
-        session.execute(
-            select(UNITS.c.key)
-            .where(UNITS.c.key.in_(ordered))
-            .order_by(UNITS.c.key)
-            .with_for_update()
-        )
+    where = UNITS.c.key.in_(ordered)
+    if also_held_by is not None:
+        where = where | UNITS.c.key.in_(also_held_by)
+    elif not ordered:
+        return
+    session.execute(select(UNITS.c.key).where(where).order_by(UNITS.c.key).with_for_update())
+
+
+def lock_free(session: Session, keys: Iterable[str]) -> dict[str, int]:
+    """``used`` of the unit rows among ``keys`` that no other transaction has locked, now locked.
+
+    PostgreSQL: ``FOR UPDATE SKIP LOCKED`` never waits, so an offer can never take part in a
+    deadlock; a row another transaction is changing is simply left out (that slot is skipped
+    for the next best).  SQLite: every row, as the write lock is already ours.
+    """
+    stmt = select(UNITS.c.key, UNITS.c.used).where(UNITS.c.key.in_(sorted(set(keys))))
+    if is_postgres(session):
+        stmt = stmt.order_by(UNITS.c.key).with_for_update(skip_locked=True)
+    return {key: used for key, used in session.execute(stmt)}
 
 
 def take(
@@ -80,18 +123,45 @@ def take(
     record(session, needs, hold_id=hold_id, appointment_id=appointment_id)
 
 
-def claim(session: Session, needs: Sequence[UnitNeed]) -> None:
-    """Add ``needs`` to the units' ``used``, or raise SlotTaken (then roll the savepoint back)."""
-    ensure_units(session, needs)
-    # The conditional UPDATEs lock the rows in key order, so concurrent claims cannot deadlock.
-    for n in sorted(needs, key=lambda u: u.key):
-        result = session.execute(
-            update(UNITS)
-            .where(UNITS.c.key == n.key, UNITS.c.used + n.amount <= n.capacity)
-            .values(used=UNITS.c.used + n.amount, capacity=n.capacity)
-        )
-        if result.rowcount != 1:  # type: ignore[attr-defined]
-            raise SlotTaken(f"that time was just taken ({n.kind} {n.key} is full)", n.key)
+def claim(
+    session: Session, needs: Iterable[UnitNeed], *, locked: bool = False, checked: bool = False
+) -> None:
+    """Add ``needs`` to the units' ``used`` in one conditional UPDATE, or raise SlotTaken.
+
+    On SlotTaken roll the enclosing savepoint back.  ``locked``: the caller has already
+    created and locked every row (in key order), so neither is done again.  ``checked``: the
+    caller also saw under that lock that the amounts fit, so a miss raises LedgerError.
+    """
+    by_key = combine(needs)
+    if not by_key:
+        return
+    if not locked:
+        ensure_units(session, by_key.values())
+        lock_units(session, by_key)
+    amount = case({k: n.amount for k, n in by_key.items()}, value=UNITS.c.key)
+    cap = case({k: n.capacity for k, n in by_key.items()}, value=UNITS.c.key)
+    result = session.execute(
+        update(UNITS)
+        .where(UNITS.c.key.in_(sorted(by_key)), UNITS.c.used + amount <= cap)
+        .values(used=UNITS.c.used + amount, capacity=cap)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != len(by_key):  # type: ignore[attr-defined]
+        if checked:
+            # The caller checked these rows under its own lock: a miss is a broken invariant,
+            # and the whole transaction must roll back (a savepoint of the caller may not exist).
+            raise LedgerError(f"units changed under a lock: {sorted(by_key)}")
+        full = _first_full(session, by_key)
+        raise SlotTaken(f"that time was just taken ({full.kind} {full.key} is full)", full.key)
+
+
+def _first_full(session: Session, by_key: dict[str, UnitNeed]) -> UnitNeed:
+    """Which unit did not fit; a day-wide one first (another advisor cannot help there)."""
+    rows = session.execute(select(UNITS.c.key, UNITS.c.used).where(UNITS.c.key.in_(list(by_key))))
+    used = {k: u for k, u in rows}
+    full = [n for k, n in by_key.items() if used.get(k, 0) + n.amount > n.capacity]
+    full.sort(key=lambda n: (n.kind == "reception", n.key))
+    return full[0] if full else next(iter(by_key.values()))
 
 
 def record(
@@ -103,8 +173,8 @@ def record(
 ) -> None:
     """Remember which owner took the claimed units, so :func:`release` can give them back."""
     _owner(hold_id, appointment_id)
-    session.execute(
-        TAKES.insert(),
+    record_rows(
+        session,
         [
             {
                 "unit_key": n.key,
@@ -117,43 +187,69 @@ def record(
     )
 
 
+def record_rows(session: Session, rows: list[dict[str, Any]]) -> None:
+    if rows:
+        session.execute(TAKES.insert(), rows)
+
+
+def held_keys(owner: Any) -> Any:
+    """A SELECT of the unit keys that the owners matched by ``owner`` (a WHERE clause) took."""
+    return select(TAKES.c.unit_key).where(owner)
+
+
 def owned_keys(
     session: Session, *, hold_id: int | None = None, appointment_id: int | None = None
 ) -> list[str]:
-    return list(session.scalars(select(TAKES.c.unit_key).where(_owner(hold_id, appointment_id))))
+    return list(session.scalars(held_keys(_owner(hold_id, appointment_id))))
 
 
 def release(
-    session: Session, *, hold_id: int | None = None, appointment_id: int | None = None
+    session: Session,
+    *,
+    hold_id: int | None = None,
+    appointment_id: int | None = None,
+    hold_ids: Sequence[int] | None = None,
+    locked: bool = False,
 ) -> int:
-    """Give back every unit one owner holds; returns how many units were given back.
+    """Give back every unit some owners hold; returns how many takes were given back.
 
-    Each take row is deleted before its amount is given back, and only a delete that removed
-    the row gives it back, so two concurrent releases of the same owner give back once.
+    The take rows are deleted first and only what the DELETE removed is given back (RETURNING),
+    so two concurrent releases of the same owner give back once.  ``locked``: the caller has
+    already locked the units (in key order).
     """
-    rows = session.execute(
-        select(TAKES.c.id, TAKES.c.unit_key, TAKES.c.amount)
-        .where(_owner(hold_id, appointment_id))
-        .order_by(TAKES.c.unit_key)
-    ).all()
-    lock_units(session, (r.unit_key for r in rows))
-    released = 0
-    for row in rows:
-        gone = session.execute(delete(TAKES).where(TAKES.c.id == row.id))
-        if gone.rowcount == 1:  # type: ignore[attr-defined]
-            session.execute(
-                update(UNITS)
-                .where(UNITS.c.key == row.unit_key)
-                .values(used=UNITS.c.used - row.amount)
-            )
-            released += 1
-    return released
+    if hold_ids is not None:
+        if not hold_ids:
+            return 0
+        owner = TAKES.c.hold_id.in_(list(hold_ids))
+    else:
+        owner = _owner(hold_id, appointment_id)
+    if not locked:
+        lock_units(session, (), also_held_by=held_keys(owner))
+    gone = session.execute(delete(TAKES).where(owner).returning(TAKES.c.unit_key, TAKES.c.amount))
+    back: dict[str, int] = {}
+    count = 0
+    for key, amount in gone:
+        back[key] = back.get(key, 0) + amount
+        count += 1
+    if back:
+        session.execute(
+            update(UNITS)
+            .where(UNITS.c.key.in_(sorted(back)))
+            .values(used=UNITS.c.used - case(back, value=UNITS.c.key))
+            .execution_options(synchronize_session=False)
+        )
+    return count
 
 
 def usage(session: Session, first: date, last: date) -> dict[str, int]:
-    """``used`` of every unit row from local day ``first`` to ``last`` inclusive."""
+    """``used`` of every unit row in use from local day ``first`` to ``last`` inclusive.
+
+    Rows at zero are left out (a missing key reads as 0), which keeps the read small.
+    """
     rows = session.execute(
-        select(UNITS.c.key, UNITS.c.used).where(UNITS.c.day >= first, UNITS.c.day <= last)
+        select(UNITS.c.key, UNITS.c.used).where(
+            UNITS.c.day >= first, UNITS.c.day <= last, UNITS.c.used > 0
+        )
     )
     return {key: used for key, used in rows}
 

@@ -69,6 +69,26 @@ def _holidays(country: str, year: int) -> Any:
     return holidays.country_holidays(country, years=year)
 
 
+_CALENDARS: dict[tuple[int, Any, str], tuple[CapacityConfig, Calendar]] = {}
+
+
+def calendar(settings: Settings) -> Calendar:
+    """The :class:`Calendar` of ``settings``, built once per configuration and reused.
+
+    Its interval grid is cached per day, so the offers of every request do not recompute the
+    same zone conversions.  Keyed by the (immutable) capacity configuration object.
+    """
+    key = (id(settings.capacity), settings.tz, settings.dealership.country)
+    found = _CALENDARS.get(key)
+    if found is not None and found[0] is settings.capacity:
+        return found[1]
+    if len(_CALENDARS) > 32:  # tests build many settings; keep the cache small
+        _CALENDARS.clear()
+    cal = Calendar(settings)
+    _CALENDARS[key] = (settings.capacity, cal)
+    return cal
+
+
 class Calendar:
     """The dealership's opening calendar and capacities, read from settings."""
 
@@ -77,6 +97,7 @@ class Calendar:
         self.tz = settings.tz
         self.country = settings.dealership.country
         self.step = timedelta(minutes=self.config.interval_minutes)
+        self._grid: dict[date, tuple[tuple[datetime, str], ...]] = {}
 
     def local_date(self, instant: datetime) -> date:
         return instant.astimezone(self.tz).date()
@@ -99,6 +120,19 @@ class Calendar:
 
     def intervals(self, day: date) -> list[datetime]:
         """The arrival interval starts of ``day`` as UTC instants (none on a closed day)."""
+        return [start for start, _ in self.grid(day)]
+
+    def grid(self, day: date) -> tuple[tuple[datetime, str], ...]:
+        """``(UTC start, interval_iso(start))`` of each arrival interval of ``day``, cached."""
+        found = self._grid.get(day)
+        if found is None:
+            found = tuple((s, interval_iso(s)) for s in self._intervals(day))
+            if len(self._grid) > 1000:
+                self._grid.clear()
+            self._grid[day] = found
+        return found
+
+    def _intervals(self, day: date) -> list[datetime]:
         if self.closed_reason(day):
             return []
         opens, closes = self.config.opening_hours[day.weekday()]  # type: ignore[misc]

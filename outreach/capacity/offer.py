@@ -13,23 +13,30 @@ best score first, then the next best.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy.orm import Session
 
 from outreach.capacity import ledger
-from outreach.capacity.holds import advisor_rows, place_hold, release_expired_holds
+from outreach.capacity.holds import (
+    HoldRequest,
+    advisor_rows,
+    hold_expiry,
+    place_holds,
+    release_expired_holds,
+)
 from outreach.capacity.model import (
     Calendar,
     Demand,
-    arrivals_key,
+    calendar,
     days,
     demand,
     labour_key,
-    reception_key,
     resource_key,
 )
+from outreach.models import Advisor
 from outreach.preferences import PARTS_OF_DAY, SlotPreference
 from outreach.settings import Settings
 
@@ -58,6 +65,9 @@ class _Candidate:
     advisor_codes: tuple[str, ...]  # free advisors, least loaded first
 
 
+MAX_HOLD_ROUNDS = 6  # rounds of "hold the next best" when slots were taken meanwhile
+
+
 def offer_slots(
     session: Session,
     settings: Settings,
@@ -72,64 +82,96 @@ def offer_slots(
     """Up to ``limit`` bookable slots for ``jobs``, levelled and spread (see the module doc).
 
     With ``hold_for`` ("sms" or "voice") each slot is held for that channel's hold time; a slot
-    that another process takes meanwhile is skipped for the next best one.
+    that another process takes or is changing meanwhile is skipped for the next best one.  The
+    load is read once for the whole horizon; the holds are placed together (see
+    :func:`outreach.capacity.holds.place_holds`), so an offer never waits for a lock.
     """
     need = demand(settings, jobs)
     pref = preference or SlotPreference()
+    cal = calendar(settings)
+    expires_at = hold_expiry(settings, hold_for, now) if hold_for is not None else None
     release_expired_holds(session, now)
     advisors = advisor_rows(session, settings)
-    ranked = _rank(session, settings, need, pref, now, set(advisors))
+    ranked = _spread(_rank(session, cal, need, pref, now, set(advisors)))
+    if hold_for is None:
+        return [
+            Slot(c.starts_at, advisors[c.advisor_codes[0]].id, advisors[c.advisor_codes[0]].name)
+            for c in ranked[:limit]
+        ]
+    assert expires_at is not None  # noqa: S101 - set above whenever hold_for is
+    jobs_text = ",".join(j.code for j in need.jobs)
+    unavailable: set[str] = set()  # units found full or being changed by someone else
     slots: list[Slot] = []
-    for cand in _spread(ranked):
+    queue = iter(ranked)
+    for _ in range(MAX_HOLD_ROUNDS):
+        wanted = limit - len(slots)
+        batch = _next_requests(cal, need, queue, advisors, unavailable, wanted)
+        if not batch:
+            break
+        held = place_holds(
+            session, batch, jobs=jobs_text, customer_id=customer_id, channel=hold_for,
+            expires_at=expires_at, now=now,
+        )  # fmt: skip
+        by_start = {(h.starts_at, h.advisor_id): h for h in held}
+        for req in batch:
+            hold = by_start.get((req.starts_at, req.advisor.id))
+            if hold is None:
+                unavailable.update(n.key for n in req.needs)
+                continue
+            slots.append(
+                Slot(req.starts_at, req.advisor.id, req.advisor.name, hold.id, hold.expires_at)
+            )
         if len(slots) >= limit:
             break
-        code = cand.advisor_codes[0]
-        advisor = advisors[code]
-        if hold_for is None:
-            slots.append(Slot(cand.starts_at, advisor.id, advisor.name))
-            continue
-        try:
-            hold = place_hold(
-                session,
-                settings,
-                need=need,
-                starts_at=cand.starts_at,
-                advisor=advisor,
-                customer_id=customer_id,
-                channel=hold_for,
-                now=now,
-            )
-        except ledger.SlotTaken:
-            continue  # taken since we read the load: offer the next best instead
-        slots.append(Slot(cand.starts_at, advisor.id, advisor.name, hold.id, hold.expires_at))
     return slots
+
+
+def _next_requests(
+    cal: Calendar,
+    need: Demand,
+    queue: Iterator[_Candidate],
+    advisors: dict[str, Advisor],
+    unavailable: set[str],
+    count: int,
+) -> list[HoldRequest]:
+    """The next ``count`` candidates none of whose units is known to be unavailable."""
+    out: list[HoldRequest] = []
+    for cand in queue:
+        for code in cand.advisor_codes:
+            needs = cal.units(need, cand.starts_at, code)
+            if not any(n.key in unavailable for n in needs):
+                out.append(HoldRequest(cand.starts_at, advisors[code], tuple(needs)))
+                break
+        if len(out) >= count:
+            break
+    return out
 
 
 def _rank(
     session: Session,
-    settings: Settings,
+    cal: Calendar,
     need: Demand,
     pref: SlotPreference,
     now: datetime,
     active: set[str],
 ) -> list[_Candidate]:
-    cal = Calendar(settings)
-    cfg = settings.capacity
+    cfg = cal.config
     earliest = now + timedelta(hours=cfg.min_lead_hours)
     today = cal.local_date(now)
     last = today + timedelta(days=cfg.horizon_days)
     first = max(cal.local_date(earliest), pref.not_before or today, pref.on or today)
     if first > last:
         return []
-    used = ledger.usage(session, first, last)
+    used = ledger.usage(session, first, last)  # one read for the whole horizon
     out: list[_Candidate] = []
+    max_arr = cfg.max_arrivals_per_interval
     for day in days(first, (last - first).days + 1):
         if (pref.on and day != pref.on) or (
             pref.weekday is not None and day.weekday() != pref.weekday
         ):
             continue
-        starts = cal.intervals(day)
-        if not starts:
+        grid = cal.grid(day)
+        if not grid:
             continue
         cap = cal.labour_capacity(day)
         labour_used = used.get(labour_key(day), 0)
@@ -141,29 +183,23 @@ def _rank(
         ):
             continue
         advisors = [a for a in cal.advisors_on(day) if a.code in active]
-        load = {
-            a.code: sum(used.get(reception_key(a.code, s), 0) for s in starts) for a in advisors
-        }
-        arrivals = [used.get(arrivals_key(s), 0) for s in starts]
-        max_arr = cfg.max_arrivals_per_interval
-        for i, start in enumerate(starts):
-            local = start.astimezone(cal.tz)
-            if start < earliest or arrivals[i] >= max_arr or not _wanted(pref, local):
+        prefix = {a.code: f"rcpt:{a.code}:" for a in advisors}
+        taken = {a.code: [used.get(prefix[a.code] + iso, 0) for _, iso in grid] for a in advisors}
+        load = {code: sum(row) for code, row in taken.items()}
+        arrivals = [used.get(f"arr:{iso}", 0) for _, iso in grid]
+        day_score = (day - today).days + DAY_WEIGHT * labour_used / cap
+        for i, (start, _) in enumerate(grid):
+            if start < earliest or arrivals[i] >= max_arr:
                 continue
-            free = [
-                a
-                for a in advisors
-                if used.get(reception_key(a.code, start), 0) < a.cars_per_interval
-            ]
+            local = start.astimezone(cal.tz)
+            if not _wanted(pref, local):
+                continue
+            free = [a for a in advisors if taken[a.code][i] < a.cars_per_interval]
             if not free:
                 continue
             free.sort(key=lambda a: (load[a.code], a.code))
             around = arrivals[max(0, i - 1) : i + 2]
-            score = (
-                (day - today).days
-                + DAY_WEIGHT * labour_used / cap
-                + INTERVAL_WEIGHT * sum(around) / (max_arr * len(around))
-            )
+            score = day_score + INTERVAL_WEIGHT * sum(around) / (max_arr * len(around))
             key: tuple[float, ...] = (score, start.timestamp())
             if pref.at is not None:
                 wanted = datetime.combine(day, pref.at, cal.tz).astimezone(UTC)
