@@ -74,8 +74,12 @@ def place_holds(
     """
     if not requests:
         return []
-    ledger.ensure_units(session, (n for r in requests for n in r.needs))
-    used = ledger.lock_free(session, (n.key for r in requests for n in r.needs))
+    wanted = ledger.combine(n for r in requests for n in r.needs)
+    used = ledger.lock_free(session, wanted)
+    missing = [n for k, n in wanted.items() if k not in used]
+    # Missing from the locked read: never created, or being changed by another transaction
+    # (then the INSERT conflicts with the committed row and creates nothing).
+    used.update(dict.fromkeys(ledger.create_missing(session, missing), 0))
     chosen: list[HoldRequest] = []
     for req in requests:
         if all(n.key in used and used[n.key] + n.amount <= n.capacity for n in req.needs):

@@ -24,9 +24,10 @@ from collections.abc import Iterable, Sequence
 from datetime import date
 from typing import Any
 
-from sqlalchemy import case, delete, select, update
+from sqlalchemy import case, delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from outreach.capacity.model import UnitNeed
@@ -76,6 +77,46 @@ def ensure_units(session: Session, needs: Iterable[UnitNeed]) -> None:
     insert = pg_insert if is_postgres(session) else sqlite_insert
     stmt = insert(UNITS).values([rows[k] for k in sorted(rows)])
     session.execute(stmt.on_conflict_do_nothing(index_elements=["key"]))
+
+
+def create_missing(session: Session, needs: Iterable[UnitNeed], *, wait_ms: int = 100) -> set[str]:
+    """Create the unit rows among ``needs`` that do not exist yet; returns the keys created.
+
+    The rows created are this transaction's (so as good as locked by it).  On PostgreSQL an
+    INSERT may have to wait for another transaction creating the same row; that wait is bounded
+    by ``lock_timeout`` inside a savepoint, so an offer holding other rows can never close a
+    waiting cycle — after ``wait_ms`` it creates nothing and skips those slots instead.
+    """
+    rows = {
+        n.key: {"key": n.key, "kind": n.kind, "day": n.day, "capacity": n.capacity, "used": 0}
+        for n in needs
+    }
+    if not rows:
+        return set()
+    postgres = is_postgres(session)
+    insert = pg_insert if postgres else sqlite_insert
+    stmt = (
+        insert(UNITS)
+        .values([rows[k] for k in sorted(rows)])
+        .on_conflict_do_nothing(index_elements=["key"])
+        .returning(UNITS.c.key)
+    )
+    if not postgres:
+        return set(session.scalars(stmt))
+    try:
+        with session.begin_nested():
+            before = session.scalar(
+                select(func.current_setting("lock_timeout")).add_columns(
+                    func.set_config("lock_timeout", f"{wait_ms}ms", True)
+                )
+            )
+            created = set(session.scalars(stmt))
+            session.execute(select(func.set_config("lock_timeout", before, True)))
+    except OperationalError as exc:
+        if getattr(exc.orig, "sqlstate", None) != "55P03":  # lock_not_available
+            raise
+        return set()  # the savepoint's rollback also restored lock_timeout
+    return created
 
 
 def lock_units(session: Session, keys: Iterable[str], *, also_held_by: Any = None) -> None:
