@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TypeVar
 
-from sqlalchemy import case, select, update
+from sqlalchemy import case, exists, select, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -75,16 +75,17 @@ def book(
         raise ValueError(f"source must be one of {', '.join(SOURCES)}, got {source!r}")
     need = demand(settings, jobs)
     cal = calendar(settings)
+    by_hand = source == "advisor"
+    used = None
+    if hold_id is None:
+        _check_time(cal, settings, starts_at, now, by_hand=by_hand)
+        used = _fail_fast(session, cal, need, starts_at, customer_id, now, by_hand=by_hand)
     release_expired_holds(session, now)
     hold = _live_hold(session, hold_id, customer_id, starts_at)
-    by_hand = source == "advisor"
     # A live hold was offered with enough notice: the customer answering a few minutes
     # later must not lose it to the lead-time rule.
     _check_time(cal, settings, starts_at, now, by_hand=by_hand, held=hold is not None)
-    codes = _advisor_order(
-        session, cal, settings, need, starts_at, advisor_id, hold,
-        by_hand=by_hand, fail_fast_for=None if hold is not None else customer_id,
-    )  # fmt: skip
+    codes = _advisor_order(session, cal, settings, starts_at, advisor_id, hold, used=used)
     last: SlotTaken | None = None
     for code, advisor in codes:
         needs = cal.units(need, starts_at, code, include_reserved=by_hand)
@@ -182,9 +183,7 @@ def reschedule(
     by_hand = source == "advisor"
     _check_time(cal, settings, starts_at, now, by_hand=by_hand)
     # No fail-fast: the appointment's own units on that day count as free for it.
-    codes = _advisor_order(
-        session, cal, settings, need, starts_at, advisor_id, None, by_hand=by_hand
-    )
+    codes = _advisor_order(session, cal, settings, starts_at, advisor_id, None)
     old_start = appointment.starts_at
     last: SlotTaken | None = None
     for code, advisor in codes:
@@ -310,25 +309,62 @@ def _live_hold(
     return hold
 
 
+def _fail_fast(
+    session: Session,
+    cal: Calendar,
+    need: Demand,
+    starts_at: datetime,
+    customer_id: int,
+    now: datetime,
+    *,
+    by_hand: bool,
+) -> dict[str, int]:
+    """The day's load; SlotTaken at once when no advisor on duty could take the visit in it.
+
+    A read without locks, so a confirmation that has already lost fails without queueing
+    behind the winners' row locks.  It is only a shortcut: every configured advisor counts,
+    expired holds not yet swept and the customer's own live holds (given back by the booking)
+    make it step aside, and the locked conditional UPDATE stays the real guard.
+    """
+    day = cal.local_date(starts_at)
+    used = ledger.usage(session, day, day)
+    full: list[UnitNeed] = []
+    for advisor in cal.advisors_on(day):
+        over = [
+            n
+            for n in cal.units(need, starts_at, advisor.code, include_reserved=by_hand)
+            if used.get(n.key, 0) + n.amount > n.capacity
+        ]
+        if not over:
+            return used
+        full.extend(over)
+    if not full:
+        return used
+    maybe_freed = session.scalar(
+        select(
+            exists().where(
+                HOLDS.c.status == "held",
+                (HOLDS.c.customer_id == customer_id) | (HOLDS.c.expires_at <= now),
+            )
+        )
+    )
+    if maybe_freed:
+        return used
+    full.sort(key=lambda n: (n.kind == "reception", n.key))
+    raise SlotTaken(f"that time was just taken ({full[0].kind} {full[0].key} is full)", full[0].key)
+
+
 def _advisor_order(
     session: Session,
     cal: Calendar,
     settings: Settings,
-    need: Demand,
     starts_at: datetime,
     advisor_id: int | None,
     hold: SlotHold | None,
     *,
-    by_hand: bool,
-    fail_fast_for: int | None = None,
+    used: dict[str, int] | None = None,
 ) -> list[tuple[str, Advisor]]:
-    """Advisors to try: the hold's or the chosen one, else every one on duty, least busy first.
-
-    ``fail_fast_for`` (a customer without a hold): advisors whose units are already full in
-    the load just read are left out, and when none is left SlotTaken is raised before any
-    lock — unless that customer's own live holds may be what fills it (they are given back by
-    the booking).  The locked conditional UPDATE stays the real guard either way.
-    """
+    """Advisors to try: the hold's or the chosen one, else every one on duty, least busy first."""
     rows = advisor_rows(session, settings)
     by_id = {a.id: (code, a) for code, a in rows.items()}
     wanted = hold.advisor_id if hold is not None else advisor_id
@@ -337,41 +373,14 @@ def _advisor_order(
     if wanted is not None:
         if wanted not in by_id or by_id[wanted][0] not in on_duty:
             raise SlotUnavailable(f"advisor {wanted} does not receive cars on {day}")
-        on_duty = [by_id[wanted][0]]
-        if fail_fast_for is None:
-            return [by_id[wanted]]
+        return [by_id[wanted]]
     if not on_duty:
         raise SlotUnavailable(f"no advisor receives cars on {day}")
-    used = ledger.usage(session, day, day)
+    if used is None:
+        used = ledger.usage(session, day, day)
     starts = cal.grid(day)
     on_duty.sort(key=lambda c: (sum(used.get(f"rcpt:{c}:{iso}", 0) for _, iso in starts), c))
-    if fail_fast_for is None:
-        return [(c, rows[c]) for c in on_duty]
-    full: list[UnitNeed] = []
-    fits = []
-    for code in on_duty:
-        over = [
-            n
-            for n in cal.units(need, starts_at, code, include_reserved=by_hand)
-            if used.get(n.key, 0) + n.amount > n.capacity
-        ]
-        if over:
-            full.extend(over)
-        else:
-            fits.append((code, rows[code]))
-    if fits or not full or _has_live_holds(session, fail_fast_for):
-        return fits or [(c, rows[c]) for c in on_duty]
-    full.sort(key=lambda n: (n.kind == "reception", n.key))
-    raise SlotTaken(f"that time was just taken ({full[0].kind} {full[0].key} is full)", full[0].key)
-
-
-def _has_live_holds(session: Session, customer_id: int) -> bool:
-    found = session.scalar(
-        select(HOLDS.c.id)
-        .where(HOLDS.c.customer_id == customer_id, HOLDS.c.status == "held")
-        .limit(1)
-    )
-    return found is not None
+    return [(c, rows[c]) for c in on_duty]
 
 
 def _job_row(job: JobType) -> AppointmentJob:

@@ -181,28 +181,26 @@ def claim(
         lock_units(session, by_key)
     amount = case({k: n.amount for k, n in by_key.items()}, value=UNITS.c.key)
     cap = case({k: n.capacity for k, n in by_key.items()}, value=UNITS.c.key)
-    result = session.execute(
-        update(UNITS)
-        .where(UNITS.c.key.in_(sorted(by_key)), UNITS.c.used + amount <= cap)
-        .values(used=UNITS.c.used + amount, capacity=cap)
-        .execution_options(synchronize_session=False)
+    changed = set(
+        session.scalars(
+            update(UNITS)
+            .where(UNITS.c.key.in_(sorted(by_key)), UNITS.c.used + amount <= cap)
+            .values(used=UNITS.c.used + amount, capacity=cap)
+            .returning(UNITS.c.key)
+            .execution_options(synchronize_session=False)
+        )
     )
-    if result.rowcount != len(by_key):  # type: ignore[attr-defined]
+    if len(changed) != len(by_key):
         if checked:
             # The caller checked these rows under its own lock: a miss is a broken invariant,
             # and the whole transaction must roll back (a savepoint of the caller may not exist).
             raise LedgerError(f"units changed under a lock: {sorted(by_key)}")
-        full = _first_full(session, by_key)
+        # Name a day-wide unit first: when it is full, another advisor cannot help.
+        full = sorted(
+            (n for k, n in by_key.items() if k not in changed),
+            key=lambda n: (n.kind == "reception", n.key),
+        )[0]
         raise SlotTaken(f"that time was just taken ({full.kind} {full.key} is full)", full.key)
-
-
-def _first_full(session: Session, by_key: dict[str, UnitNeed]) -> UnitNeed:
-    """Which unit did not fit; a day-wide one first (another advisor cannot help there)."""
-    rows = session.execute(select(UNITS.c.key, UNITS.c.used).where(UNITS.c.key.in_(list(by_key))))
-    used = {k: u for k, u in rows}
-    full = [n for k, n in by_key.items() if used.get(k, 0) + n.amount > n.capacity]
-    full.sort(key=lambda n: (n.kind == "reception", n.key))
-    return full[0] if full else next(iter(by_key.values()))
 
 
 def record(
