@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from outreach.capacity import ledger
 from outreach.capacity.config import JobType
-from outreach.capacity.holds import HOLDS, advisor_rows, end_holds, release_expired_holds
+from outreach.capacity.holds import HOLDS, advisor_rows, expire_loaded, release_expired_holds
 from outreach.capacity.ledger import TAKES, SlotTaken
 from outreach.capacity.model import Calendar, Demand, SlotUnavailable, UnitNeed, calendar, demand
 from outreach.models import Advisor, Appointment, AppointmentJob
@@ -128,28 +128,29 @@ def _convert_and_claim(
 ) -> Appointment:
     """Inside a savepoint: give back the customer's holds, take ``needs``, write the booking.
 
-    Every unit touched — the new ones and those of the customer's live holds — is locked by
-    one statement in key order first, so no two bookings can wait on each other in a cycle.
-    A converted hold's units go back and are taken again by the appointment in this same
-    savepoint, so they are never counted twice nor lost.  A fresh Appointment per attempt: a
-    rolled-back savepoint leaves the last one detached.
+    Everything that needs no unit lock is written first (the holds' status, the appointment,
+    its takes); then every unit touched — the new ones and those of the customer's holds — is
+    locked by one statement in key order, so no two bookings wait on each other in a cycle,
+    and the conditional UPDATE decides.  The locks are held only for that UPDATE and the
+    commit.  A loser's savepoint is rolled back, so it leaves nothing behind.  A converted
+    hold's units go back and are taken again by the appointment in this same savepoint, so
+    they are never counted twice nor lost.  A fresh Appointment per attempt: a rolled-back
+    savepoint leaves the last one detached.
     """
     mine = HOLDS.c.customer_id == customer_id
-    if hold is not None:
-        mine = mine | (HOLDS.c.id == hold.id)
-    ledger.ensure_units(session, needs)
-    live_takes = (
-        select(TAKES.c.unit_key)
-        .join(HOLDS, HOLDS.c.id == TAKES.c.hold_id)
-        .where(mine, HOLDS.c.status == "held")
-    )
-    ledger.lock_units(session, (n.key for n in needs), also_held_by=live_takes)
     status = "released"
     if hold is not None:
+        mine = mine | (HOLDS.c.id == hold.id)
         status = case((HOLDS.c.id == hold.id, "converted"), else_="released")  # type: ignore[assignment]
-    end_holds(session, mine, status, locked=True)
-    # Claim before writing: a confirmation that loses the race writes nothing.
-    ledger.claim(session, needs, locked=True)
+    ledger.ensure_units(session, needs)
+    ended = list(
+        session.scalars(
+            update(HOLDS)
+            .where(mine, HOLDS.c.status == "held")
+            .values(status=status)
+            .returning(HOLDS.c.id)
+        )
+    )
     session.add(appointment)
     session.flush()
     ledger.record(session, needs, appointment_id=appointment.id)
@@ -157,6 +158,11 @@ def _convert_and_claim(
         session.execute(
             update(HOLDS).where(HOLDS.c.id == hold.id).values(appointment_id=appointment.id)
         )
+    held = ledger.held_keys(TAKES.c.hold_id.in_(ended)) if ended else None
+    ledger.lock_units(session, (n.key for n in needs), also_held_by=held)
+    ledger.release(session, hold_ids=ended, locked=True)
+    ledger.claim(session, needs, locked=True)
+    expire_loaded(session, ended)
     return appointment
 
 

@@ -139,7 +139,7 @@ def end_holds(session: Session, which: Any, status: str, *, locked: bool = False
     )
     if ids:
         ledger.release(session, hold_ids=ids, locked=locked)
-        _expire_loaded(session, ids)
+        expire_loaded(session, ids)
     return ids
 
 
@@ -171,7 +171,7 @@ def release_expired_holds(session: Session, now: datetime) -> int:
         session.execute(update(HOLDS).where(HOLDS.c.id.in_(ids)).values(status="held"))
         return 0
     ledger.release(session, hold_ids=ids, locked=True)
-    _expire_loaded(session, ids)
+    expire_loaded(session, ids)
     return len(ids)
 
 
@@ -183,7 +183,7 @@ def release_customer_holds(session: Session, customer_id: int, *, keep: Sequence
     return len(end_holds(session, which, "released"))
 
 
-def _expire_loaded(session: Session, ids: Sequence[int]) -> None:
+def expire_loaded(session: Session, ids: Sequence[int]) -> None:
     # The status moved by a Core UPDATE; drop stale loaded copies so readers see it.
     wanted = set(ids)
     for obj in list(session.identity_map.values()):

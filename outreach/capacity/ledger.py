@@ -8,8 +8,10 @@ Never overbook, on SQLite and PostgreSQL, across processes:
   "one place left" and taking it; a partial take raises SlotTaken and the caller's savepoint
   rolls it back.
 * PostgreSQL: before any change, every unit row a change touches is locked by ONE ``SELECT …
-  ORDER BY key FOR UPDATE``, so all transactions take their unit locks in one global order and
-  never wait on each other in a cycle.  A concurrent taker of the same row waits for the lock
+  ORDER BY key FOR NO KEY UPDATE`` (the UPDATE's own lock strength: the foreign keys of
+  ``capacity_takes`` rows only take KEY SHARE, so writing takes never queues behind it).
+  So all transactions take their unit locks in one global order and never wait on each
+  other in a cycle.  A concurrent taker of the same row waits for the lock
   and, at READ COMMITTED, re-evaluates the WHERE against the committed row before writing — so
   the second of two takers for the last place sees it gone and changes nothing.  Offers use
   ``SKIP LOCKED`` instead (see :func:`lock_free`): they never wait at all.
@@ -133,7 +135,9 @@ def lock_units(session: Session, keys: Iterable[str], *, also_held_by: Any = Non
         where = where | UNITS.c.key.in_(also_held_by)
     elif not ordered:
         return
-    session.execute(select(UNITS.c.key).where(where).order_by(UNITS.c.key).with_for_update())
+    session.execute(
+        select(UNITS.c.key).where(where).order_by(UNITS.c.key).with_for_update(key_share=True)
+    )
 
 
 def lock_free(session: Session, keys: Iterable[str]) -> dict[str, int]:
@@ -145,7 +149,7 @@ def lock_free(session: Session, keys: Iterable[str]) -> dict[str, int]:
     """
     stmt = select(UNITS.c.key, UNITS.c.used).where(UNITS.c.key.in_(sorted(set(keys))))
     if is_postgres(session):
-        stmt = stmt.order_by(UNITS.c.key).with_for_update(skip_locked=True)
+        stmt = stmt.order_by(UNITS.c.key).with_for_update(skip_locked=True, key_share=True)
     return {key: used for key, used in session.execute(stmt)}
 
 
