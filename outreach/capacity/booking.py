@@ -180,8 +180,14 @@ def reschedule(
     now: datetime,
     advisor_id: int | None = None,
     source: str = "bot",
+    release_holds: bool = False,
 ) -> Appointment:
-    """Move a booked appointment to ``starts_at``; on SlotTaken it stays where it was."""
+    """Move a booked appointment to ``starts_at``; on SlotTaken it stays where it was.
+
+    ``release_holds``: the customer's live holds are given back in the same step (their units
+    locked together with the appointment's, in one key order), so the move can use the places
+    they kept and never waits for a lock while holding others.
+    """
     if appointment.status != "booked":
         raise SlotUnavailable(f"appointment {appointment.id} is {appointment.status}, not booked")
     need = demand(settings, [j.job_code for j in appointment.jobs])
@@ -192,6 +198,7 @@ def reschedule(
     codes = _advisor_order(session, cal, settings, starts_at, advisor_id, None)
     old_start = appointment.starts_at
     last: SlotTaken | None = None
+    ended: list[int] = []
     for code, advisor in codes:
         try:
             with session.begin_nested():
@@ -210,13 +217,28 @@ def reschedule(
                 if moved.rowcount != 1:  # type: ignore[attr-defined]
                     raise SlotUnavailable(f"appointment {appointment.id} changed meanwhile")
                 new = cal.units(need, starts_at, code, include_reserved=source == "advisor")
-                # Its old units and the new ones, locked together in key order.
                 ledger.ensure_units(session, new)
+                ended = []
+                if release_holds:
+                    ended = list(
+                        session.scalars(
+                            update(HOLDS)
+                            .where(
+                                HOLDS.c.customer_id == appointment.customer_id,
+                                HOLDS.c.status == "held",
+                            )
+                            .values(status="released")
+                            .returning(HOLDS.c.id)
+                        )
+                    )
+                owners = TAKES.c.appointment_id == appointment.id
+                if ended:
+                    owners = owners | TAKES.c.hold_id.in_(ended)
+                # Its old units, its holds' and the new ones, locked together in key order.
                 ledger.lock_units(
-                    session,
-                    (n.key for n in new),
-                    also_held_by=ledger.held_keys(TAKES.c.appointment_id == appointment.id),
+                    session, (n.key for n in new), also_held_by=ledger.held_keys(owners)
                 )
+                ledger.release(session, hold_ids=ended, locked=True)
                 ledger.release(session, appointment_id=appointment.id, locked=True)
                 ledger.claim(session, new, locked=True)
                 ledger.record(session, new, appointment_id=appointment.id)
@@ -228,6 +250,8 @@ def reschedule(
                 break  # the day or interval is full: another advisor cannot help
     if last is not None or not codes:
         raise last or SlotTaken("that time was just taken (no advisor free)")
+    if release_holds:
+        expire_loaded(session, ended)
     session.expire(appointment)
     return appointment
 

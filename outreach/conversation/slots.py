@@ -121,12 +121,12 @@ def move(
     *,
     now: datetime,
 ) -> Appointment:
-    """Move an appointment to the offered slot; the customer's holds are released first so the
-    appointment can take the places they kept."""
-    capacity.release_customer_holds(session, appointment.customer_id)
+    """Move an appointment to the offered slot; the customer's holds are released in the same
+    step, so the appointment can take the places they kept."""
     return capacity.reschedule(
-        session, settings, appointment, starts_at=starts_at(slot), now=now, advisor_id=None
-    )
+        session, settings, appointment, starts_at=starts_at(slot), now=now, advisor_id=None,
+        release_holds=True,
+    )  # fmt: skip
 
 
 def cancel(session: Session, settings: Settings, appointment: Appointment, now: datetime) -> None:
