@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select, update
+from sqlalchemy import Table, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -18,7 +18,7 @@ from outreach.models import Advisor
 from outreach.models.capacity import SlotHold
 from outreach.settings import Settings
 
-HOLDS = SlotHold.__table__
+HOLDS = cast(Table, SlotHold.__table__)  # Core statements on the table itself
 
 
 def advisor_rows(session: Session, settings: Settings) -> dict[str, Advisor]:

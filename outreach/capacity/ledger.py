@@ -24,9 +24,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import date
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import case, delete, func, select, update
+from sqlalchemy import ColumnElement, Table, case, delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import OperationalError
@@ -35,8 +35,8 @@ from sqlalchemy.orm import Session
 from outreach.capacity.model import UnitNeed
 from outreach.models.capacity import CapacityTake, CapacityUnit
 
-UNITS = CapacityUnit.__table__
-TAKES = CapacityTake.__table__
+UNITS = cast(Table, CapacityUnit.__table__)  # Core statements on the table itself
+TAKES = cast(Table, CapacityTake.__table__)  # Core statements on the table itself
 
 
 class SlotTaken(Exception):
@@ -130,7 +130,7 @@ def lock_units(session: Session, keys: Iterable[str], *, also_held_by: Any = Non
     if not is_postgres(session):
         return
     ordered = sorted(set(keys))
-    where = UNITS.c.key.in_(ordered)
+    where: ColumnElement[bool] = UNITS.c.key.in_(ordered)
     if also_held_by is not None:
         where = where | UNITS.c.key.in_(also_held_by)
     elif not ordered:
@@ -263,7 +263,7 @@ def release(
     if hold_ids is not None:
         if not hold_ids:
             return 0
-        owner = TAKES.c.hold_id.in_(list(hold_ids))
+        owner: ColumnElement[bool] = TAKES.c.hold_id.in_(list(hold_ids))
     else:
         owner = _owner(hold_id, appointment_id)
     if not locked:
@@ -297,7 +297,7 @@ def usage(session: Session, first: date, last: date) -> dict[str, int]:
     return {key: used for key, used in rows}
 
 
-def _owner(hold_id: int | None, appointment_id: int | None):  # type: ignore[no-untyped-def]
+def _owner(hold_id: int | None, appointment_id: int | None) -> ColumnElement[bool]:
     if (hold_id is None) == (appointment_id is None):
         raise ValueError("name exactly one owner: hold_id or appointment_id")
     if hold_id is not None:

@@ -230,7 +230,8 @@ def _part(local: datetime) -> str:
 def _spread(ranked: list[_Candidate]) -> list[_Candidate]:
     """Best first, one per (day, part of day); then the rest in score order."""
     seen: set[tuple[date, str]] = set()
-    first, rest = [], []
+    first: list[_Candidate] = []
+    rest: list[_Candidate] = []
     for cand in ranked:
         (rest if (cand.day, cand.part) in seen else first).append(cand)
         seen.add((cand.day, cand.part))
