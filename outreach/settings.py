@@ -140,7 +140,7 @@ class EscalationStep:
 class Scheduling:
     """When the scheduler runs its jobs (``[scheduler]``), in the dealership's time zone."""
 
-    campaigns_at: time = time(8, 30)
+    campaigns_at: time = time(9, 30)
     confirmations_at: time = time(10, 0)
     dispatch_seconds: int = 5
     escalation_minutes: int = 15
