@@ -16,7 +16,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 if TYPE_CHECKING:
     from outreach.capacity.config import CapacityConfig
 
-DEFAULT_CONFIG = Path(__file__).resolve().parent.parent / "config" / "dealership.example.toml"
+# config/dealership.example.toml, shipped inside the package as a link (a copy in a wheel).
+DEFAULT_CONFIG = Path(__file__).parent / "dealership.example.toml"
 DEFAULT_DATABASE_URL = "sqlite:///outreach.db"
 LOCALES = ("zh-CN", "en")
 CHANNELS = ("sms", "voice")
