@@ -48,15 +48,14 @@ def answer_once(
     with sessions() as session:
         try:
             with session.begin():
-                stored = events.replay(session, key)
-                if stored is not None:
-                    return stored
+                # No look-up first: a copy handled before makes the claim fail on the unique
+                # key, and the answer is read below (retries are rare, every request claims).
                 event = events.claim(session, key, at)
                 event.answer = effect(session, at)
                 return event.answer
         except IntegrityError as exc:
-            # A concurrent copy committed first (its row holds the answer) — or the effect
-            # itself broke a constraint, which is a failure like any other.
+            # A copy committed first, earlier or concurrently (its row holds the answer) — or
+            # the effect itself broke a constraint, which is a failure like any other.
             with session.begin():
                 stored = events.replay(session, key)
             if stored is not None:

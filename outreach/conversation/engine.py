@@ -51,7 +51,8 @@ def handle_sms(
     now: datetime,
 ) -> Reply:
     """Handle one inbound SMS: record it, understand it, advance the conversation, answer."""
-    earlier = records.seen_before(session, message_sid, "sms")
+    found = records.situation(session, from_phone, now, sid=message_sid, channel="sms")
+    earlier = found.earlier
     if earlier is not None:
         answered = records.reply_to(session, earlier)
         return Reply(
@@ -60,13 +61,11 @@ def handle_sms(
             customer_id=earlier.customer_id,
             duplicate=True,
         )
-    customer = records.find_customer(session, from_phone)
+    customer, outreach, appointment = found.customer, found.outreach, found.appointment
     if customer is None:
         customer = records.provisional_customer(
             session, from_phone, locale=_guess_locale(body, settings), now=now
         )
-    outreach = records.open_outreach(session, customer.id)
-    appointment = records.next_appointment(session, customer.id, now)
     options, confirming = options_for(outreach)
     if outreach is None and appointment is not None and appointment.reminded_at is not None:
         options = REMINDER_OPTIONS  # the day-before message asked "1 to confirm, 2 to change"

@@ -186,8 +186,7 @@ def _no_conversation(
         if intent.kind == "cancel_appointment":
             return _cancel(session, settings, c, appt, now)
         if intent.kind in ("reschedule", "propose_time"):
-            _open(session, c, now, campaign="reschedule")
-            c.update(mode="reschedule", appointment_id=appt.id)
+            _open(session, c, now, campaign="reschedule", mode="reschedule", appointment_id=appt.id)
             return _offer(session, settings, c, intent.preference, now, intro="reschedule")
         if intent.kind in ("mileage", "fault"):
             return Step("noted", {"noted": _noted(c, intent)})
@@ -198,17 +197,19 @@ def _no_conversation(
     if intent.kind == "cancel_appointment":
         return Step("no_appointment")
     # Anything else starts a passive booking: what do you need, then slots.
-    _open(session, c, now, campaign="inbound")
     need = intent.need or ("repair" if intent.fault else None)
     if need is None:
-        c.outreach.state = "asked_need"  # type: ignore[union-attr]
-        c.update(preference=_pref_json(intent.preference))
+        preference = _pref_json(intent.preference)
+        _open(session, c, now, campaign="inbound", state="asked_need", preference=preference)
         return Step("ask_need")
-    c.update(need=need)
+    _open(session, c, now, campaign="inbound", need=need)
     return _offer(session, settings, c, intent.preference, now)
 
 
-def _open(session: Session, c: Convo, now: datetime, *, campaign: str) -> None:
+def _open(
+    session: Session, c: Convo, now: datetime, *, campaign: str, state: str = "new", **ctx: Any
+) -> None:
+    """Open a conversation with its first state and context (one INSERT, no UPDATE after)."""
     vehicle = next((v for v in c.customer.vehicles if v.active), None)
     c.outreach = Outreach(
         customer_id=c.customer.id,
@@ -218,9 +219,10 @@ def _open(session: Session, c: Convo, now: datetime, *, campaign: str) -> None:
         campaign=campaign,
         planned_on=now.date(),
         opened_at=now,
-        state="new",
-        context={},
+        state=state,
+        context=ctx,
         created_at=now,
+        reasons=[],  # a new conversation has none: spare the lazy load
     )
     session.add(c.outreach)
     session.flush()
@@ -361,7 +363,6 @@ def _take(
         )  # fmt: skip
         c.update(slots=found, confirming=False, misses=0)
         return Step("slot_taken", slots_context(settings, c, found))
-    session.refresh(appt)
     if ctx.get("mileage_km") is not None:
         appt.mileage_reported_km = ctx["mileage_km"]
     if ctx.get("faults"):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
@@ -36,6 +37,61 @@ def find_customer(session: Session, phone: str) -> Customer | None:
         .order_by(Customer.created_at.desc(), Customer.id.desc())
         .limit(1)
     ).first()
+
+
+@dataclass(frozen=True)
+class Situation:
+    """Who wrote, their open conversation, their next appointment, and an earlier copy."""
+
+    customer: Customer | None
+    outreach: Outreach | None
+    appointment: Appointment | None
+    earlier: ContactAttempt | None  # the inbound message already recorded under this sid
+
+
+def situation(session: Session, phone: str, now: datetime, *, sid: str, channel: str) -> Situation:
+    """:func:`find_customer`, :func:`open_outreach`, :func:`next_appointment` and
+    :func:`seen_before` in one round trip (every inbound reply needs all four)."""
+    seen = (
+        select(ContactAttempt.id)
+        .where(
+            ContactAttempt.provider_sid == sid,
+            ContactAttempt.direction == "in",
+            ContactAttempt.channel == channel,
+        )
+        .limit(1)
+        .scalar_subquery()
+    )
+    upcoming = (
+        select(Appointment.id)
+        .where(
+            Appointment.customer_id == Customer.id,
+            Appointment.status.in_(APPOINTMENT_ACTIVE),
+            Appointment.starts_at >= now,
+        )
+        .order_by(Appointment.starts_at)
+        .limit(1)
+        .correlate(Customer)
+        .scalar_subquery()
+    )
+    row = session.execute(
+        select(Customer, Outreach, Appointment, seen)
+        .outerjoin(
+            Outreach,
+            (Outreach.customer_id == Customer.id) & Outreach.status.in_(OUTREACH_OPEN),
+        )  # at most one open conversation per customer (a unique index)
+        .outerjoin(  # by customer first: the planner walks their rows, not every appointment
+            Appointment, (Appointment.customer_id == Customer.id) & (Appointment.id == upcoming)
+        )
+        .where(Customer.phone == phone)
+        .order_by(Customer.created_at.desc(), Customer.id.desc())
+        .limit(1)
+    ).first()
+    if row is None:
+        return Situation(None, None, None, seen_before(session, sid, channel))
+    customer, outreach, appointment, earlier_id = row
+    earlier = session.get(ContactAttempt, earlier_id) if earlier_id is not None else None
+    return Situation(customer, outreach, appointment, earlier)
 
 
 def provisional_customer(session: Session, phone: str, *, locale: str, now: datetime) -> Customer:
