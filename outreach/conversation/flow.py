@@ -45,6 +45,8 @@ class Convo:
     outreach: Outreach | None
     appointment: Appointment | None
     channel: str
+    # The outreach whose queued messages this reply already cancelled (spares a repeat).
+    outbox_cleared_for: int | None = None
 
     @property
     def ctx(self) -> dict[str, Any]:
@@ -377,7 +379,7 @@ def _take(
     c.outreach.closed_at = now
     c.outreach.outcome = f"booked appointment {appt.id}"
     c.update(slots=[], appointment_id=appt.id, misses=0, confirming=False)
-    outbox.cancel_pending(session, outreach_id=c.outreach.id, reason="booked")
+    _cancel_queued(session, c, reason="booked")
     return Step(template, appointment_context(settings, c, appt), booked=appt)
 
 
@@ -397,13 +399,20 @@ def _cancel(
 def _decline(session: Session, c: Convo, now: datetime) -> Step:
     assert c.outreach is not None  # noqa: S101
     slots.release(session, c.customer.id)
-    outbox.cancel_pending(session, outreach_id=c.outreach.id, reason="declined")
+    _cancel_queued(session, c, reason="declined")
     c.outreach.status = "declined"
     c.outreach.state = "declined"
     c.outreach.closed_at = now
     c.outreach.outcome = "declined by the customer"
     c.update(slots=[])
     return Step("declined")
+
+
+def _cancel_queued(session: Session, c: Convo, *, reason: str) -> None:
+    """Cancel the conversation's queued messages, unless this reply already did."""
+    assert c.outreach is not None  # noqa: S101
+    if c.outbox_cleared_for != c.outreach.id:
+        outbox.cancel_pending(session, outreach_id=c.outreach.id, reason=reason)
 
 
 def _miss(

@@ -111,6 +111,7 @@ def provisional_customer(session: Session, phone: str, *, locale: str, now: date
         consent_source="inbound request (implied)",
         created_at=now,
         updated_at=now,
+        vehicles=[],  # a new record has none: spare the lazy load when a conversation opens
     )
     session.add(customer)
     session.flush()
