@@ -165,7 +165,12 @@ def cancel_pending(
         query = query.where(OutboxMessage.customer_id == customer_id)
     if outreach_id is not None:
         query = query.where(OutboxMessage.outreach_id == outreach_id)
-    result = session.execute(query.values(status="cancelled", last_error=reason[:500]))
+    # "fetch": rows loaded in this session are updated from RETURNING, which is cheaper than
+    # evaluating the criteria against every object in the session (the default).
+    result = session.execute(
+        query.values(status="cancelled", last_error=reason[:500]),
+        execution_options={"synchronize_session": "fetch"},
+    )
     return result.rowcount  # type: ignore[attr-defined]
 
 
