@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 from sqlalchemy import BigInteger, DateTime, Engine, create_engine, event
@@ -79,11 +79,6 @@ def _days_between_default(element: days_between, compiler: Any, **kw: Any) -> st
     return f"CAST(({compiler.process(end, **kw)} - {compiler.process(start, **kw)}) AS BIGINT)"
 
 
-def day_number(value: date) -> int:
-    """Days since 0001-01-01, the Python twin of :class:`days_between` arithmetic."""
-    return value.toordinal()
-
-
 def make_engine(url: str, **kwargs: Any) -> Engine:
     """Create the engine for ``url``; SQLite gets WAL, a busy timeout and foreign keys."""
     if url.startswith("sqlite"):
@@ -127,7 +122,6 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
 __all__ = [
     "Base",
     "UTCDateTime",
-    "day_number",
     "days_between",
     "make_engine",
     "make_sessionmaker",
