@@ -13,6 +13,7 @@ from typing import Any, ClassVar
 
 from sqlalchemy import BigInteger, DateTime, Engine, create_engine, event
 from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.sql.functions import FunctionElement
@@ -45,6 +46,20 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value.tzinfo is None:
             return value.replace(tzinfo=UTC)
         return value.astimezone(UTC)
+
+
+def transaction_memo(session: Session) -> dict[str, Any]:
+    """A dict that lives as long as the session's current (outermost) transaction.
+
+    For facts that cannot change within one transaction once read or done — the advisor rows,
+    "no hold has expired at ``now``" — so a request that offers twice does not ask twice.
+    """
+    transaction = session.get_transaction()
+    held = session.info.get("outreach.memo")
+    if held is None or held[0] is not transaction:
+        held = (transaction, {})
+        session.info["outreach.memo"] = held
+    return held[1]
 
 
 def utcnow() -> datetime:
@@ -87,8 +102,22 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         event.listen(engine, "connect", _sqlite_on_connect)
         event.listen(engine, "begin", _sqlite_on_begin)
         return engine
-    kwargs.setdefault("pool_pre_ping", True)
+    # No ping before every checkout (a round trip on every request): a connection the server
+    # dropped fails its first statement instead, the pool throws away every connection as
+    # old as it, and callers retry once (see ``is_disconnect``).  Connections are renewed
+    # hourly all the same, ahead of idle timeouts in proxies between here and the server.
+    kwargs.setdefault("pool_pre_ping", False)
+    kwargs.setdefault("pool_recycle", 3600)
     return create_engine(url, **kwargs)
+
+
+def is_disconnect(exc: BaseException) -> bool:
+    """True when ``exc`` is the database connection being lost: the work is safe to retry.
+
+    Nothing of that transaction was committed, and the pool has already replaced the
+    connection, so one retry with a fresh session runs on a live connection.
+    """
+    return isinstance(exc, DBAPIError) and bool(exc.connection_invalidated)
 
 
 def _sqlite_on_connect(dbapi_connection: Any, connection_record: Any) -> None:

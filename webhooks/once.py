@@ -11,10 +11,11 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 from flask import current_app
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from outreach import webhooks_events as events
+from outreach.db import is_disconnect
 
 log = logging.getLogger(__name__)
 
@@ -47,12 +48,15 @@ def answer_once(
     at = now()
     with sessions() as session:
         try:
-            with session.begin():
-                # No look-up first: a copy handled before makes the claim fail on the unique
-                # key, and the answer is read below (retries are rare, every request claims).
-                event = events.claim(session, key, at)
-                event.answer = effect(session, at)
-                return event.answer
+            try:
+                return _claim_and_run(session, key, at, effect)
+            except DBAPIError as exc:
+                if not is_disconnect(exc):
+                    raise
+                # The server dropped a pooled connection: nothing was written, and the pool
+                # has replaced it, so the request runs once more on a live one.
+                log.warning("webhook %s: database connection lost, retrying", key)
+                return _claim_and_run(session, key, at, effect)
         except IntegrityError as exc:
             # A copy committed first, earlier or concurrently (its row holds the answer) — or
             # the effect itself broke a constraint, which is a failure like any other.
@@ -73,3 +77,14 @@ def answer_once(
             event = events.claim(session, key, at)
             event.answer = fallback(session, at, failure)
             return event.answer
+
+
+def _claim_and_run(
+    session: Session, key: str, at: datetime, effect: Callable[[Session, datetime], str]
+) -> str:
+    with session.begin():
+        # No look-up first: a copy handled before makes the claim fail on the unique key, and
+        # the answer is read by the caller (retries are rare, every request claims).
+        event = events.claim(session, key, at)
+        event.answer = effect(session, at)
+        return event.answer

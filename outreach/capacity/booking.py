@@ -12,15 +12,22 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TypeVar
 
-from sqlalchemy import case, exists, select, update
+from sqlalchemy import case, exists, or_, select, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from outreach.capacity import ledger
 from outreach.capacity.config import JobType
-from outreach.capacity.holds import HOLDS, advisor_rows, expire_loaded, release_expired_holds
-from outreach.capacity.ledger import TAKES, SlotTaken
+from outreach.capacity.holds import (
+    HOLDS,
+    advisor_rows,
+    expire_loaded,
+    note_no_expired_holds,
+    release_expired_holds,
+)
+from outreach.capacity.ledger import TAKES, UNITS, SlotTaken
 from outreach.capacity.model import Calendar, Demand, SlotUnavailable, UnitNeed, calendar, demand
+from outreach.db import is_disconnect
 from outreach.models import Advisor, Appointment, AppointmentJob
 from outreach.models.capacity import SlotHold
 from outreach.settings import Settings
@@ -76,16 +83,22 @@ def book(
     need = demand(settings, jobs)
     cal = calendar(settings)
     by_hand = source == "advisor"
-    used = None
+    read = None
     if hold_id is None:
         _check_time(cal, settings, starts_at, now, by_hand=by_hand)
-        used = _fail_fast(session, cal, need, starts_at, customer_id, now, by_hand=by_hand)
+        read = _fail_fast(session, cal, need, starts_at, customer_id, now, by_hand=by_hand)
+        if read.expired_holds is False:
+            note_no_expired_holds(session, now)
     release_expired_holds(session, now)
     hold = _live_hold(session, hold_id, customer_id, starts_at)
     # A live hold was offered with enough notice: the customer answering a few minutes
     # later must not lose it to the lead-time rule.
     _check_time(cal, settings, starts_at, now, by_hand=by_hand, held=hold is not None)
+    used = read.used if read is not None else None
     codes = _advisor_order(session, cal, settings, starts_at, advisor_id, hold, used=used)
+    # What the read showed need not be done: rows that exist, holds the customer has not.
+    exist = used is not None and all(n in used for n in _keys(cal, need, starts_at, codes))
+    own_holds = hold is not None or read is None or read.own_holds is not False
     last: SlotTaken | None = None
     for code, advisor in codes:
         needs = cal.units(need, starts_at, code, include_reserved=by_hand)
@@ -105,6 +118,7 @@ def book(
                         updated_at=now,
                         jobs=[_job_row(j) for j in need.jobs],
                     ),
+                    exist=exist, own_holds=own_holds,
                 )  # fmt: skip
             last = None
             break
@@ -125,6 +139,9 @@ def _convert_and_claim(
     hold: SlotHold | None,
     customer_id: int,
     appointment: Appointment,
+    *,
+    exist: bool = False,
+    own_holds: bool = True,
 ) -> Appointment:
     """Inside a savepoint: give back the customer's holds, take ``needs``, write the booking.
 
@@ -135,14 +152,23 @@ def _convert_and_claim(
     commit.  A loser's savepoint is rolled back, so it leaves nothing behind.  A converted
     hold's units go back and are taken again by the appointment in this same savepoint, so
     they are never counted twice nor lost.  A fresh Appointment per attempt: a rolled-back
-    savepoint leaves the last one detached.
+    savepoint leaves the last one detached.  ``exist``: every unit row is known to exist;
+    ``own_holds=False``: the customer is known to hold nothing, so there is nothing to give
+    back and the units are locked and taken by the one claiming statement.
     """
     mine = HOLDS.c.customer_id == customer_id
     status = "released"
     if hold is not None:
         mine = mine | (HOLDS.c.id == hold.id)
         status = case((HOLDS.c.id == hold.id, "converted"), else_="released")  # type: ignore[assignment]
-    ledger.ensure_units(session, needs)
+    if not exist:
+        ledger.ensure_units(session, needs)
+    session.add(appointment)
+    session.flush()
+    ledger.record(session, needs, appointment_id=appointment.id)
+    if not own_holds:
+        ledger.claim(session, needs, exist=True)
+        return appointment
     ended = list(
         session.scalars(
             update(HOLDS)
@@ -151,9 +177,6 @@ def _convert_and_claim(
             .returning(HOLDS.c.id)
         )
     )
-    session.add(appointment)
-    session.flush()
-    ledger.record(session, needs, appointment_id=appointment.id)
     if hold is not None:
         session.execute(
             update(HOLDS).where(HOLDS.c.id == hold.id).values(appointment_id=appointment.id)
@@ -263,7 +286,8 @@ def run_with_retries(
 
     PostgreSQL may abort a transaction with 40001 (serialization failure, at REPEATABLE READ or
     SERIALIZABLE) or 40P01 (deadlock victim); SQLite may give up with "database is locked" after
-    its busy timeout.  Each is safe to retry from the start: nothing was committed.
+    its busy timeout; the server may have dropped a pooled connection.  Each is safe to retry
+    from the start: nothing was committed.
     """
     for attempt in range(1, attempts + 1):
         try:
@@ -277,6 +301,8 @@ def run_with_retries(
 
 
 def _retryable(exc: DBAPIError) -> bool:
+    if is_disconnect(exc):
+        return True
     state = getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None)
     return state in ("40001", "40P01") or "database is locked" in str(exc.orig)
 
@@ -339,6 +365,15 @@ def _live_hold(
     return hold
 
 
+@dataclass
+class _DayRead:
+    """What one unlocked read of the booking's day found (see :func:`_fail_fast`)."""
+
+    used: dict[str, int]  # the day's units in use, and the visit's own units even at 0
+    own_holds: bool | None = None  # the customer has live holds (None: not read)
+    expired_holds: bool | None = None  # some live hold has run out (None: not read)
+
+
 def _fail_fast(
     session: Session,
     cal: Calendar,
@@ -348,38 +383,44 @@ def _fail_fast(
     now: datetime,
     *,
     by_hand: bool,
-) -> dict[str, int]:
+) -> _DayRead:
     """The day's load; SlotTaken at once when no advisor on duty could take the visit in it.
 
     A read without locks, so a confirmation that has already lost fails without queueing
     behind the winners' row locks.  It is only a shortcut: every configured advisor counts,
     expired holds not yet swept and the customer's own live holds (given back by the booking)
-    make it step aside, and the locked conditional UPDATE stays the real guard.
+    make it step aside, and the locked conditional UPDATE stays the real guard.  The same
+    round trip tells which of the visit's unit rows exist and whether any hold could give
+    places back, so a booking that wins skips the statements those would need.
     """
     day = cal.local_date(starts_at)
-    used = ledger.usage(session, day, day)
+    candidates = {
+        a.code: cal.units(need, starts_at, a.code, include_reserved=by_hand)
+        for a in cal.advisors_on(day)
+    }
+    keys = sorted({n.key for needs in candidates.values() for n in needs})
+    own = exists().where(HOLDS.c.customer_id == customer_id, HOLDS.c.status == "held")
+    expired = exists().where(HOLDS.c.status == "held", HOLDS.c.expires_at <= now)
+    rows = session.execute(
+        select(UNITS.c.key, UNITS.c.used, own, expired).where(
+            UNITS.c.day == day, or_(UNITS.c.used > 0, UNITS.c.key.in_(keys))
+        )
+    ).all()
+    read = _DayRead({key: amount for key, amount, _, _ in rows})
+    if rows:
+        read.own_holds, read.expired_holds = bool(rows[0][2]), bool(rows[0][3])
     full: list[UnitNeed] = []
-    for advisor in cal.advisors_on(day):
-        over = [
-            n
-            for n in cal.units(need, starts_at, advisor.code, include_reserved=by_hand)
-            if used.get(n.key, 0) + n.amount > n.capacity
-        ]
+    for needs in candidates.values():
+        over = [n for n in needs if read.used.get(n.key, 0) + n.amount > n.capacity]
         if not over:
-            return used
+            return read
         full.extend(over)
     if not full:
-        return used
-    maybe_freed = session.scalar(
-        select(
-            exists().where(
-                HOLDS.c.status == "held",
-                (HOLDS.c.customer_id == customer_id) | (HOLDS.c.expires_at <= now),
-            )
-        )
-    )
-    if maybe_freed:
-        return used
+        return read
+    if read.own_holds is None:
+        read.own_holds, read.expired_holds = session.execute(select(own, expired)).one()
+    if read.own_holds or read.expired_holds:
+        return read
     full.sort(key=lambda n: (n.kind == "reception", n.key))
     raise SlotTaken(f"that time was just taken ({full[0].kind} {full[0].key} is full)", full[0].key)
 
@@ -411,6 +452,12 @@ def _advisor_order(
     starts = cal.grid(day)
     on_duty.sort(key=lambda c: (sum(used.get(f"rcpt:{c}:{iso}", 0) for _, iso in starts), c))
     return [(c, rows[c]) for c in on_duty]
+
+
+def _keys(
+    cal: Calendar, need: Demand, starts_at: datetime, codes: list[tuple[str, Advisor]]
+) -> set[str]:
+    return {n.key for code, _ in codes for n in cal.units(need, starts_at, code)}
 
 
 def _job_row(job: JobType) -> AppointmentJob:

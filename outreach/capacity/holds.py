@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from outreach.capacity import ledger
 from outreach.capacity.model import UnitNeed
+from outreach.db import transaction_memo
 from outreach.models import Advisor
 from outreach.models.capacity import SlotHold
 from outreach.settings import Settings
@@ -22,7 +23,21 @@ HOLDS = cast(Table, SlotHold.__table__)  # Core statements on the table itself
 
 
 def advisor_rows(session: Session, settings: Settings) -> dict[str, Advisor]:
-    """The configured advisors' rows by code, created when missing; inactive ones left out."""
+    """The configured advisors' rows by code, created when missing; inactive ones left out.
+
+    Read once per transaction when every row already existed (rows created here could still
+    be rolled back with a savepoint, so those are read again next time).
+    """
+    memo = transaction_memo(session)
+    found: dict[str, Advisor] | None = memo.get("advisors")
+    if found is None:
+        found, created = _advisor_rows(session, settings)
+        if not created:
+            memo["advisors"] = found
+    return found
+
+
+def _advisor_rows(session: Session, settings: Settings) -> tuple[dict[str, Advisor], bool]:
     codes = [a.code for a in settings.capacity.advisors]
     rows = {a.code: a for a in session.scalars(select(Advisor).where(Advisor.code.in_(codes)))}
     missing = [a for a in settings.capacity.advisors if a.code not in rows]
@@ -35,7 +50,7 @@ def advisor_rows(session: Session, settings: Settings) -> dict[str, Advisor]:
             .on_conflict_do_nothing(index_elements=["code"])
         )
         rows = {a.code: a for a in session.scalars(select(Advisor).where(Advisor.code.in_(codes)))}
-    return {code: row for code, row in rows.items() if row.active}
+    return {code: row for code, row in rows.items() if row.active}, bool(missing)
 
 
 @dataclass(frozen=True)
@@ -149,8 +164,12 @@ def release_expired_holds(session: Session, now: datetime) -> int:
     Never waits: on PostgreSQL the expired holds and then their units are locked with SKIP
     LOCKED; if another transaction is changing one of those units, the sweep is rolled back and
     left for the next call (the scheduler's job runs it every few minutes).  With nothing
-    expired it is one indexed statement.
+    expired it is one indexed statement, and a second call at the same ``now`` in the same
+    transaction (a request that offers twice) none: what it found cannot have changed.
     """
+    memo = transaction_memo(session)
+    if memo.get("no_expired_holds_at") == now:
+        return 0
     live = select(HOLDS.c.id).where(HOLDS.c.status == "held", HOLDS.c.expires_at <= now)
     if ledger.is_postgres(session):
         live = live.with_for_update(skip_locked=True)
@@ -163,6 +182,7 @@ def release_expired_holds(session: Session, now: datetime) -> int:
         )
     )
     if not ids:
+        note_no_expired_holds(session, now)
         return 0
     keys = set(session.scalars(ledger.held_keys(ledger.TAKES.c.hold_id.in_(ids))))
     if len(ledger.lock_free(session, keys)) < len(keys):
@@ -173,6 +193,11 @@ def release_expired_holds(session: Session, now: datetime) -> int:
     ledger.release(session, hold_ids=ids, locked=True)
     expire_loaded(session, ids)
     return len(ids)
+
+
+def note_no_expired_holds(session: Session, now: datetime) -> None:
+    """Record that a read in this transaction found no live hold run out at ``now``."""
+    transaction_memo(session)["no_expired_holds_at"] = now
 
 
 def release_customer_holds(session: Session, customer_id: int, *, keep: Sequence[int] = ()) -> int:

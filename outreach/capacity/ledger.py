@@ -169,27 +169,46 @@ def take(
 
 
 def claim(
-    session: Session, needs: Iterable[UnitNeed], *, locked: bool = False, checked: bool = False
+    session: Session,
+    needs: Iterable[UnitNeed],
+    *,
+    locked: bool = False,
+    checked: bool = False,
+    exist: bool = False,
 ) -> None:
     """Add ``needs`` to the units' ``used`` in one conditional UPDATE, or raise SlotTaken.
 
     On SlotTaken roll the enclosing savepoint back.  ``locked``: the caller has already
     created and locked every row (in key order), so neither is done again.  ``checked``: the
     caller also saw under that lock that the amounts fit, so a miss raises LedgerError.
+    ``exist``: the caller knows every row exists, so none is created.  Unlocked on PostgreSQL,
+    the rows are locked in key order by a CTE of the same statement (see the module doc).
     """
     by_key = combine(needs)
     if not by_key:
         return
-    if not locked:
-        ensure_units(session, by_key.values())
-        lock_units(session, by_key)
+    keys = sorted(by_key)
     amount = case({k: n.amount for k, n in by_key.items()}, value=UNITS.c.key)
     cap = case({k: n.capacity for k, n in by_key.items()}, value=UNITS.c.key)
+    stmt = update(UNITS).where(UNITS.c.key.in_(keys), UNITS.c.used + amount <= cap)
+    if not locked:
+        if not exist:
+            ensure_units(session, by_key.values())
+        if is_postgres(session):
+            # Lock, then update, in one round trip: the CTE (never inlined: it locks rows)
+            # takes the row locks in key order; the UPDATE re-checks each row's committed
+            # ``used`` after any wait (READ COMMITTED), so the condition still decides.
+            ordered = (
+                select(UNITS.c.key)
+                .where(UNITS.c.key.in_(keys))
+                .order_by(UNITS.c.key)
+                .with_for_update(key_share=True)
+                .cte("locked_units")
+            )
+            stmt = stmt.where(UNITS.c.key == ordered.c.key)
     changed = set(
         session.scalars(
-            update(UNITS)
-            .where(UNITS.c.key.in_(sorted(by_key)), UNITS.c.used + amount <= cap)
-            .values(used=UNITS.c.used + amount, capacity=cap)
+            stmt.values(used=UNITS.c.used + amount, capacity=cap)
             .returning(UNITS.c.key)
             .execution_options(synchronize_session=False)
         )
