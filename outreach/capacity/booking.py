@@ -10,7 +10,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from sqlalchemy import case, exists, or_, select, update
 from sqlalchemy.exc import DBAPIError
@@ -97,7 +97,10 @@ def book(
     used = read.used if read is not None else None
     codes = _advisor_order(session, cal, settings, starts_at, advisor_id, hold, used=used)
     # What the read showed need not be done: rows that exist, holds the customer has not.
-    exist = used is not None and all(n in used for n in _keys(cal, need, starts_at, codes))
+    # A live hold of the same jobs took exactly these rows (same time, same advisor).
+    exist = (hold is not None and hold.jobs == ",".join(j.code for j in need.jobs)) or (
+        used is not None and all(n in used for n in _keys(cal, need, starts_at, codes))
+    )
     own_holds = hold is not None or read is None or read.own_holds is not False
     last: SlotTaken | None = None
     for code, advisor in codes:
@@ -157,10 +160,6 @@ def _convert_and_claim(
     back and the units are locked and taken by the one claiming statement.
     """
     mine = HOLDS.c.customer_id == customer_id
-    status = "released"
-    if hold is not None:
-        mine = mine | (HOLDS.c.id == hold.id)
-        status = case((HOLDS.c.id == hold.id, "converted"), else_="released")  # type: ignore[assignment]
     if not exist:
         ledger.ensure_units(session, needs)
     session.add(appointment)
@@ -169,18 +168,19 @@ def _convert_and_claim(
     if not own_holds:
         ledger.claim(session, needs, exist=True)
         return appointment
+    values: dict[str, Any] = {"status": "released"}
+    if hold is not None:
+        mine = mine | (HOLDS.c.id == hold.id)
+        converted = HOLDS.c.id == hold.id
+        values = {
+            "status": case((converted, "converted"), else_="released"),
+            "appointment_id": case((converted, appointment.id), else_=HOLDS.c.appointment_id),
+        }
     ended = list(
         session.scalars(
-            update(HOLDS)
-            .where(mine, HOLDS.c.status == "held")
-            .values(status=status)
-            .returning(HOLDS.c.id)
+            update(HOLDS).where(mine, HOLDS.c.status == "held").values(values).returning(HOLDS.c.id)
         )
     )
-    if hold is not None:
-        session.execute(
-            update(HOLDS).where(HOLDS.c.id == hold.id).values(appointment_id=appointment.id)
-        )
     held = ledger.held_keys(TAKES.c.hold_id.in_(ended)) if ended else None
     ledger.lock_units(session, (n.key for n in needs), also_held_by=held)
     ledger.release(session, hold_ids=ended, locked=True)

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any, cast
 
 from sqlalchemy import Table, select, update
@@ -78,6 +78,7 @@ def place_holds(
     channel: str,
     expires_at: datetime,
     now: datetime,
+    day_units: Callable[[date], list[UnitNeed]] | None = None,
 ) -> list[SlotHold]:
     """Hold every request whose units are free and not being changed by anyone else right now.
 
@@ -85,7 +86,8 @@ def place_holds(
     transaction is changing is skipped, never waited for), checked against their capacity in
     Python — adding up requests that share a unit — and taken with one conditional UPDATE, which
     stays the real guard.  Returns the holds placed, in the order requested; the caller offers
-    the next best for the rest.
+    the next best for the rest.  ``day_units``: when a unit row is missing, every row of its
+    day is created with it (see :meth:`Calendar.day_units`).
     """
     if not requests:
         return []
@@ -94,7 +96,10 @@ def place_holds(
     missing = [n for k, n in wanted.items() if k not in used]
     # Missing from the locked read: never created, or being changed by another transaction
     # (then the INSERT conflicts with the committed row and creates nothing).
-    used.update(dict.fromkeys(ledger.create_missing(session, missing), 0))
+    if missing and day_units is not None:
+        missing += [u for day in sorted({n.day for n in missing}) for u in day_units(day)]
+    if missing:
+        used.update(dict.fromkeys(ledger.create_missing(session, missing), 0))
     chosen: list[HoldRequest] = []
     for req in requests:
         if all(n.key in used and used[n.key] + n.amount <= n.capacity for n in req.needs):

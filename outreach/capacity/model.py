@@ -207,6 +207,26 @@ class Calendar:
                 )
         return sorted(out, key=lambda u: u.key)
 
+    def day_units(self, day: date) -> list[UnitNeed]:
+        """Every ledger unit of ``day`` (amount 0): each interval's arrivals and each advisor
+        on duty's reception, the day's labour and each special resource.  An offer creates a
+        day's rows all at once, the first time it touches the day, instead of a few per offer.
+        """
+        out = [UnitNeed(labour_key(day), "labour", day, self.labour_capacity(day), 0)]
+        out += [
+            UnitNeed(resource_key(name, day), "resource", day, self.resource_capacity(name), 0)
+            for name in self.config.resources
+        ]
+        advisors = self.advisors_on(day)
+        arrivals = self.config.max_arrivals_per_interval
+        for _, iso in self.grid(day):
+            out.append(UnitNeed(f"arr:{iso}", "arrivals", day, arrivals, 0))
+            out += [
+                UnitNeed(f"rcpt:{a.code}:{iso}", "reception", day, a.cars_per_interval, 0)
+                for a in advisors
+            ]
+        return out
+
 
 def interval_iso(starts_at: datetime) -> str:
     return starts_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%MZ")

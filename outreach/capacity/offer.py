@@ -110,7 +110,7 @@ def offer_slots(
             break
         held = place_holds(
             session, batch, jobs=jobs_text, customer_id=customer_id, channel=hold_for,
-            expires_at=expires_at, now=now,
+            expires_at=expires_at, now=now, day_units=cal.day_units,
         )  # fmt: skip
         by_start = {(h.starts_at, h.advisor_id): h for h in held}
         for req in batch:
@@ -159,6 +159,8 @@ def _rank(
     earliest = now + timedelta(hours=cfg.min_lead_hours)
     today = cal.local_date(now)
     last = today + timedelta(days=cfg.horizon_days)
+    if pref.on is not None:
+        last = min(last, pref.on)  # read the load of that one day only
     first = max(cal.local_date(earliest), pref.not_before or today, pref.on or today)
     if first > last:
         return []

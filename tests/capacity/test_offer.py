@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from datetime import date, time, timedelta
 
+from sqlalchemy import func, select
+
 from outreach.capacity import book, offer_slots
+from outreach.capacity.model import calendar
+from outreach.models import CapacityUnit
 from outreach.preferences import SlotPreference
 from tests.capacity.conftest import NOW, customer_with_vehicle, local
 
@@ -110,3 +114,20 @@ class TestPreference:
         """A preferred Saturday (closed) gives no slots, so the caller can ask again."""
         pref = SlotPreference(weekday=5)
         assert offer_slots(session, cap, jobs=["small"], now=NOW, preference=pref) == []
+
+
+class TestUnitRows:
+    def test_a_held_offer_creates_every_row_of_the_days_it_touches(self, session, cap):
+        """The first hold on a day creates all of its unit rows at once; the next creates none."""
+        c, _ = customer_with_vehicle(session)
+        first = offer_slots(
+            session, cap, jobs=["small"], now=NOW, customer_id=c, hold_for="sms", limit=1
+        )
+        day = first[0].starts_at.astimezone(cap.tz).date()
+        expected = {u.key for u in calendar(cap).day_units(day)}
+        rows = set(session.scalars(select(CapacityUnit.key).where(CapacityUnit.day == day)))
+        assert rows == expected
+        assert len(expected) == 2 + 32 * 3  # labour, the bay, 32 quarter hours x (arrivals + 2)
+        count = session.scalar(select(func.count()).select_from(CapacityUnit))
+        offer_slots(session, cap, jobs=["small"], now=NOW, customer_id=c, hold_for="sms", limit=1)
+        assert session.scalar(select(func.count()).select_from(CapacityUnit)) == count
