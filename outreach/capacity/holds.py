@@ -92,10 +92,11 @@ def place_holds(
     if not requests:
         return []
     wanted = ledger.combine(n for r in requests for n in r.needs)
-    used = ledger.lock_free(session, wanted)
-    missing = [n for k, n in wanted.items() if k not in used]
-    # Missing from the locked read: never created, or being changed by another transaction
-    # (then the INSERT conflicts with the committed row and creates nothing).
+    used, existing = ledger.lock_free_seen(session, wanted)
+    # Rows another transaction is changing are skipped (not in ``used``); rows never created
+    # (or being created by a transaction not yet committed) are created here, if they can be
+    # without waiting long.
+    missing = [n for k, n in wanted.items() if k not in existing]
     if missing and day_units is not None:
         missing += [u for day in sorted({n.day for n in missing}) for u in day_units(day)]
     if missing:

@@ -153,6 +153,32 @@ def lock_free(session: Session, keys: Iterable[str]) -> dict[str, int]:
     return {key: used for key, used in session.execute(stmt)}
 
 
+def lock_free_seen(session: Session, keys: Iterable[str]) -> tuple[dict[str, int], set[str]]:
+    """:func:`lock_free`, and also which of ``keys`` exist at all (locked by others or not).
+
+    One statement on PostgreSQL: the SKIP LOCKED read is a CTE joined back to the table, so a
+    row another transaction is changing shows up as existing but not free.  A key missing
+    from both was never created (or is being created by a transaction not yet committed).
+    """
+    wanted = sorted(set(keys))
+    if not is_postgres(session):
+        free = lock_free(session, wanted)
+        return free, set(free)
+    locked = (
+        select(UNITS.c.key, UNITS.c.used)
+        .where(UNITS.c.key.in_(wanted))
+        .order_by(UNITS.c.key)
+        .with_for_update(skip_locked=True, key_share=True)
+        .cte("free_units")
+    )
+    rows = session.execute(
+        select(UNITS.c.key, locked.c.used)
+        .select_from(UNITS.outerjoin(locked, locked.c.key == UNITS.c.key))
+        .where(UNITS.c.key.in_(wanted))
+    ).all()
+    return {k: u for k, u in rows if u is not None}, {k for k, _ in rows}
+
+
 def take(
     session: Session,
     needs: Sequence[UnitNeed],
