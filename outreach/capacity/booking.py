@@ -96,41 +96,32 @@ def book(
     _check_time(cal, settings, starts_at, now, by_hand=by_hand, held=hold is not None)
     used = read.used if read is not None else None
     codes = _advisor_order(session, cal, settings, starts_at, advisor_id, hold, used=used)
-    # What the read showed need not be done: rows that exist, holds the customer has not.
-    # A live hold of the same jobs took exactly these rows (same time, same advisor).
-    exist = (hold is not None and hold.jobs == ",".join(j.code for j in need.jobs)) or (
-        used is not None and all(n in used for n in _keys(cal, need, starts_at, codes))
-    )
+    # What is known need not be done: a live hold of the same jobs took exactly these rows
+    # (same time, same advisor); the read saw which rows exist and whether holds are there.
+    held_rows = hold is not None and hold.jobs == ",".join(j.code for j in need.jobs)
     own_holds = hold is not None or read is None or read.own_holds is not False
-    last: SlotTaken | None = None
-    for code, advisor in codes:
+
+    def attempt(code: str, advisor: Advisor) -> Appointment:
         needs = cal.units(need, starts_at, code, include_reserved=by_hand)
-        try:
-            with session.begin_nested():
-                appointment = _convert_and_claim(
-                    session, needs, hold, customer_id,
-                    Appointment(
-                        customer_id=customer_id,
-                        vehicle_id=vehicle_id,
-                        outreach_id=outreach_id,
-                        advisor_id=advisor.id,
-                        starts_at=starts_at,
-                        status="booked",
-                        source=source,
-                        created_at=now,
-                        updated_at=now,
-                        jobs=[_job_row(j) for j in need.jobs],
-                    ),
-                    exist=exist, own_holds=own_holds,
-                )  # fmt: skip
-            last = None
-            break
-        except SlotTaken as exc:
-            last = exc
-            if not (exc.unit or "").startswith("rcpt:"):
-                break  # the day or interval is full: another advisor cannot help
-    if last is not None or not codes:
-        raise last or SlotTaken("that time was just taken (no advisor free)")
+        return _convert_and_claim(
+            session, needs, hold, customer_id,
+            Appointment(
+                customer_id=customer_id,
+                vehicle_id=vehicle_id,
+                outreach_id=outreach_id,
+                advisor_id=advisor.id,
+                starts_at=starts_at,
+                status="booked",
+                source=source,
+                created_at=now,
+                updated_at=now,
+                jobs=[_job_row(j) for j in need.jobs],
+            ),
+            exist=held_rows or (used is not None and all(n.key in used for n in needs)),
+            own_holds=own_holds,
+        )  # fmt: skip
+
+    appointment = _first_advisor_free(session, codes, attempt)
     if hold is not None:
         session.expire(hold)
     return appointment
@@ -159,7 +150,6 @@ def _convert_and_claim(
     ``own_holds=False``: the customer is known to hold nothing, so there is nothing to give
     back and the units are locked and taken by the one claiming statement.
     """
-    mine = HOLDS.c.customer_id == customer_id
     if not exist:
         ledger.ensure_units(session, needs)
     session.add(appointment)
@@ -168,6 +158,7 @@ def _convert_and_claim(
     if not own_holds:
         ledger.claim(session, needs, exist=True)
         return appointment
+    mine = HOLDS.c.customer_id == customer_id
     values: dict[str, Any] = {"status": "released"}
     if hold is not None:
         mine = mine | (HOLDS.c.id == hold.id)
@@ -220,63 +211,71 @@ def reschedule(
     # No fail-fast: the appointment's own units on that day count as free for it.
     codes = _advisor_order(session, cal, settings, starts_at, advisor_id, None)
     old_start = appointment.starts_at
-    last: SlotTaken | None = None
-    ended: list[int] = []
-    for code, advisor in codes:
-        try:
-            with session.begin_nested():
-                moved = session.execute(
-                    update(Appointment)
+
+    def attempt(code: str, advisor: Advisor) -> list[int]:
+        moved = session.execute(
+            update(Appointment)
+            .where(
+                Appointment.id == appointment.id,
+                Appointment.status == "booked",
+                Appointment.starts_at == old_start,
+            )
+            .values(starts_at=starts_at, advisor_id=advisor.id, reminded_at=None, updated_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        if moved.rowcount != 1:  # type: ignore[attr-defined]
+            raise SlotUnavailable(f"appointment {appointment.id} changed meanwhile")
+        new = cal.units(need, starts_at, code, include_reserved=by_hand)
+        ledger.ensure_units(session, new)
+        ended: list[int] = []
+        if release_holds:
+            ended = list(
+                session.scalars(
+                    update(HOLDS)
                     .where(
-                        Appointment.id == appointment.id,
-                        Appointment.status == "booked",
-                        Appointment.starts_at == old_start,
+                        HOLDS.c.customer_id == appointment.customer_id,
+                        HOLDS.c.status == "held",
                     )
-                    .values(
-                        starts_at=starts_at, advisor_id=advisor.id, reminded_at=None, updated_at=now
-                    )
-                    .execution_options(synchronize_session=False)
+                    .values(status="released")
+                    .returning(HOLDS.c.id)
                 )
-                if moved.rowcount != 1:  # type: ignore[attr-defined]
-                    raise SlotUnavailable(f"appointment {appointment.id} changed meanwhile")
-                new = cal.units(need, starts_at, code, include_reserved=source == "advisor")
-                ledger.ensure_units(session, new)
-                ended = []
-                if release_holds:
-                    ended = list(
-                        session.scalars(
-                            update(HOLDS)
-                            .where(
-                                HOLDS.c.customer_id == appointment.customer_id,
-                                HOLDS.c.status == "held",
-                            )
-                            .values(status="released")
-                            .returning(HOLDS.c.id)
-                        )
-                    )
-                owners = TAKES.c.appointment_id == appointment.id
-                if ended:
-                    owners = owners | TAKES.c.hold_id.in_(ended)
-                # Its old units, its holds' and the new ones, locked together in key order.
-                ledger.lock_units(
-                    session, (n.key for n in new), also_held_by=ledger.held_keys(owners)
-                )
-                ledger.release(session, hold_ids=ended, locked=True)
-                ledger.release(session, appointment_id=appointment.id, locked=True)
-                ledger.claim(session, new, locked=True)
-                ledger.record(session, new, appointment_id=appointment.id)
-            last = None
-            break
-        except SlotTaken as exc:
-            last = exc
-            if not (exc.unit or "").startswith("rcpt:"):
-                break  # the day or interval is full: another advisor cannot help
-    if last is not None or not codes:
-        raise last or SlotTaken("that time was just taken (no advisor free)")
+            )
+        owners = TAKES.c.appointment_id == appointment.id
+        if ended:
+            owners = owners | TAKES.c.hold_id.in_(ended)
+        # Its old units, its holds' and the new ones, locked together in key order.
+        ledger.lock_units(session, (n.key for n in new), also_held_by=ledger.held_keys(owners))
+        ledger.release(session, hold_ids=ended, locked=True)
+        ledger.release(session, appointment_id=appointment.id, locked=True)
+        ledger.claim(session, new, locked=True)
+        ledger.record(session, new, appointment_id=appointment.id)
+        return ended
+
+    ended = _first_advisor_free(session, codes, attempt)
     if release_holds:
         expire_loaded(session, ended)
     session.expire(appointment)
     return appointment
+
+
+def _first_advisor_free(
+    session: Session, codes: list[tuple[str, Advisor]], attempt: Callable[[str, Advisor], T]
+) -> T:
+    """``attempt`` with each advisor in turn, each in a savepoint, until one is not taken.
+
+    A full reception interval is that advisor's own, so the next advisor is tried; a full day
+    or arrival interval is everyone's, so the search stops there.
+    """
+    last: SlotTaken | None = None
+    for code, advisor in codes:
+        try:
+            with session.begin_nested():
+                return attempt(code, advisor)
+        except SlotTaken as exc:
+            last = exc
+            if not (exc.unit or "").startswith("rcpt:"):
+                break
+    raise last or SlotTaken("that time was just taken (no advisor free)")
 
 
 def run_with_retries(
@@ -452,12 +451,6 @@ def _advisor_order(
     starts = cal.grid(day)
     on_duty.sort(key=lambda c: (sum(used.get(f"rcpt:{c}:{iso}", 0) for _, iso in starts), c))
     return [(c, rows[c]) for c in on_duty]
-
-
-def _keys(
-    cal: Calendar, need: Demand, starts_at: datetime, codes: list[tuple[str, Advisor]]
-) -> set[str]:
-    return {n.key for code, _ in codes for n in cal.units(need, starts_at, code)}
 
 
 def _job_row(job: JobType) -> AppointmentJob:
