@@ -121,6 +121,19 @@ def create_missing(session: Session, needs: Iterable[UnitNeed], *, wait_ms: int 
     return created
 
 
+def _locking(where: ColumnElement[bool], *, skip_locked: bool = False, used: bool = False) -> Any:
+    """SELECT the unit rows matched by ``where``, locked in key order (FOR NO KEY UPDATE, the
+    lock of the UPDATE that follows); ``skip_locked`` leaves out rows others have locked.
+    SQLite renders no lock: its BEGIN IMMEDIATE already serializes writers."""
+    columns = (UNITS.c.key, UNITS.c.used) if used else (UNITS.c.key,)
+    return (
+        select(*columns)
+        .where(where)
+        .order_by(UNITS.c.key)
+        .with_for_update(key_share=True, skip_locked=skip_locked)
+    )
+
+
 def lock_units(session: Session, keys: Iterable[str], *, also_held_by: Any = None) -> None:
     """Lock unit rows in key order (PostgreSQL; SQLite's BEGIN IMMEDIATE already serializes).
 
@@ -135,9 +148,7 @@ def lock_units(session: Session, keys: Iterable[str], *, also_held_by: Any = Non
         where = where | UNITS.c.key.in_(also_held_by)
     elif not ordered:
         return
-    session.execute(
-        select(UNITS.c.key).where(where).order_by(UNITS.c.key).with_for_update(key_share=True)
-    )
+    session.execute(_locking(where))
 
 
 def lock_free(session: Session, keys: Iterable[str]) -> dict[str, int]:
@@ -147,9 +158,7 @@ def lock_free(session: Session, keys: Iterable[str]) -> dict[str, int]:
     deadlock; a row another transaction is changing is simply left out (that slot is skipped
     for the next best).  SQLite: every row, as the write lock is already ours.
     """
-    stmt = select(UNITS.c.key, UNITS.c.used).where(UNITS.c.key.in_(sorted(set(keys))))
-    if is_postgres(session):
-        stmt = stmt.order_by(UNITS.c.key).with_for_update(skip_locked=True, key_share=True)
+    stmt = _locking(UNITS.c.key.in_(sorted(set(keys))), skip_locked=True, used=True)
     return {key: used for key, used in session.execute(stmt)}
 
 
@@ -164,13 +173,7 @@ def lock_free_seen(session: Session, keys: Iterable[str]) -> tuple[dict[str, int
     if not is_postgres(session):
         free = lock_free(session, wanted)
         return free, set(free)
-    locked = (
-        select(UNITS.c.key, UNITS.c.used)
-        .where(UNITS.c.key.in_(wanted))
-        .order_by(UNITS.c.key)
-        .with_for_update(skip_locked=True, key_share=True)
-        .cte("free_units")
-    )
+    locked = _locking(UNITS.c.key.in_(wanted), skip_locked=True, used=True).cte("free_units")
     rows = session.execute(
         select(UNITS.c.key, locked.c.used)
         .select_from(UNITS.outerjoin(locked, locked.c.key == UNITS.c.key))
@@ -224,13 +227,7 @@ def claim(
             # Lock, then update, in one round trip: the CTE (never inlined: it locks rows)
             # takes the row locks in key order; the UPDATE re-checks each row's committed
             # ``used`` after any wait (READ COMMITTED), so the condition still decides.
-            ordered = (
-                select(UNITS.c.key)
-                .where(UNITS.c.key.in_(keys))
-                .order_by(UNITS.c.key)
-                .with_for_update(key_share=True)
-                .cte("locked_units")
-            )
+            ordered = _locking(UNITS.c.key.in_(keys)).cte("locked_units")
             stmt = stmt.where(UNITS.c.key == ordered.c.key)
     changed = set(
         session.scalars(
