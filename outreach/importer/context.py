@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy.orm import Session
 
@@ -17,6 +17,7 @@ from outreach.importer.table import Table
 from outreach.settings import Settings
 
 ID_MAX = 64  # external_id columns are String(64)
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -89,6 +90,20 @@ class Context:
                 self.reject(file, record.line, spec.id_column, reason)
                 continue
             yield record.line, external_id, cells
+
+    def parsed(self, file: str, parse: Callable[[int, str, Cells], T]) -> Iterator[tuple[str, T]]:
+        """(external id, what ``parse`` made of the row) for each row ``parse`` accepts.
+
+        ``parse(line, external_id, cells)`` raises :class:`CellError` for a cell it cannot
+        use: that row is rejected with the column and the reason, and the rest go on.
+        """
+        for line, external_id, cells in self.rows(file):
+            try:
+                value = parse(line, external_id, cells)
+            except CellError as exc:
+                self.reject(file, line, exc.column, exc.reason, external_id)
+                continue
+            yield external_id, value
 
     def resolve(self, cells: Cells, column: str, file: str, noun: str) -> int:
         """The row id that ``column`` refers to in ``file``'s table, or a :class:`CellError`."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from outreach.importer import cells as parse
-from outreach.importer.cells import CellError, Cells
+from outreach.importer.cells import Cells
 from outreach.importer.context import Context, TableSpec
 from outreach.models import Customer
 
@@ -17,12 +17,10 @@ FIELDS = ("name", "phone", "locale", "timezone", "preferred_channel", *CONSENT_F
 
 def run(ctx: Context) -> None:
     table = ctx.table(FILE)
-    for line, external_id, cells in ctx.rows(FILE):
-        try:
-            values = _values(ctx, cells, table.current(external_id))
-        except CellError as exc:
-            ctx.reject(FILE, line, exc.column, exc.reason, external_id)
-            continue
+    rows = ctx.parsed(
+        FILE, lambda _line, external_id, cells: _values(ctx, cells, table.current(external_id))
+    )
+    for external_id, values in rows:
         stamp = {"updated_at": ctx.now}
         table.put(external_id, values, on_insert={"created_at": ctx.now, **stamp}, on_update=stamp)
     table.flush()

@@ -23,12 +23,10 @@ FIELDS = (
 
 def run(ctx: Context) -> None:
     table = ctx.table(FILE)
-    for line, external_id, cells in ctx.rows(FILE):
-        try:
-            values = _values(ctx, cells, table.current(external_id))
-        except CellError as exc:
-            ctx.reject(FILE, line, exc.column, exc.reason, external_id)
-            continue
+    rows = ctx.parsed(
+        FILE, lambda _line, external_id, cells: _values(ctx, cells, table.current(external_id))
+    )
+    for external_id, values in rows:
         table.put(external_id, values)
     table.flush()
 

@@ -6,7 +6,7 @@ import re
 from typing import Any
 
 from outreach.importer import cells as parse
-from outreach.importer.cells import CellError, Cells
+from outreach.importer.cells import Cells
 from outreach.importer.context import Context, TableSpec
 from outreach.models import Vehicle
 
@@ -17,12 +17,7 @@ _VIN = re.compile(r"[A-Z0-9]{1,17}")
 
 def run(ctx: Context) -> None:
     table = ctx.table(FILE)
-    for line, external_id, cells in ctx.rows(FILE):
-        try:
-            values = _values(ctx, cells)
-        except CellError as exc:
-            ctx.reject(FILE, line, exc.column, exc.reason, external_id)
-            continue
+    for external_id, values in ctx.parsed(FILE, lambda _line, _id, cells: _values(ctx, cells)):
         table.put(external_id, values)
     table.flush()
 

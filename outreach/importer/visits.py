@@ -6,6 +6,7 @@ needs every reading of a vehicle, wherever it stands in the file, before a row i
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from typing import NamedTuple
 
@@ -32,12 +33,7 @@ class Parsed(NamedTuple):
 
 def run(ctx: Context) -> None:
     table = ctx.table(FILE)
-    parsed: dict[str, Parsed] = {}
-    for line, external_id, cells in ctx.rows(FILE):
-        try:
-            parsed[external_id] = _parse(ctx, line, external_id, cells)
-        except CellError as exc:
-            ctx.reject(FILE, line, exc.column, exc.reason, external_id)
+    parsed = dict(ctx.parsed(FILE, functools.partial(_parse, ctx)))
     stored = {
         external_id: Reading(external_id, row[0], row[1], row[2])
         for external_id, row in table.rows.items()
