@@ -10,7 +10,6 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from outreach import outbox
@@ -22,7 +21,7 @@ from outreach.consent import may_contact
 from outreach.conversation import start_offer
 from outreach.conversation.texts import render_text
 from outreach.models import Appointment, Outreach, OutreachReason
-from outreach.planning import plan_outreach
+from outreach.planning import add_outreach, plan_outreach
 from outreach.settings import Settings
 
 
@@ -132,10 +131,7 @@ def _offer_after_no_show(
             facts={"missed_at": appointment.starts_at.isoformat()},
         )
     ]
-    try:
-        with session.begin_nested():
-            session.add(outreach)
-    except IntegrityError:
+    if not add_outreach(session, outreach):
         return False  # already in a conversation, or this no-show was followed up before
     jobs = [j.job_code for j in appointment.jobs] or None
     start_offer(session, settings, outreach, now=now, channel="sms", jobs=jobs)

@@ -97,9 +97,19 @@ def _plan_one(session: Session, contact: DueContact, today: date) -> Outreach | 
         )
         for item in contact.items
     ]
+    return outreach if add_outreach(session, outreach) else None
+
+
+def add_outreach(session: Session, outreach: Outreach) -> bool:
+    """Write a new outreach and its reasons under a savepoint; False if it was refused.
+
+    The unique indexes refuse a second open outreach for the customer and a reason already
+    acted on, so two processes planning at once write it once; the loser's savepoint is
+    rolled back and the caller's transaction goes on.
+    """
     try:
         with session.begin_nested():
             session.add(outreach)
     except IntegrityError:
-        return None
-    return outreach
+        return False
+    return True
