@@ -88,17 +88,24 @@ def setup(url: str, settings: Settings, n: int) -> list[tuple[int, int]]:
             session.flush()
             people.append((c.id, v.id))
         for i, (c, v) in enumerate(people[:PRE_BOOKED]):
-            book(
-                session,
-                settings,
-                customer_id=c,
-                vehicle_id=v,
-                jobs=["small"],
-                starts_at=slot(i),
-                now=NOW,
-            )
+            confirmation(session, settings, (c, v, i))
     engine.dispose()
     return people[PRE_BOOKED:]
+
+
+def confirmation(session, settings: Settings, task: tuple[int, int, int]) -> None:
+    """Book customer and vehicle ``task[:2]`` for a one-hour job at Monday's ``task[2]``-th
+    interval."""
+    customer_id, vehicle_id, n = task
+    book(
+        session,
+        settings,
+        customer_id=customer_id,
+        vehicle_id=vehicle_id,
+        jobs=["small"],
+        starts_at=slot(n),
+        now=NOW,
+    )
 
 
 def warm_up(sessions, settings: Settings, task: tuple[int, int, int]) -> None:
@@ -107,19 +114,10 @@ def warm_up(sessions, settings: Settings, task: tuple[int, int, int]) -> None:
     Without it the first confirmations of every process also measure SQLAlchemy's compilation.
     The place it tries may already be taken by another process's warm-up: that is as good.
     """
-    customer_id, vehicle_id, n = task
     with sessions() as session:
         session.begin()
         try:
-            book(
-                session,
-                settings,
-                customer_id=customer_id,
-                vehicle_id=vehicle_id,
-                jobs=["small"],
-                starts_at=slot(n),
-                now=NOW,
-            )
+            confirmation(session, settings, task)
         except SlotTaken:
             pass
         finally:
@@ -136,24 +134,11 @@ def worker(url: str, settings: Settings, go, results, tasks, pool_size: int) -> 
     barrier = threading.Barrier(len(tasks) + 1)
 
     def confirm(task: tuple[int, int, int]) -> None:
-        customer_id, vehicle_id, n = task
         barrier.wait()
         go.wait(60)
         start = time.perf_counter()
-
-        def work(session):
-            book(
-                session,
-                settings,
-                customer_id=customer_id,
-                vehicle_id=vehicle_id,
-                jobs=["small"],
-                starts_at=slot(n),
-                now=NOW,
-            )
-
         try:
-            run_with_retries(sessions, work)
+            run_with_retries(sessions, lambda session: confirmation(session, settings, task))
             outcome = "booked"
         except SlotTaken:
             outcome = "taken"
