@@ -201,7 +201,7 @@ def main() -> int:
     if not admin_url or not admin_url.startswith("postgresql"):
         raise SystemExit("set OUTREACH_TEST_POSTGRES_URL to a PostgreSQL server")
     url, schema = prepare_schema(admin_url)
-    real_port, bare_port = free_port(), free_port()
+    real_port, bare_port, floor_port = free_port(), free_port(), free_port()
     public = f"http://127.0.0.1:{real_port}"
     env = {
         **os.environ,
@@ -213,24 +213,35 @@ def main() -> int:
     }
     real = start_gunicorn("webhooks:create_app()", real_port, args.workers, env)
     bare = start_gunicorn("bare_flask:app", bare_port, args.workers, env, "--pythonpath", str(HERE))
+    floor = start_gunicorn(
+        "floor_flask:app", floor_port, args.workers, env, "--pythonpath", str(HERE)
+    )
     try:
         sms = "/twilio/sms"
         bare_url, real_url = f"http://127.0.0.1:{bare_port}{sms}", f"{public}{sms}"
+        floor_url = f"http://127.0.0.1:{floor_port}{sms}"
         print(f"gunicorn -w {args.workers}; load: separate process, {args.concurrency} connections")
         bare_max = load_process(bare_url, f"{public}{sms}", args, 0)
+        floor_max = load_process(floor_url, f"{public}{sms}", args, 0)
         real_max = load_process(real_url, f"{public}{sms}", args, 0)
         bare_paced = load_process(bare_url, f"{public}{sms}", args, 100)
         real_paced = load_process(real_url, f"{public}{sms}", args, 100)
     finally:
         stop(real)
         stop(bare)
+        stop(floor)
         drop_schema(admin_url, schema)
     show("bare, max", bare_max)
+    show("floor, max", floor_max)
     show("real, max", real_max)
     show("bare, 100 req/s", bare_paced)
     show("real, 100 req/s", real_paced)
     ratio = real_max["rps"] / bare_max["rps"]
     print(f"real/bare throughput ratio {ratio:.2f} (target >= 0.5)")
+    print(
+        f"floor/bare ratio {floor_max['rps'] / bare_max['rps']:.2f}: signing and recording a "
+        "message at all, before any conversation"
+    )
     print(f"real p99 at 100 req/s {real_paced['p99_ms']:.1f} ms (target < 100 ms)")
     return 0
 

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Integer, cast, delete, func, literal, select
+from sqlalchemy import Integer, cast, delete, func, insert, literal, select
 from sqlalchemy.orm import Session
 
 from outreach.consent import opt_out
@@ -76,16 +76,14 @@ def replay(session: Session, key: str) -> str | None:
     return session.scalar(select(WebhookEvent.answer).where(WebhookEvent.key == key))
 
 
-def claim(session: Session, key: str, now: datetime) -> WebhookEvent:
-    """Insert the handled-once row for ``key`` now, before the effect, in the same transaction.
+def record_answer(session: Session, key: str, now: datetime, answer: str) -> None:
+    """Write the handled-once row for ``key`` with its answer, last in the effect's transaction.
 
-    A concurrent duplicate blocks on (PostgreSQL) or waits behind (SQLite, BEGIN IMMEDIATE)
-    this row's unique key, then fails with IntegrityError or finds it through :func:`replay`.
+    A copy handled concurrently blocks on (PostgreSQL) or waits behind (SQLite, BEGIN
+    IMMEDIATE) this row's unique key, then fails here with IntegrityError: its whole
+    transaction rolls back and it answers what :func:`replay` reads.
     """
-    event = WebhookEvent(key=key[:120], received_at=now, answer="")
-    session.add(event)
-    session.flush()
-    return event
+    session.execute(insert(WebhookEvent).values(key=key[:120], received_at=now, answer=answer))
 
 
 def _may_replace(current: str | None, new: str) -> bool:

@@ -74,17 +74,19 @@ def answer_once(
             stored = events.replay(session, key)
             if stored is not None:
                 return stored
-            event = events.claim(session, key, at)
-            event.answer = fallback(session, at, failure)
-            return event.answer
+            answer = fallback(session, at, failure)
+            events.record_answer(session, key, at, answer)
+            return answer
 
 
 def _claim_and_run(
     session: Session, key: str, at: datetime, effect: Callable[[Session, datetime], str]
 ) -> str:
     with session.begin():
-        # No look-up first: a copy handled before makes the claim fail on the unique key, and
-        # the answer is read by the caller (retries are rare, every request claims).
-        event = events.claim(session, key, at)
-        event.answer = effect(session, at)
-        return event.answer
+        # No look-up first, and the handled-once row goes in last with the answer: a copy
+        # handled before or meanwhile makes that insert fail on the unique key, this whole
+        # transaction rolls back, and the caller answers what the first copy answered
+        # (retries are rare; every request pays one insert and nothing more).
+        answer = effect(session, at)
+        events.record_answer(session, key, at, answer)
+        return answer

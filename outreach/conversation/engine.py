@@ -79,7 +79,8 @@ def handle_sms(
     )  # fmt: skip
     if outreach is not None:
         # The customer answered: whatever escalation had queued for this outreach is moot.
-        outbox.cancel_pending(session, outreach_id=outreach.id, reason="the customer replied")
+        if found.queued:
+            outbox.cancel_pending(session, outreach_id=outreach.id, reason="the customer replied")
         convo.outbox_cleared_for = outreach.id
     step = respond(session, settings, convo, intent, now=now)
     text = say(settings, convo, step, channel="sms")

@@ -16,6 +16,7 @@ from outreach.models import (
     CallbackRequest,
     ContactAttempt,
     Customer,
+    OutboxMessage,
     Outreach,
 )
 
@@ -47,11 +48,13 @@ class Situation:
     outreach: Outreach | None
     appointment: Appointment | None
     earlier: ContactAttempt | None  # the inbound message already recorded under this sid
+    queued: bool = False  # the open conversation has messages waiting in the outbox
 
 
 def situation(session: Session, phone: str, now: datetime, *, sid: str, channel: str) -> Situation:
-    """:func:`find_customer`, :func:`open_outreach`, :func:`next_appointment` and
-    :func:`seen_before` in one round trip (every inbound reply needs all four)."""
+    """:func:`find_customer`, :func:`open_outreach`, :func:`next_appointment`,
+    :func:`seen_before` and whether the conversation has queued messages, in one round trip
+    (every inbound reply needs all five)."""
     seen = (
         select(ContactAttempt.id)
         .where(
@@ -74,8 +77,14 @@ def situation(session: Session, phone: str, now: datetime, *, sid: str, channel:
         .correlate(Customer)
         .scalar_subquery()
     )
+    queued = (
+        select(OutboxMessage.id)
+        .where(OutboxMessage.outreach_id == Outreach.id, OutboxMessage.status == "queued")
+        .correlate(Outreach)
+        .exists()
+    )
     row = session.execute(
-        select(Customer, Outreach, Appointment, seen)
+        select(Customer, Outreach, Appointment, seen, queued)
         .outerjoin(
             Outreach,
             (Outreach.customer_id == Customer.id) & Outreach.status.in_(OUTREACH_OPEN),
@@ -89,9 +98,9 @@ def situation(session: Session, phone: str, now: datetime, *, sid: str, channel:
     ).first()
     if row is None:
         return Situation(None, None, None, seen_before(session, sid, channel))
-    customer, outreach, appointment, earlier_id = row
+    customer, outreach, appointment, earlier_id, has_queued = row
     earlier = session.get(ContactAttempt, earlier_id) if earlier_id is not None else None
-    return Situation(customer, outreach, appointment, earlier)
+    return Situation(customer, outreach, appointment, earlier, bool(has_queued))
 
 
 def provisional_customer(session: Session, phone: str, *, locale: str, now: datetime) -> Customer:

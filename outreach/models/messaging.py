@@ -36,8 +36,8 @@ class WebhookEvent(Base):
     """A webhook already handled, keyed so that Twilio's retries have their effect once.
 
     ``key`` is ``sms:<MessageSid>``, ``message-status:<MessageSid>:<status>`` or
-    ``voice:<CallSid>:<step>`` …; it is inserted in the same transaction as the effect, so a
-    concurrent duplicate fails on the unique constraint and answers with ``answer``.
+    ``voice:<CallSid>:<step>`` …; it is inserted at the end of the effect's transaction, so a
+    duplicate fails on the unique constraint, rolls back and answers with ``answer``.
     """
 
     __tablename__ = "webhook_events"
