@@ -85,7 +85,7 @@ def handle_sms(
     step = respond(session, settings, convo, intent, now=now)
     text = say(settings, convo, step, channel="sms")
     if text is not None:
-        where = convo.outreach or records.latest_outreach(session, customer.id)
+        where = convo.outreach or found.latest_outreach_id
         records.record(
             session, customer, where, direction="out", channel="sms",
             kind=step.template or "reply", body=text, now=now, status="replied",

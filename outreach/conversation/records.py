@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import Select, bindparam, select
+from sqlalchemy.orm import Session, aliased
 
 from outreach.models import (
     APPOINTMENT_ACTIVE,
@@ -49,18 +51,31 @@ class Situation:
     appointment: Appointment | None
     earlier: ContactAttempt | None  # the inbound message already recorded under this sid
     queued: bool = False  # the open conversation has messages waiting in the outbox
+    latest_outreach_id: int | None = None  # their latest conversation, open or not
 
 
 def situation(session: Session, phone: str, now: datetime, *, sid: str, channel: str) -> Situation:
     """:func:`find_customer`, :func:`open_outreach`, :func:`next_appointment`,
-    :func:`seen_before` and whether the conversation has queued messages, in one round trip
-    (every inbound reply needs all five)."""
+    :func:`seen_before`, :func:`latest_outreach` and whether the conversation has queued
+    messages, in one round trip (every inbound reply needs them all)."""
+    params = {"phone": phone, "now": now, "sid": sid, "channel": channel}
+    row = session.execute(_situation_query(), params).first()
+    if row is None:
+        return Situation(None, None, None, seen_before(session, sid, channel))
+    customer, outreach, appointment, earlier_id, has_queued, latest_id = row
+    earlier = session.get(ContactAttempt, earlier_id) if earlier_id is not None else None
+    return Situation(customer, outreach, appointment, earlier, bool(has_queued), latest_id)
+
+
+@functools.cache
+def _situation_query() -> Select[Any]:
+    # Built once: every inbound message runs it, and building it costs more than running it.
     seen = (
         select(ContactAttempt.id)
         .where(
-            ContactAttempt.provider_sid == sid,
+            ContactAttempt.provider_sid == bindparam("sid"),
             ContactAttempt.direction == "in",
-            ContactAttempt.channel == channel,
+            ContactAttempt.channel == bindparam("channel"),
         )
         .limit(1)
         .scalar_subquery()
@@ -70,7 +85,7 @@ def situation(session: Session, phone: str, now: datetime, *, sid: str, channel:
         .where(
             Appointment.customer_id == Customer.id,
             Appointment.status.in_(APPOINTMENT_ACTIVE),
-            Appointment.starts_at >= now,
+            Appointment.starts_at >= bindparam("now"),
         )
         .order_by(Appointment.starts_at)
         .limit(1)
@@ -83,8 +98,17 @@ def situation(session: Session, phone: str, now: datetime, *, sid: str, channel:
         .correlate(Outreach)
         .exists()
     )
-    row = session.execute(
-        select(Customer, Outreach, Appointment, seen, queued)
+    any_outreach = aliased(Outreach)
+    latest = (
+        select(any_outreach.id)
+        .where(any_outreach.customer_id == Customer.id)
+        .order_by(any_outreach.created_at.desc(), any_outreach.id.desc())
+        .limit(1)
+        .correlate(Customer)
+        .scalar_subquery()
+    )
+    return (
+        select(Customer, Outreach, Appointment, seen, queued, latest)
         .outerjoin(
             Outreach,
             (Outreach.customer_id == Customer.id) & Outreach.status.in_(OUTREACH_OPEN),
@@ -92,15 +116,10 @@ def situation(session: Session, phone: str, now: datetime, *, sid: str, channel:
         .outerjoin(  # by customer first: the planner walks their rows, not every appointment
             Appointment, (Appointment.customer_id == Customer.id) & (Appointment.id == upcoming)
         )
-        .where(Customer.phone == phone)
+        .where(Customer.phone == bindparam("phone"))
         .order_by(Customer.created_at.desc(), Customer.id.desc())
         .limit(1)
-    ).first()
-    if row is None:
-        return Situation(None, None, None, seen_before(session, sid, channel))
-    customer, outreach, appointment, earlier_id, has_queued = row
-    earlier = session.get(ContactAttempt, earlier_id) if earlier_id is not None else None
-    return Situation(customer, outreach, appointment, earlier, bool(has_queued))
+    )
 
 
 def provisional_customer(session: Session, phone: str, *, locale: str, now: datetime) -> Customer:
@@ -162,7 +181,7 @@ def latest_outreach(session: Session, customer_id: int) -> Outreach | None:
 def record(
     session: Session,
     customer: Customer,
-    outreach: Outreach | None,
+    outreach: Outreach | int | None,
     *,
     direction: str,
     channel: str,
@@ -172,9 +191,10 @@ def record(
     status: str | None = None,
     sid: str | None = None,
 ) -> ContactAttempt:
+    """Add one line to the audit trail; ``outreach`` is the conversation or its id."""
     attempt = ContactAttempt(
         customer_id=customer.id,
-        outreach_id=outreach.id if outreach else None,
+        outreach_id=outreach.id if isinstance(outreach, Outreach) else outreach,
         at=now,
         channel=channel,
         direction=direction,
