@@ -7,8 +7,8 @@ from datetime import datetime, time, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from outreach import capacity
-from outreach.conversation import start_offer
+from outreach import capacity, outbox
+from outreach.conversation import records, start_offer
 from outreach.models import (
     Appointment,
     CallbackRequest,
@@ -295,6 +295,67 @@ class TestInbound:
             ("out", "confirmation"),
         ]
         assert session.scalars(select(OutboxMessage)).all() == []
+
+
+class TestQueuedMessages:
+    def _queue(
+        self, session: Session, settings: Settings, customer: Customer, key: str, outreach_id: int
+    ) -> OutboxMessage:
+        return outbox.enqueue(
+            session, settings, customer=customer, channel="sms", body="reminder",
+            idempotency_key=key, now=NOW, outreach_id=outreach_id,
+        )  # fmt: skip
+
+    def test_a_reply_cancels_what_the_conversation_had_queued(
+        self,
+        session: Session,
+        conv_settings: Settings,
+        phone: Phone,
+        offered: Outreach,
+        customer: Customer,
+    ) -> None:
+        """An escalation queued for the conversation is moot once the customer answers; a
+        message queued for another conversation stays queued."""
+        other = Outreach(
+            customer_id=customer.id, campaign="seasonal", planned_on=NOW.date(), status="closed"
+        )
+        session.add(other)
+        session.flush()
+        mine = self._queue(session, conv_settings, customer, "escalation:1", offered.id)
+        kept = self._queue(session, conv_settings, customer, "other:1", other.id)
+        assert records.situation(session, customer.phone, NOW, sid="SMx", channel="sms").queued
+        phone.text("这周有什么时间")
+        session.refresh(mine)
+        session.refresh(kept)
+        assert (mine.status, mine.last_error) == ("cancelled", "the customer replied")
+        assert kept.status == "queued"
+
+    def test_nothing_queued_is_reported_as_nothing(
+        self, session: Session, offered: Outreach, customer: Customer
+    ) -> None:
+        found = records.situation(session, customer.phone, NOW, sid="SMx", channel="sms")
+        assert found.outreach is not None and not found.queued
+
+
+class TestAuditTrail:
+    def test_an_answer_outside_a_conversation_is_filed_under_the_latest_one(
+        self, session: Session, phone: Phone, customer: Customer
+    ) -> None:
+        """HELP after the conversations ended: the answer's line names the latest of them."""
+        for n, campaign in enumerate(["seasonal", "maintenance_interval"]):
+            session.add(
+                Outreach(
+                    customer_id=customer.id, campaign=campaign, planned_on=NOW.date(),
+                    status="closed", created_at=NOW + timedelta(minutes=n),
+                )
+            )  # fmt: skip
+        session.flush()
+        latest = session.scalars(select(Outreach).where(Outreach.campaign == campaign)).one()
+        reply = phone.text("HELP")
+        answer = session.scalars(
+            select(ContactAttempt).where(ContactAttempt.direction == "out")
+        ).one()
+        assert reply.kind == "help" and answer.outreach_id == latest.id
 
 
 class TestConfirmationLanguage:
