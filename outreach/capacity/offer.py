@@ -13,6 +13,7 @@ best score first, then the next best.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -43,6 +44,7 @@ from outreach.settings import Settings
 DAY_WEIGHT = 4.0
 INTERVAL_WEIGHT = 2.0
 AT_WINDOW = timedelta(minutes=60)  # "at 9:30" also accepts times this close
+CHUNK_DAYS = 7  # days of load read at a time (see _ranked)
 
 
 @dataclass(frozen=True)
@@ -83,8 +85,9 @@ def offer_slots(
 
     With ``hold_for`` ("sms" or "voice") each slot is held for that channel's hold time; a slot
     that another process takes or is changing meanwhile is skipped for the next best one.  The
-    load is read once for the whole horizon; the holds are placed together (see
-    :func:`outreach.capacity.holds.place_holds`), so an offer never waits for a lock.
+    load is read a week at a time, as far as the offer needs (see :func:`_ranked`); the holds
+    are placed together (see :func:`outreach.capacity.holds.place_holds`), so an offer never
+    waits for a lock.
     """
     need = demand(settings, jobs)
     pref = preference or SlotPreference()
@@ -92,17 +95,16 @@ def offer_slots(
     expires_at = hold_expiry(settings, hold_for, now) if hold_for is not None else None
     release_expired_holds(session, now)
     advisors = advisor_rows(session, settings)
-    ranked = _spread(_rank(session, cal, need, pref, now, set(advisors)))
+    queue = _ranked(session, cal, need, pref, now, set(advisors))
     if hold_for is None:
         return [
             Slot(c.starts_at, advisors[c.advisor_codes[0]].id, advisors[c.advisor_codes[0]].name)
-            for c in ranked[:limit]
+            for c in itertools.islice(queue, limit)
         ]
     assert expires_at is not None  # noqa: S101 - set above whenever hold_for is
     jobs_text = ",".join(j.code for j in need.jobs)
     unavailable: set[str] = set()  # units found full or being changed by someone else
     slots: list[Slot] = []
-    queue = iter(ranked)
     for _ in range(MAX_HOLD_ROUNDS):
         wanted = limit - len(slots)
         batch = _next_requests(cal, need, queue, advisors, unavailable, wanted)
@@ -147,25 +149,63 @@ def _next_requests(
     return out
 
 
-def _rank(
+def _ranked(
     session: Session,
     cal: Calendar,
     need: Demand,
     pref: SlotPreference,
     now: datetime,
     active: set[str],
-) -> list[_Candidate]:
-    cfg = cal.config
-    earliest = now + timedelta(hours=cfg.min_lead_hours)
+    *,
+    chunk_days: int = CHUNK_DAYS,
+) -> Iterator[_Candidate]:
+    """Bookable intervals in offer order (see :func:`_spread`), the load read a week at a time.
+
+    Every interval on a day ``n`` days ahead scores at least ``n``, so once the days read so
+    far give candidates scoring no more than the next unread day's ``n``, those come first
+    whatever the later days hold: they are given out, and the next days are read only if the
+    caller wants more.  An offer usually needs one read of one week, not of the horizon.
+    "At 9:30" ranks by distance from that time first, so it reads the whole span at once.
+    """
     today = cal.local_date(now)
-    last = today + timedelta(days=cfg.horizon_days)
+    earliest = now + timedelta(hours=cal.config.min_lead_hours)
+    last = today + timedelta(days=cal.config.horizon_days)
     if pref.on is not None:
         last = min(last, pref.on)  # read the load of that one day only
     first = max(cal.local_date(earliest), pref.not_before or today, pref.on or today)
-    if first > last:
-        return []
-    used = ledger.usage(session, first, last)  # one read for the whole horizon
-    out: list[_Candidate] = []
+    step = timedelta(days=chunk_days if pref.at is None else (last - first).days + 1)
+    found: list[_Candidate] = []
+    given = 0
+    start = first
+    while start <= last:
+        end = min(last, start + step - timedelta(days=1))
+        used = ledger.usage(session, start, end)
+        found.extend(_candidates(cal, need, pref, now, active, used, start, end))
+        best, rest = _spread(sorted(found, key=lambda c: c.sort_key))
+        if end >= last:
+            yield from (best + rest)[given:]
+            return
+        bound = (end - today).days + 1  # the least score of any later day's interval
+        settled = next((i for i, c in enumerate(best) if c.sort_key[0] > bound), len(best))
+        yield from best[given:settled]
+        given = max(given, settled)
+        start = end + timedelta(days=1)
+
+
+def _candidates(
+    cal: Calendar,
+    need: Demand,
+    pref: SlotPreference,
+    now: datetime,
+    active: set[str],
+    used: dict[str, int],
+    first: date,
+    last: date,
+) -> Iterator[_Candidate]:
+    """The bookable intervals of local days ``first`` to ``last`` under the load ``used``."""
+    cfg = cal.config
+    earliest = now + timedelta(hours=cfg.min_lead_hours)
+    today = cal.local_date(now)
     max_arr = cfg.max_arrivals_per_interval
     for day in days(first, (last - first).days + 1):
         if (pref.on and day != pref.on) or (
@@ -206,8 +246,7 @@ def _rank(
             if pref.at is not None:
                 wanted = datetime.combine(day, pref.at, cal.tz).astimezone(UTC)
                 key = (abs((start - wanted).total_seconds()), *key)
-            out.append(_Candidate(key, start, day, _part(local), tuple(a.code for a in free)))
-    return sorted(out, key=lambda c: c.sort_key)
+            yield _Candidate(key, start, day, _part(local), tuple(a.code for a in free))
 
 
 def _wanted(pref: SlotPreference, local: datetime) -> bool:
@@ -229,12 +268,12 @@ def _part(local: datetime) -> str:
     return "evening"
 
 
-def _spread(ranked: list[_Candidate]) -> list[_Candidate]:
-    """Best first, one per (day, part of day); then the rest in score order."""
+def _spread(ranked: list[_Candidate]) -> tuple[list[_Candidate], list[_Candidate]]:
+    """Best first, one per (day, part of day); then the rest in score order: (best, rest)."""
     seen: set[tuple[date, str]] = set()
-    first: list[_Candidate] = []
+    best: list[_Candidate] = []
     rest: list[_Candidate] = []
     for cand in ranked:
-        (rest if (cand.day, cand.part) in seen else first).append(cand)
+        (rest if (cand.day, cand.part) in seen else best).append(cand)
         seen.add((cand.day, cand.part))
-    return first + rest
+    return best, rest

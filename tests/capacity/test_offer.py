@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
+import random
 from datetime import date, time, timedelta
 
+import pytest
 from sqlalchemy import func, select
 
-from outreach.capacity import book, offer_slots
-from outreach.capacity.model import calendar
+from outreach.capacity import SlotUnavailable, book, ledger, offer_slots
+from outreach.capacity.holds import advisor_rows
+from outreach.capacity.ledger import SlotTaken
+from outreach.capacity.model import calendar, demand
+from outreach.capacity.offer import _ranked
 from outreach.models import CapacityUnit
 from outreach.preferences import SlotPreference
 from tests.capacity.conftest import NOW, customer_with_vehicle, local
@@ -131,3 +137,48 @@ class TestUnitRows:
         count = session.scalar(select(func.count()).select_from(CapacityUnit))
         offer_slots(session, cap, jobs=["small"], now=NOW, customer_id=c, hold_for="sms", limit=1)
         assert session.scalar(select(func.count()).select_from(CapacityUnit)) == count
+
+
+class TestReadingAWeekAtATime:
+    """The load is read a week at a time; the offer order is the same as reading it all."""
+
+    PREFERENCES = (
+        SlotPreference(),
+        SlotPreference(part_of_day="afternoon"),
+        SlotPreference(weekday=4),
+        SlotPreference(not_before=date(2026, 6, 9)),
+        SlotPreference(at=time(15, 0)),
+    )
+
+    @pytest.mark.parametrize("seed", [1, 2, 3])
+    def test_order_is_that_of_the_whole_horizon(self, session, cap, seed):
+        """Under a random load, any chunk size gives the candidates of one whole read."""
+        rng = random.Random(seed)
+        cal = calendar(cap)
+        open_days = [d for d in (date(2026, 6, 1) + timedelta(n) for n in range(15)) if cal.grid(d)]
+        for _ in range(40):
+            day = rng.choice(open_days[: rng.choice([3, len(open_days)])])  # front-loaded
+            start, _ = rng.choice(cal.grid(day))
+            with contextlib.suppress(SlotUnavailable, SlotTaken):  # a full day is a full day
+                _book(session, cap, start, jobs=rng.choice([("quick",), ("small",), ("big",)]))
+        need = demand(cap, ["small"])
+        active = set(advisor_rows(session, cap))
+        for pref in self.PREFERENCES:
+            whole = list(_ranked(session, cal, need, pref, NOW, active, chunk_days=30))
+            assert whole, pref
+            for chunk in (1, 3, 7):
+                lazily = list(_ranked(session, cal, need, pref, NOW, active, chunk_days=chunk))
+                assert lazily == whole, (pref, chunk)
+
+    def test_an_offer_in_a_quiet_workshop_reads_one_week(self, session, cap, monkeypatch):
+        """Three slots found in the first week: the load of the second is never read."""
+        spans = []
+        real = ledger.usage
+
+        def usage(session, first, last):
+            spans.append((first, last))
+            return real(session, first, last)
+
+        monkeypatch.setattr(ledger, "usage", usage)
+        offer_slots(session, cap, jobs=["small"], now=NOW, limit=3, hold_for="sms")
+        assert spans == [(date(2026, 5, 31), date(2026, 6, 6))]  # NOW is Sunday 31 May
