@@ -8,6 +8,11 @@ schema of its own, dropped afterwards.  A separate load process drives (1) as ma
 it can with ``--concurrency`` connections for a bounded count, then (2) a paced 100 requests/s
 for ``--paced-seconds``; it prints requests/s and p50/p99 latency for both and their ratio.
 Target: real >= half the bare throughput; p99 < 100 ms at 100 requests/s.
+
+A third app, the floor (``floor_flask.py``), checks the signature and inserts one handled-once
+row: what recording any message costs.  Each line also gives the server's CPU per request
+(gunicorn workers, and all PostgreSQL processes), read from /proc: unlike requests per second
+it hardly moves when other work shares the machine, so compare versions by it.
 """
 
 from __future__ import annotations
@@ -100,15 +105,62 @@ def drive(url: str, public: str, count: int, concurrency: int, rate: float, seco
     }
 
 
-def load_process(url: str, public: str, args: argparse.Namespace, rate: float) -> dict:
-    """Run :func:`drive` in a separate Python process and return its figures."""
+def _cpu(pid: int) -> float:
+    """CPU seconds (user + system) a process has used so far; 0 if it is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _processes() -> list[tuple[int, int, str]]:
+    """(pid, parent pid, name) of every process (Linux /proc)."""
+    out = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                head, tail = (entry / "stat").read_text().rsplit(")", 1)
+            except OSError:
+                continue
+            out.append((int(entry.name), int(tail.split()[1]), head.split("(", 1)[1]))
+    return out
+
+
+def server_cpu(server) -> dict[str, float]:  # type: ignore[no-untyped-def]
+    """CPU seconds so far of the server's gunicorn workers and of every PostgreSQL process.
+
+    CPU per request, unlike requests per second, hardly moves when other work shares the
+    machine, so it is the figure to compare between runs and versions.
+    """
+    procs = _processes()
+    workers = [pid for pid, ppid, _ in procs if ppid == server.pid]
+    database = [pid for pid, _, name in procs if name == "postgres"]
+    return {"app": sum(map(_cpu, workers)), "db": sum(map(_cpu, database))}
+
+
+def load_process(
+    url: str,
+    public: str,
+    args: argparse.Namespace,
+    rate: float,
+    server=None,  # type: ignore[no-untyped-def]
+) -> dict:
+    """Run :func:`drive` in a separate Python process and return its figures (with the
+    server's CPU per request when ``server`` is given)."""
+    before = server_cpu(server) if server is not None else None
     command = [
         sys.executable, __file__, "--drive", url, "--public", public,
         "--requests", str(args.requests), "--concurrency", str(args.concurrency),
         "--rate", str(rate), "--paced-seconds", str(args.paced_seconds),
     ]  # fmt: skip
     out = subprocess.run(command, check=True, capture_output=True, text=True, cwd=ROOT)
-    return json.loads(out.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
+    figures: dict = json.loads(out.stdout.strip().splitlines()[-1])
+    if before is not None:
+        after = server_cpu(server)
+        for part in ("app", "db"):
+            figures[f"{part}_cpu_ms"] = (after[part] - before[part]) * 1000 / figures["requests"]
+    return figures
 
 
 # --- the servers ---------------------------------------------------------------------------
@@ -177,7 +229,8 @@ def show(name: str, figures: dict) -> None:
     print(
         f"{name:22} {figures['requests']:6d} req  {figures['rps']:8.1f} req/s  "
         f"p50 {figures['p50_ms']:6.1f} ms  p99 {figures['p99_ms']:6.1f} ms  "
-        f"errors {figures['errors']}"
+        f"errors {figures['errors']}  cpu/req app {figures['app_cpu_ms']:5.2f} ms "
+        f"db {figures['db_cpu_ms']:5.2f} ms"
     )
 
 
@@ -221,11 +274,11 @@ def main() -> int:
         bare_url, real_url = f"http://127.0.0.1:{bare_port}{sms}", f"{public}{sms}"
         floor_url = f"http://127.0.0.1:{floor_port}{sms}"
         print(f"gunicorn -w {args.workers}; load: separate process, {args.concurrency} connections")
-        bare_max = load_process(bare_url, f"{public}{sms}", args, 0)
-        floor_max = load_process(floor_url, f"{public}{sms}", args, 0)
-        real_max = load_process(real_url, f"{public}{sms}", args, 0)
-        bare_paced = load_process(bare_url, f"{public}{sms}", args, 100)
-        real_paced = load_process(real_url, f"{public}{sms}", args, 100)
+        bare_max = load_process(bare_url, f"{public}{sms}", args, 0, bare)
+        floor_max = load_process(floor_url, f"{public}{sms}", args, 0, floor)
+        real_max = load_process(real_url, f"{public}{sms}", args, 0, real)
+        bare_paced = load_process(bare_url, f"{public}{sms}", args, 100, bare)
+        real_paced = load_process(real_url, f"{public}{sms}", args, 100, real)
     finally:
         stop(real)
         stop(bare)
