@@ -128,6 +128,35 @@ def offer_slots(
     return slots
 
 
+def never_open(
+    settings: Settings,
+    *,
+    jobs: list[str] | tuple[str, ...],
+    preference: SlotPreference,
+    now: datetime,
+) -> bool:
+    """Whether the workshop never takes ``jobs`` at the preferred time, however empty it is.
+
+    True when no interval would be offered even with nothing booked: a closed day, a time
+    outside the opening hours.  A preferred day outside the horizon (or already past) is not
+    "never open", just out of reach, so it is False, like a time that is only full.
+    """
+    cal = calendar(settings)
+    today = cal.local_date(now)
+    if preference.on is not None and not (
+        today <= preference.on <= today + timedelta(days=cal.config.horizon_days)
+    ):
+        return False
+    first = max(today, preference.not_before or today, preference.on or today)
+    last = preference.on or today + timedelta(days=cal.config.horizon_days)
+    codes = {a.code for a in cal.config.advisors}
+    need = demand(settings, jobs)
+    # Judged from the day's opening, not from now: "today at 9" said at noon is past, not closed.
+    midnight = datetime.combine(first, datetime.min.time(), cal.tz).astimezone(UTC)
+    opened = min(now, midnight)
+    return next(_candidates(cal, need, preference, opened, codes, {}, first, last), None) is None
+
+
 def _next_requests(
     cal: Calendar,
     need: Demand,

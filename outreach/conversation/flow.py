@@ -311,7 +311,9 @@ def _offer(
     )  # fmt: skip
     note = None
     if not found and preference is not None:
-        note = "full"
+        # Nothing at the time asked for: say whether we are closed then or only full.
+        closed = slots.never_open(settings, jobs=jobs, preference=preference, now=now)
+        note = "closed" if closed else "full"
         found = slots.offer(
             session, settings, jobs=jobs, preference=None, now=now,
             customer_id=c.customer.id, hold_for=hold,

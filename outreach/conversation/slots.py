@@ -50,6 +50,13 @@ def jobs_for(settings: Settings, outreach: Outreach, need: str | None = None) ->
     return jobs or [next(iter(known))]
 
 
+def never_open(
+    settings: Settings, *, jobs: list[str], preference: SlotPreference, now: datetime
+) -> bool:
+    """Whether the workshop is never open for ``jobs`` at the preferred time (closed, not full)."""
+    return capacity.never_open(settings, jobs=jobs, preference=preference, now=now)
+
+
 def offer(
     session: Session,
     settings: Settings,

@@ -9,7 +9,7 @@ from datetime import date, time, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from outreach.capacity import SlotUnavailable, book, ledger, offer_slots
+from outreach.capacity import SlotUnavailable, book, ledger, never_open, offer_slots
 from outreach.capacity.holds import advisor_rows
 from outreach.capacity.ledger import SlotTaken
 from outreach.capacity.model import calendar, demand
@@ -182,3 +182,34 @@ class TestReadingAWeekAtATime:
         monkeypatch.setattr(ledger, "usage", usage)
         offer_slots(session, cap, jobs=["small"], now=NOW, limit=3, hold_for="sms")
         assert spans == [(date(2026, 5, 31), date(2026, 6, 6))]  # NOW is Sunday 31 May
+
+
+class TestNeverOpen:
+    """Whether nothing could be offered at the preferred time even in an empty workshop."""
+
+    def _never(self, cap, **pref):
+        return never_open(cap, jobs=["small"], preference=SlotPreference(**pref), now=NOW)
+
+    def test_closed_day_and_after_hours_are_never_open(self, cap):
+        assert self._never(cap, on=date(2026, 6, 7))  # a Sunday
+        assert self._never(cap, on=date(2026, 6, 3), at=time(20, 0))
+
+    def test_open_times_are_not_even_when_full(self, session, cap):
+        """A time booked out is full, not closed."""
+        for hhmm in ("14:00", "14:30", "15:00", "15:30", "16:00") * 2:
+            with contextlib.suppress(SlotUnavailable, SlotTaken):
+                _book(session, cap, local("2026-06-03", hhmm), jobs=["big"])
+        pref = SlotPreference(on=date(2026, 6, 3), at=time(15, 0))
+        assert offer_slots(session, cap, jobs=["big"], now=NOW, preference=pref) == []
+        assert not self._never(cap, on=date(2026, 6, 3), at=time(15, 0))
+        assert not self._never(cap, weekday=2, part_of_day="afternoon")
+
+    def test_beyond_the_horizon_is_out_of_reach_not_closed(self, cap):
+        assert not self._never(cap, on=date(2026, 8, 3))
+        assert not self._never(cap, on=date(2026, 5, 1))  # past
+
+    def test_today_before_now_is_not_closed(self, cap):
+        """Said at noon on an open day, "today at 9" has passed; the workshop opens at 9."""
+        noon = local("2026-06-01", "12:00")
+        pref = SlotPreference(on=date(2026, 6, 1), at=time(9, 0))
+        assert not never_open(cap, jobs=["small"], preference=pref, now=noon)

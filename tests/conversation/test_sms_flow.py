@@ -96,6 +96,22 @@ class TestBooking:
             assert local.weekday() == 5 and local.hour < 12
         assert _appointments(session, customer) == []
 
+    def test_a_time_we_are_closed_is_told_so_with_the_nearest_slots(
+        self, session: Session, phone: Phone, offered: Outreach, customer: Customer
+    ) -> None:
+        """Sunday (closed) and 8 pm (after hours) are "not open then", not "full"."""
+        for body in ("周日上午十点", "明天晚上八点"):
+            reply = phone.text(body)
+            assert reply.kind == "slot_options", body
+            assert "不营业" in reply.text and "约满" not in reply.text, body
+        assert len(offered.context["slots"]) == 3 and _appointments(session, customer) == []
+
+    def test_closed_in_english(
+        self, session: Session, conv_settings: Settings, offered_en: Outreach
+    ) -> None:
+        reply = Phone(session, conv_settings, offered_en.customer.phone).text("Sunday 10am")
+        assert reply.kind == "slot_options" and "closed at that time" in reply.text
+
     def test_slot_taken_race_offers_new_slots(
         self, session: Session, conv_settings: Settings, phone: Phone, offered: Outreach,
         customer: Customer,
