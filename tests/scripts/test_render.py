@@ -62,6 +62,13 @@ VOICE_NAMES = [
     "already_booked",
     "no_appointment",
     "preference_noted",
+    "slot_taken",
+    "no_slots",
+    "cancelled",
+    "rescheduled",
+    "inbound_greeting",
+    "help",
+    "opt_in_confirmation",
 ]
 FOOTER = {"zh-CN": "回T退订", "en": "Reply STOP to opt out."}
 
