@@ -122,6 +122,7 @@ LABELS: dict[str, dict[str, tuple[str, str]]] = {
         "bad_number": ("号码无效", "bad number"),
         "unanswered": ("多次未接", "unanswered calls"),
         "no_show": ("预约未到店", "no-show"),
+        "no_slots": ("近期无空档", "no free time to offer"),
     },
     "outcome": {
         "booked": ("已预约", "booked"),

@@ -318,6 +318,11 @@ def _offer(
             session, settings, jobs=jobs, preference=None, now=now,
             customer_id=c.customer.id, hold_for=hold,
         )  # fmt: skip
+    if not found and not c.ctx.get("no_slots_queued"):
+        # Nothing free in the horizon: the script says an advisor will arrange a time, so one
+        # is asked to (once per conversation); the customer may still name another date.
+        records.queue_callback(session, c.customer, c.outreach, reason="no_slots", now=now)
+        c.update(no_slots_queued=True)
     c.outreach.state = "offered"
     c.update(slots=found, jobs=jobs, misses=0, confirming=False)
     if exact and found and _is_exact(settings, found[0], preference):

@@ -29,6 +29,7 @@ CALLBACK_PRIORITY = {
     "question": 40,
     "not_understood": 40,
     "voice_not_understood": 40,
+    "no_slots": 40,
 }
 
 
@@ -247,7 +248,7 @@ def transcript(session: Session, customer_id: int, *, limit: int = 12) -> str:
     )
 
 
-def hand_off(
+def queue_callback(
     session: Session,
     customer: Customer,
     outreach: Outreach | None,
@@ -255,7 +256,7 @@ def hand_off(
     reason: str,
     now: datetime,
 ) -> CallbackRequest:
-    """Queue the customer for an advisor with the transcript; the conversation is handed off."""
+    """Queue the customer for an advisor with the transcript; the conversation goes on."""
     session.flush()  # the transcript includes the message that caused this
     request = CallbackRequest(
         customer_id=customer.id,
@@ -267,6 +268,19 @@ def hand_off(
         created_at=now,
     )
     session.add(request)
+    return request
+
+
+def hand_off(
+    session: Session,
+    customer: Customer,
+    outreach: Outreach | None,
+    *,
+    reason: str,
+    now: datetime,
+) -> CallbackRequest:
+    """Queue the customer for an advisor with the transcript; the conversation is handed off."""
+    request = queue_callback(session, customer, outreach, reason=reason, now=now)
     if outreach is not None and outreach.status in OUTREACH_OPEN:
         outreach.status = "handed_off"
         outreach.closed_at = now

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, time, timedelta
 
 from sqlalchemy import select
@@ -111,6 +112,23 @@ class TestBooking:
     ) -> None:
         reply = Phone(session, conv_settings, offered_en.customer.phone).text("Sunday 10am")
         assert reply.kind == "slot_options" and "closed at that time" in reply.text
+
+    def test_no_free_time_queues_one_callback_and_keeps_the_conversation(
+        self, session: Session, conv_settings: Settings, customer: Customer
+    ) -> None:
+        """With nothing free in the horizon the customer is told an advisor will arrange a
+        time, and one is asked to, once; the customer may still name another date."""
+        closed = replace(conv_settings.capacity, opening_hours=dict.fromkeys(range(7)))
+        full = replace(conv_settings, capacity=closed)
+        phone = Phone(session, full, customer.phone)
+        first = phone.text("预约保养")
+        second = phone.text("下周二上午")
+        assert first.kind == second.kind == "slot_options"
+        assert "服务顾问" in first.text
+        (callback,) = _callbacks(session, customer)
+        assert (callback.reason, callback.status) == ("no_slots", "open")
+        outreach = session.get(Outreach, callback.outreach_id)
+        assert outreach is not None and outreach.status == "open"
 
     def test_slot_taken_race_offers_new_slots(
         self, session: Session, conv_settings: Settings, phone: Phone, offered: Outreach,
