@@ -36,10 +36,22 @@ class Dealership:
     address: str = ""
     default_locale: str = "zh-CN"
     special_services: dict[str, list[str]] = field(default_factory=dict)
+    # The name and address as written in one language's messages (all-Latin English ones keep
+    # English SMS in GSM-7, 160 characters a part instead of 70); ``name``/``address`` otherwise.
+    names: dict[str, str] = field(default_factory=dict)
+    addresses: dict[str, str] = field(default_factory=dict)
 
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+    def name_in(self, locale: str) -> str:
+        """The dealership's name in ``locale``'s messages."""
+        return self.names.get(locale) or self.name
+
+    def address_in(self, locale: str) -> str:
+        """The dealership's address in ``locale``'s messages."""
+        return self.addresses.get(locale) or self.address
 
 
 @dataclass(frozen=True)
@@ -285,6 +297,8 @@ def parse_config(raw: dict[str, Any], path: Path = DEFAULT_CONFIG) -> Settings:
         special_services={
             loc: r.str_list(f"dealership.special_services.{loc}", []) for loc in LOCALES
         },
+        names={loc: v for loc in LOCALES if (v := r.text(f"dealership.names.{loc}", ""))},
+        addresses={loc: v for loc in LOCALES if (v := r.text(f"dealership.addresses.{loc}", ""))},
     )
     i = ImportDefaults(timezone=dealership.timezone)
     imports = ImportDefaults(

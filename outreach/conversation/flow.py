@@ -449,7 +449,7 @@ def _question(
         topic = "price"
     elif _DURATION.search(text):
         topic = "duration"
-    elif _WHERE.search(text) and settings.dealership.address:
+    elif _WHERE.search(text) and settings.dealership.address_in(c.locale):
         topic = "address"
     if topic is None:
         return _hand_off(session, c, "question", now)

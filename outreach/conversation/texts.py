@@ -72,9 +72,9 @@ def render_text(
     flat = {
         **step,
         "customer_name": customer.name,
-        "dealership": settings.dealership.name,
+        "dealership": settings.dealership.name_in(locale),
         "dealership_phone": settings.dealership.phone,
-        "dealership_address": settings.dealership.address,
+        "dealership_address": settings.dealership.address_in(locale),
         "special_services": list(settings.dealership.special_services.get(locale, [])),
         "slots": [when_text(_at(s), settings, locale) for s in offered],
         "reasons": [reason_text(r, locale) for r in reasons or []],

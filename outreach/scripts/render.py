@@ -89,16 +89,16 @@ def render(settings: Settings, name: str, *, locale: str, channel: str, **contex
 
     Falls back to the dealership's default locale only when the script has no file in
     ``locale``.  Always available to the script: ``locale``, ``channel``, ``tz`` (the
-    dealership's zone unless given) and ``dealership`` (name, phone, address and the special
+    dealership's zone unless given) and ``dealership`` (the name, phone, address and special
     services in the script's locale; keys given in ``context["dealership"]`` win).
     """
     env = environment(settings)
     used, template = _find(env, settings, name, locale, channel)
     d = settings.dealership
     dealership = {
-        "name": d.name,
+        "name": d.name_in(used),
         "phone": d.phone,
-        "address": d.address,
+        "address": d.address_in(used),
         "special_services": list(d.special_services.get(used, [])),
         **context.pop("dealership", {}),
     }

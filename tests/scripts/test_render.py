@@ -13,10 +13,11 @@ from outreach.scripts import (
     ScriptNotFound,
     render,
     segments,
+    sms_encoding,
     template_names,
 )
 from outreach.scripts.examples import NEEDS, example_context, example_reasons
-from outreach.settings import DEFAULT_CONFIG, load_settings
+from outreach.settings import DEFAULT_CONFIG, ConfigError, load_settings, parse_config
 
 SETTINGS = load_settings({"OUTREACH_CONFIG": str(DEFAULT_CONFIG)})
 ALL = template_names(SETTINGS)
@@ -133,6 +134,35 @@ class TestOptOutFooter:
         assert ("T退订" if locale == "zh-CN" else "STOP") in text
 
 
+class TestDealershipName:
+    def test_each_language_names_the_dealership_as_configured(self):
+        """English messages carry the all-Latin English name and address: they stay GSM-7."""
+        english, chinese = example("help", "en"), example("help", "zh-CN")
+        assert "Star Motors 4S" in english and "88 Zhangjiang Road" in english
+        assert sms_encoding(english) == "GSM-7"
+        assert "星辰汽车 Star Motors 4S" in chinese and "张江路" in chinese
+
+    def test_without_a_name_for_the_language_the_name_is_used(self):
+        one_name = dataclasses.replace(
+            SETTINGS, dealership=dataclasses.replace(SETTINGS.dealership, names={}, addresses={})
+        )
+        english = example("help", "en", settings=one_name)
+        assert "星辰汽车 Star Motors 4S" in english and "张江路" in english
+
+    def test_names_are_read_per_language(self):
+        raw = {
+            "dealership": {
+                "name": "星辰汽车", "names": {"en": "Star Motors"},
+                "address": "张江路88号", "addresses": {"en": "88 Zhangjiang Rd"},
+            }
+        }  # fmt: skip
+        d = parse_config(raw).dealership
+        assert (d.name_in("en"), d.name_in("zh-CN")) == ("Star Motors", "星辰汽车")
+        assert (d.address_in("en"), d.address_in("zh-CN")) == ("88 Zhangjiang Rd", "张江路88号")
+        with pytest.raises(ConfigError, match=r"dealership\.names\.en"):
+            parse_config({"dealership": {"names": {"en": 7}}})
+
+
 class TestOffer:
     def test_chinese_offer_fits_three_segments(self):
         """The zh-CN offer with two merged reasons and three slots is at most three SMS parts."""
@@ -182,7 +212,7 @@ CONFIRMATION_SAYS = {
                   "随车文件", "随车工具", "上海市浦东新区张江路 88 号"],
         "en": ["王芳", "Mon 30 Nov, 9:30 am", "about 3 hours", "CNY 1,580",
                "designated technician", "vehicle documents and tools",
-               "上海市浦东新区张江路 88 号"],
+               "88 Zhangjiang Road, Pudong, Shanghai"],
 }  # fmt: skip
 
 
