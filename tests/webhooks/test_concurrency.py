@@ -9,8 +9,18 @@ from dataclasses import replace
 import pytest
 from sqlalchemy import func, select
 
-from outreach.models import ContactAttempt, WebhookEvent
-from tests.webhooks.conftest import FAKE_HANDLERS, TwilioPoster, fake_handle_sms, make_app, new_sid
+from outreach.conversation import start_offer
+from outreach.models import Appointment, ContactAttempt, WebhookEvent
+from tests.conversation.conftest import plan_outreach
+from tests.webhooks.conftest import (
+    FAKE_HANDLERS,
+    NOW,
+    TwilioPoster,
+    fake_handle_sms,
+    make_app,
+    new_sid,
+)
+from webhooks.handlers import conversation_handlers
 
 
 def slow_handle_sms(*args, **kwargs):  # type: ignore[no-untyped-def]
@@ -46,5 +56,38 @@ def test_concurrent_duplicates_answer_alike_with_one_effect(
     assert [code for code, _ in answers] == [200, 200]
     assert answers[0][1] == answers[1][1]
     assert "收到".encode() in answers[0][1]
+    assert db.scalar(select(func.count()).where(ContactAttempt.direction == "in")) == 1
+    assert db.scalar(select(func.count()).select_from(WebhookEvent)) == 1
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("committing_engine", ["sqlite", "postgresql"], indirect=True)
+def test_concurrent_copies_of_a_booking_reply_book_once(settings, committing_engine, db, customer):
+    """The real conversation: two copies of "2" at once answer the same confirmation, and the
+    customer has one appointment, one inbound line and one handled-once row."""
+    outreach = plan_outreach(db, customer)
+    start_offer(db, settings, outreach, now=NOW, channel="sms")
+    db.commit()
+    app = make_app(settings, committing_engine, HANDLERS=conversation_handlers())
+    sid = new_sid()
+    start = threading.Barrier(2)
+    answers: list[tuple[int, bytes]] = []
+
+    def post() -> None:
+        poster = TwilioPoster(app.test_client(), settings.sandbox_auth_token)
+        start.wait()
+        response = poster.sms("2", sid=sid)
+        answers.append((response.status_code, response.get_data()))
+
+    threads = [threading.Thread(target=post) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    app.extensions["outreach.engine"].dispose()
+    assert [code for code, _ in answers] == [200, 200]
+    assert answers[0][1] == answers[1][1]
+    assert "预约已确认".encode() in answers[0][1]
+    assert db.scalar(select(func.count()).select_from(Appointment)) == 1
     assert db.scalar(select(func.count()).where(ContactAttempt.direction == "in")) == 1
     assert db.scalar(select(func.count()).select_from(WebhookEvent)) == 1
