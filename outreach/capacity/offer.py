@@ -143,12 +143,9 @@ def never_open(
     """
     cal = calendar(settings)
     today = cal.local_date(now)
-    if preference.on is not None and not (
-        today <= preference.on <= today + timedelta(days=cal.config.horizon_days)
-    ):
+    first, last = _span(cal, preference, today, today)
+    if preference.on is not None and not today <= preference.on <= last:
         return False
-    first = max(today, preference.not_before or today, preference.on or today)
-    last = preference.on or today + timedelta(days=cal.config.horizon_days)
     codes = {a.code for a in cal.config.advisors}
     need = demand(settings, jobs)
     # Judged from the day's opening, not from now: "today at 9" said at noon is past, not closed.
@@ -198,10 +195,7 @@ def _ranked(
     """
     today = cal.local_date(now)
     earliest = now + timedelta(hours=cal.config.min_lead_hours)
-    last = today + timedelta(days=cal.config.horizon_days)
-    if pref.on is not None:
-        last = min(last, pref.on)  # read the load of that one day only
-    first = max(cal.local_date(earliest), pref.not_before or today, pref.on or today)
+    first, last = _span(cal, pref, today, cal.local_date(earliest))
     step = timedelta(days=chunk_days if pref.at is None else (last - first).days + 1)
     found: list[_Candidate] = []
     given = 0
@@ -219,6 +213,15 @@ def _ranked(
         yield from best[given:settled]
         given = max(given, settled)
         start = end + timedelta(days=1)
+
+
+def _span(cal: Calendar, pref: SlotPreference, today: date, earliest: date) -> tuple[date, date]:
+    """The local days an offer may fall on: from ``earliest`` (and the preference's first day)
+    to the horizon, or the preferred day only.  Empty (first > last) when nothing is left."""
+    last = today + timedelta(days=cal.config.horizon_days)
+    if pref.on is not None:
+        last = min(last, pref.on)
+    return max(earliest, pref.not_before or today, pref.on or today), last
 
 
 def _candidates(
