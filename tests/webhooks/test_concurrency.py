@@ -29,14 +29,8 @@ def slow_handle_sms(*args, **kwargs):  # type: ignore[no-untyped-def]
     return fake_handle_sms(*args, **kwargs)
 
 
-@pytest.mark.slow
-@pytest.mark.parametrize("committing_engine", ["sqlite", "postgresql"], indirect=True)
-def test_concurrent_duplicates_answer_alike_with_one_effect(
-    settings, committing_engine, db, customer
-):
-    """Two threads posting the same MessageSid at once get the same TwiML; one effect."""
-    handlers = replace(FAKE_HANDLERS, handle_sms=slow_handle_sms)
-    app = make_app(settings, committing_engine, HANDLERS=handlers)
+def post_twice_at_once(app, settings, body: str) -> list[tuple[int, bytes]]:  # type: ignore[no-untyped-def]
+    """Post one SMS (one MessageSid) from two threads released together; (status, body) each."""
     sid = new_sid()
     start = threading.Barrier(2)
     answers: list[tuple[int, bytes]] = []
@@ -44,7 +38,7 @@ def test_concurrent_duplicates_answer_alike_with_one_effect(
     def post() -> None:
         poster = TwilioPoster(app.test_client(), settings.sandbox_auth_token)
         start.wait()
-        response = poster.sms("明天上午", sid=sid)
+        response = poster.sms(body, sid=sid)
         answers.append((response.status_code, response.get_data()))
 
     threads = [threading.Thread(target=post) for _ in range(2)]
@@ -53,6 +47,18 @@ def test_concurrent_duplicates_answer_alike_with_one_effect(
     for t in threads:
         t.join()
     app.extensions["outreach.engine"].dispose()
+    return answers
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("committing_engine", ["sqlite", "postgresql"], indirect=True)
+def test_concurrent_duplicates_answer_alike_with_one_effect(
+    settings, committing_engine, db, customer
+):
+    """Two threads posting the same MessageSid at once get the same TwiML; one effect."""
+    handlers = replace(FAKE_HANDLERS, handle_sms=slow_handle_sms)
+    app = make_app(settings, committing_engine, HANDLERS=handlers)
+    answers = post_twice_at_once(app, settings, "明天上午")
     assert [code for code, _ in answers] == [200, 200]
     assert answers[0][1] == answers[1][1]
     assert "收到".encode() in answers[0][1]
@@ -69,22 +75,7 @@ def test_concurrent_copies_of_a_booking_reply_book_once(settings, committing_eng
     start_offer(db, settings, outreach, now=NOW, channel="sms")
     db.commit()
     app = make_app(settings, committing_engine, HANDLERS=conversation_handlers())
-    sid = new_sid()
-    start = threading.Barrier(2)
-    answers: list[tuple[int, bytes]] = []
-
-    def post() -> None:
-        poster = TwilioPoster(app.test_client(), settings.sandbox_auth_token)
-        start.wait()
-        response = poster.sms("2", sid=sid)
-        answers.append((response.status_code, response.get_data()))
-
-    threads = [threading.Thread(target=post) for _ in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    app.extensions["outreach.engine"].dispose()
+    answers = post_twice_at_once(app, settings, "2")
     assert [code for code, _ in answers] == [200, 200]
     assert answers[0][1] == answers[1][1]
     assert "预约已确认".encode() in answers[0][1]
