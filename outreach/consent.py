@@ -9,6 +9,10 @@ from sqlalchemy.orm import Session
 
 from outreach.models import OUTREACH_OPEN, ContactAttempt, Customer, Outreach
 
+# The opt-out source of "wrong number" replies: the block is on the number, not the customer's
+# wish, so an import that brings a different number lifts it (outreach.importer.customers).
+WRONG_NUMBER = "wrong number: "
+
 
 def opt_out(session: Session, customer: Customer, *, source: str, now: datetime) -> bool:
     """Record a customer's opt-out and close their open outreach; False if already opted out.
@@ -29,7 +33,7 @@ def opt_out(session: Session, customer: Customer, *, source: str, now: datetime)
         ContactAttempt(
             customer_id=customer.id,
             at=now,
-            channel="sms" if "sms" in source else "desk",
+            channel=next((ch for ch in ("sms", "voice") if ch in source), "desk"),
             direction="note",
             kind="opt_out",
             body=source,

@@ -401,6 +401,36 @@ class TestReimport:
         assert (c1.opted_out_at, c1.opt_out_source) == (stopped_at, "sms: STOP")
         assert report.files["customers.csv"].unchanged == 2
 
+    def test_a_wrong_number_block_is_lifted_by_a_new_number_only(self, session, settings, tmp_path):
+        """ "Wrong number" blocks the number, not the customer: the same number stays blocked,
+        a corrected one may be written to."""
+        write(
+            tmp_path,
+            customers=CUSTOMERS.replace("locale\n", "locale,consent\n")
+            .replace("zh-CN\n", "zh-CN,yes\n")
+            .replace(",en\n", ",en,yes\n"),
+        )
+        run(session, settings, tmp_path)
+        c1 = customer(session, "C1")
+        old_phone = c1.phone
+        source = consent.WRONG_NUMBER + "sms: 打错了"
+        consent.opt_out(session, c1, source=source, now=datetime(2026, 3, 5, tzinfo=UTC))
+        session.flush()
+        run(session, settings, tmp_path, now=datetime(2026, 3, 6, tzinfo=UTC))
+        session.expire_all()
+        assert customer(session, "C1").opt_out_source == source
+        digits = old_phone.removeprefix("+86")
+        fixed = CUSTOMERS.replace(digits, "13900001111").replace("locale\n", "locale,consent\n")
+        write(
+            tmp_path,
+            customers=fixed.replace("zh-CN\n", "zh-CN,yes\n").replace(",en\n", ",en,yes\n"),
+        )
+        run(session, settings, tmp_path, now=datetime(2026, 3, 7, tzinfo=UTC))
+        session.expire_all()
+        c1 = customer(session, "C1")
+        assert c1.phone == "+8613900001111"
+        assert (c1.opted_out_at, c1.opt_out_source) == (None, None) and c1.contactable
+
     def test_an_opt_out_in_the_export_is_recorded(self, session, settings, tmp_path):
         """opted_out=yes records an opt-out; it is stable across re-imports."""
         text = "customer_id,name,phone,locale,consent,opted_out\nC1,李雷,13912345678,zh,yes,yes\n"

@@ -102,6 +102,8 @@ def respond(
         return Step(None)
     if intent.kind in ("complaint", "call_me"):
         return _hand_off(session, c, intent.kind, now)
+    if intent.kind == "wrong_number":
+        return _wrong_number(session, c, intent, now)
     _note_facts(c, intent)
     if c.outreach is None:
         return _no_conversation(session, settings, c, intent, now)
@@ -110,14 +112,26 @@ def respond(
     return _offered(session, settings, c, intent, now)
 
 
-def _opt_out(session: Session, c: Convo, intent: Intent, now: datetime) -> Step:
-    changed = consent.opt_out(session, c.customer, source=f"{c.channel}: {intent.text}", now=now)
+def _opt_out(
+    session: Session, c: Convo, intent: Intent, now: datetime, *, prefix: str = ""
+) -> Step:
+    source = f"{prefix}{c.channel}: {intent.text}"
+    changed = consent.opt_out(session, c.customer, source=source, now=now)
     slots.release(session, c.customer.id)
     outbox.cancel_pending(session, customer_id=c.customer.id, reason="opted out")
     if c.outreach is not None:
         session.refresh(c.outreach)
         c.outreach.state = "opted_out"
     return Step("opt_out_confirmation" if changed else None)
+
+
+def _wrong_number(session: Session, c: Convo, intent: Intent, now: datetime) -> Step:
+    """Whoever answered is not our customer: nothing more goes to this number (an opt-out that
+    a corrected number lifts, see :data:`consent.WRONG_NUMBER`), and an advisor is asked to
+    fix the customer's file."""
+    _opt_out(session, c, intent, now, prefix=consent.WRONG_NUMBER)
+    records.queue_callback(session, c.customer, c.outreach, reason="bad_number", now=now)
+    return Step("wrong_number", handoff=True)
 
 
 def _hand_off(session: Session, c: Convo, reason: str, now: datetime) -> Step:
@@ -192,10 +206,15 @@ def _no_conversation(
             return _offer(session, settings, c, intent.preference, now, intro="reschedule")
         if intent.kind in ("mileage", "fault"):
             return Step("noted", {"noted": _noted(c, intent)})
+        if intent.because == "vehicle_sold":
+            # A booked car that is no longer theirs: a person sorts out the appointment.
+            return _hand_off(session, c, "vehicle_sold", now)
         if intent.kind in ("confirm", "choose_option", "question", "unknown", "decline"):
             return Step("already_booked", appointment_context(settings, c, appt))
     if intent.kind == "decline":
-        return Step("declined")
+        if intent.because == "vehicle_sold":
+            _vehicle_sold(c, None)
+        return Step("declined", {"because": intent.because})
     if intent.kind == "cancel_appointment":
         return Step("no_appointment")
     # Anything else starts a passive booking: what do you need, then slots.
@@ -239,7 +258,7 @@ def _asked_need(
     elif intent.fault and not need:
         need = "repair"
     if intent.kind in ("decline", "cancel_appointment"):
-        return _decline(session, c, now)
+        return _decline(session, c, now, intent.because)
     if need is None and intent.kind != "propose_time":
         return _miss(session, c, now, template="ask_need")
     c.update(need=need, misses=0)
@@ -273,7 +292,7 @@ def _offered(session: Session, settings: Settings, c: Convo, intent: Intent, now
             c.update(need=intent.need)
         return _offer(session, settings, c, intent.preference, now)
     if kind == "decline":
-        return _decline(session, c, now)
+        return _decline(session, c, now, intent.because)
     if kind == "cancel_appointment":
         if c.appointment is not None and ctx.get("mode") == "reschedule":
             return _cancel(session, settings, c, c.appointment, now)
@@ -403,16 +422,36 @@ def _cancel(
     return Step("cancelled", context)
 
 
-def _decline(session: Session, c: Convo, now: datetime) -> Step:
+# Why a customer said no, as the conversation's outcome reads (the desk and the results show it).
+DECLINE_OUTCOMES = {
+    None: "declined by the customer",
+    "serviced_elsewhere": "declined: already serviced (elsewhere)",
+    "vehicle_sold": "declined: the vehicle was sold",
+}
+
+
+def _decline(session: Session, c: Convo, now: datetime, because: str | None = None) -> Step:
     assert c.outreach is not None  # noqa: S101
     slots.release(session, c.customer.id)
     _cancel_queued(session, c, reason="declined")
     c.outreach.status = "declined"
     c.outreach.state = "declined"
     c.outreach.closed_at = now
-    c.outreach.outcome = "declined by the customer"
-    c.update(slots=[])
-    return Step("declined")
+    c.outreach.outcome = DECLINE_OUTCOMES.get(because, DECLINE_OUTCOMES[None])
+    c.update(slots=[], **({"because": because} if because else {}))
+    if because == "vehicle_sold":
+        _vehicle_sold(c, c.outreach.vehicle_id)
+    return Step("declined", {"because": because})
+
+
+def _vehicle_sold(c: Convo, vehicle_id: int | None) -> None:
+    """The customer sold the car: it leaves every campaign (``Vehicle.active``).  Which car:
+    the conversation's, or without one the customer's only active car (never a guess)."""
+    active = [v for v in c.customer.vehicles if v.active]
+    if vehicle_id is not None:
+        active = [v for v in active if v.id == vehicle_id]
+    if len(active) == 1:
+        active[0].active = False
 
 
 def _cancel_queued(session: Session, c: Convo, *, reason: str) -> None:

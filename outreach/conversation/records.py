@@ -26,6 +26,7 @@ from outreach.models import (
 CALLBACK_PRIORITY = {
     "complaint": 10,
     "call_me": 30,
+    "bad_number": 30,
     "question": 40,
     "not_understood": 40,
     "voice_not_understood": 40,

@@ -319,4 +319,6 @@ def _fallback(name: str, locale: str, channel: str, c: dict[str, Any]) -> str:
         )
     if name == "goodbye":
         return "感谢接听，再见。" if zh else "Thank you, goodbye."
+    if name == "wrong_number":
+        return "抱歉打扰了。" if zh else "Sorry to have bothered you."
     raise LookupError(f"no script named {name!r}")

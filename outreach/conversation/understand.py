@@ -9,8 +9,14 @@ read and tested.  The order of the checks is the policy, most binding first:
 4. the answer to the confirmation's questions: a designated technician ("要指定张师傅",
    "I'd like Mr Zhang", "不用指定") or a special service asked for on its own ("要洗车",
    "courtesy car please");
-5. an option number, mileage, a fault, a time, "no thanks", "yes", a booking request,
+5. an option number, a fault, "wrong number", a reason the offer does not apply ("already
+   serviced", "sold the car"), mileage, a time, "no thanks", "yes", a booking request,
    a question; anything else is ``unknown``.
+
+**Reasons.**  "我已经保养过了" / "already had it serviced" and "车卖了" / "I sold the car" are a
+"no thanks" with a reason (``because`` "serviced_elsewhere" or "vehicle_sold"), not a booking
+request because they name the service; "打错了" / "wrong number" is its own kind: the number is
+not the customer's.
 
 **CANCEL.**  The bare keyword ``CANCEL`` (alone in the message, any case or punctuation) is
 *always* an opt-out, as it is for the carriers and Twilio, which block the sender on it; we
@@ -46,6 +52,7 @@ KINDS = (
     "question",
     "mileage",
     "fault",
+    "wrong_number",
     "book_request",
     "technician",
     "special_service",
@@ -81,6 +88,7 @@ class Intent:
     need: str | None = None
     technician: str | None = None  # a name; "" when the customer wants no one in particular
     services: tuple[str, ...] = ()  # codes from SERVICES
+    because: str | None = None  # why a "no thanks": a key of DECLINE_REASONS
 
 
 def _any(*words: str) -> re.Pattern[str]:
@@ -146,6 +154,7 @@ _CANCEL_APPT = _any(
 )
 _RESCHEDULE = _any(
     r"改期",
+    r"改约",
     r"改(?:个)?时间",
     r"换(?:个|一个)?时间",
     r"换(?:一)?天",
@@ -273,6 +282,40 @@ _DECLINE = _any(
     r"\bi'?m good\b",
     r"\bno need\b",
 )
+_WRONG_NUMBER = _any(
+    r"打错(?:了|电话|人)?",
+    r"发错(?:了|人|号)",
+    r"找错人",
+    r"不是我的车",
+    r"我(?:没有|没)(?:车|买车)",
+    r"我不是\S{0,4}车主",
+    r"(?:号码|电话)(?:错了|不对)",
+    r"\bwrong (?:number|person|guy|phone)\b",
+    r"\bnot my (?:car|vehicle)\b",
+    r"\bi don'?t (?:have|own) a (?:car|vehicle)\b",
+)
+# A "no thanks" with a reason the dealership keeps: reason → what the customer says.
+DECLINE_REASONS = {
+    "serviced_elsewhere": _any(
+        r"(?:已经|早就|刚|才|上周|上个月|前几天|前段时间|最近)\S{0,6}(?:保养|做|修|换)(?:过|完|好)了?",
+        r"(?:保养|做)过了",
+        r"(?:在|去)(?:别[的家处]|其他|其它|外面|别人)\S{0,6}(?:保养|做|修)(?:过|了)",
+        r"\balready (?:had|got|did|done|serviced|have had|been serviced)\b",
+        r"\b(?:serviced|done|fixed|did it|had it done) (?:elsewhere|somewhere else|at another)",
+        r"\bjust (?:had|got) (?:it |my car |the car )?(?:serviced|done|fixed)",
+        r"\b(?:had|got) (?:it|the car|my car) (?:serviced|done|fixed)\b",
+    ),
+    "vehicle_sold": _any(
+        r"(?:车|车子)\S{0,3}(?:卖|卖掉|转让|过户|报废)了",
+        r"^(?:已经)?(?:卖|卖掉|转让|过户|报废)了",
+        r"(?:已经)?换车了",
+        r"不开(?:这|那)?(?:辆|台)?车了",
+        r"\bsold (?:the|my|that|this|our|it)\b",
+        r"\b(?:car|vehicle) (?:was|is|has been|got) (?:sold|scrapped|written off|totall?ed)",
+        r"\bno longer (?:have|own|drive) (?:the|that|this|a|my)\b",
+        r"\bdon'?t (?:have|own) (?:the|that|this) (?:car|vehicle) any ?more\b",
+    ),
+}
 _CONFIRM = _any(
     r"^(?:好|好的|好啊|好吧|可以|行|行的|确认|确定|没问题|嗯|对|是|是的|ok|okay|yes|yep|yeah|y|sure|"
     r"confirm|confirmed|sounds good|perfect|great|fine|that works|works for me)"
@@ -451,6 +494,11 @@ def understand(
     need = _need(norm)
     if fault is not None and preference is None and not _BOOK.search(norm):
         return Intent("fault", need="repair", **base)
+    if _WRONG_NUMBER.search(norm):
+        return Intent("wrong_number", **base)
+    because = next((k for k, pattern in DECLINE_REASONS.items() if pattern.search(norm)), None)
+    if because is not None and (_DECLINE.search(norm) or not _BOOK.search(norm)):
+        return Intent("decline", because=because, **base)
     if mileage is not None and preference is None and need is None:
         return Intent("mileage", **base)
     if _DECLINE.search(norm) and not (preference and _CONFIRM_WORDS.search(norm)):

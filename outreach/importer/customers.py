@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from outreach.consent import WRONG_NUMBER
 from outreach.importer import cells as parse
 from outreach.importer.cells import Cells
 from outreach.importer.context import Context, TableSpec
@@ -56,6 +57,11 @@ def _values(ctx: Context, cells: Cells, current: dict[str, Any] | None) -> dict[
     opted_out_at = cells.parse("opted_out_at", parse.instant(zone), None)
     if current is not None and product_owned(current):
         values.update({name: current[name] for name in CONSENT_FIELDS})
+        if (current["opt_out_source"] or "").startswith(WRONG_NUMBER) and (
+            values["phone"] != current["phone"]
+        ):
+            # Someone else answered the old number; the new one may be written to again.
+            values.update(opted_out_at=None, opt_out_source=None)
         return values
     if consent:
         if consent_at is None and current is not None and current["consent"]:

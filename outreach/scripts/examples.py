@@ -40,7 +40,7 @@ NEEDS: dict[str, tuple[str, ...]] = {
     "handoff": ("customer",),
     "slot_taken": ("slots",),
     "no_slots": ("customer",),
-    "decline_ack": ("customer",),
+    "decline_ack": ("customer", "because"),
     "cancelled": ("appointment",),
     "rescheduled": ("appointment",),
     "inbound_greeting": ("customer",),
@@ -120,6 +120,7 @@ def example_context(name: str, locale: str, settings: Settings) -> dict[str, Any
         "appointment": _appointment(settings, locale),
         "visit_on": date(2026, 11, 25),
         "intro": "full",
+        "because": None,
         "technician": "张师傅" if locale.startswith("zh") else "Mr Zhang",
         "services": ["洗车"] if locale.startswith("zh") else ["car wash"],
         "noted": {

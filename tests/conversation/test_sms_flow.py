@@ -21,7 +21,7 @@ from outreach.models import (
 from outreach.models.capacity import SlotHold
 from outreach.settings import Settings
 from tests.conversation.conftest import NOW, SHANGHAI, Phone, plan_outreach
-from tests.factories import make_customer
+from tests.factories import make_customer, make_vehicle
 
 
 def _appointments(session: Session, customer: Customer) -> list[Appointment]:
@@ -206,6 +206,73 @@ class TestChanges:
         """ "不用了" closes the outreach as declined and answers politely."""
         reply = phone.text("不用了，谢谢")
         assert reply.kind == "declined" and offered.status == "declined"
+
+
+class TestReasonsForNo:
+    def test_serviced_elsewhere_declines_with_the_reason(
+        self, session: Session, phone: Phone, offered: Outreach, customer: Customer
+    ) -> None:
+        """ "Already serviced" names the service but is a no: no slots, the reason on file."""
+        reply = phone.text("上个月已经在别的店保养过了")
+        assert reply.kind == "declined" and offered.status == "declined"
+        assert offered.outcome == "declined: already serviced (elsewhere)"
+        assert "感谢告知" in (reply.text or "") and customer.name in (reply.text or "")
+        held = session.scalars(select(SlotHold).where(SlotHold.status == "held")).all()
+        assert held == [] and _appointments(session, customer) == []
+        assert offered.vehicle is not None and offered.vehicle.active
+
+    def test_sold_car_leaves_the_campaigns(
+        self, session: Session, phone: Phone, offered: Outreach, customer: Customer
+    ) -> None:
+        """ "车卖了" closes the conversation and retires that car from every campaign."""
+        reply = phone.text("车已经卖了")
+        assert reply.kind == "declined"
+        assert offered.outcome == "declined: the vehicle was sold"
+        assert offered.vehicle is not None and not offered.vehicle.active
+        assert "车辆档案" in (reply.text or "")
+
+    def test_sold_car_without_a_conversation_retires_the_only_car(
+        self, session: Session, conv_settings: Settings
+    ) -> None:
+        """Out of the blue, "I sold the car" retires the customer's only active car; with two
+        cars it cannot tell which, so it changes none."""
+        one = make_customer(session, locale="en")
+        only = make_vehicle(session, one)
+        assert Phone(session, conv_settings, one.phone).text("I sold the car").kind == "declined"
+        assert not only.active
+        two = make_customer(session, locale="en")
+        cars = [make_vehicle(session, two), make_vehicle(session, two)]
+        reply = Phone(session, conv_settings, two.phone).text("sold my car last month")
+        assert reply.kind == "declined" and "updated our records" in (reply.text or "")
+        assert all(car.active for car in cars)
+
+    def test_sold_car_with_a_booking_goes_to_an_advisor(
+        self, session: Session, phone: Phone, offered: Outreach, customer: Customer
+    ) -> None:
+        """A booked customer who sold the car: a person sorts out the appointment."""
+        phone.text("2")
+        reply = phone.text("车卖了")
+        assert reply.kind == "handoff" and reply.handoff
+        assert [c.reason for c in _callbacks(session, customer)] == ["vehicle_sold"]
+        (appt,) = _appointments(session, customer)
+        assert appt.status == "booked"
+
+    def test_wrong_number_stops_the_number_and_asks_an_advisor(
+        self, session: Session, phone: Phone, offered: Outreach, customer: Customer
+    ) -> None:
+        """Whoever answered is not the customer: nothing more goes to the number, the queued
+        messages are dropped, an advisor is asked to fix the file, and the reply never names
+        the customer to a stranger."""
+        reply = phone.text("你们打错了，我不认识这个人")
+        assert reply.kind == "wrong_number" and reply.handoff
+        assert customer.name not in (reply.text or "")
+        assert customer.opted_out_at is not None
+        assert (customer.opt_out_source or "").startswith("wrong number: sms")
+        assert [c.reason for c in _callbacks(session, customer)] == ["bad_number"]
+        assert offered.status == "opted_out"
+        held = session.scalars(select(SlotHold).where(SlotHold.status == "held")).all()
+        assert held == []
+        assert phone.text("2").text is None  # opted out: nothing is sent any more
 
 
 class TestFacts:

@@ -78,6 +78,24 @@ CASES: list[tuple[str, str, int | None, dict, dict]] = [
     ("no thanks", "decline", None, {}, {}),
     ("not now", "decline", None, {}, {}),
     ("Not interested.", "decline", None, {}, {}),
+    # a no with a reason the dealership keeps: it names the service, but asks for nothing
+    ("我已经保养过了", "decline", None, {}, {"because": "serviced_elsewhere"}),
+    ("上个月在别的店做过了", "decline", None, {}, {"because": "serviced_elsewhere"}),
+    ("刚修好了，不用了", "decline", None, {}, {"because": "serviced_elsewhere"}),
+    ("Already had it serviced, thanks", "decline", None, {}, {"because": "serviced_elsewhere"}),
+    ("got it done elsewhere", "decline", None, {}, {"because": "serviced_elsewhere"}),
+    ("车已经卖了", "decline", None, {}, {"because": "vehicle_sold"}),
+    ("已经换车了", "decline", None, {}, {"because": "vehicle_sold"}),
+    ("I sold the car last year", "decline", None, {}, {"because": "vehicle_sold"}),
+    ("The car was written off", "decline", None, {}, {"because": "vehicle_sold"}),
+    ("不用了，谢谢", "decline", None, {}, {"because": None}),
+    # ... unless they ask for more in the same breath
+    ("已经保养过了，想预约检查一下空调", "book_request", None, {}, {"need": "maintenance"}),
+    # the number is not the customer's
+    ("你们打错了", "wrong_number", None, {}, {}),
+    ("这不是我的车", "wrong_number", None, {}, {}),
+    ("Wrong number", "wrong_number", None, {}, {}),
+    ("not my car, sorry", "wrong_number", None, {}, {}),
     # opt-out, opt-in, help: the carrier keywords and clear sentences
     ("STOP", "opt_out", None, {}, {}),
     ("stop", "opt_out", None, {}, {}),
@@ -121,6 +139,7 @@ CASES: list[tuple[str, str, int | None, dict, dict]] = [
     # the appointment itself
     ("改期", "reschedule", None, {}, {}),
     ("换个时间", "reschedule", None, {}, {}),
+    ("我要改约", "reschedule", None, {}, {}),
     ("reschedule please", "reschedule", None, {}, {}),
     ("改到周六上午", "reschedule", None, {"on": SAT, "part_of_day": "morning"}, {}),
     (

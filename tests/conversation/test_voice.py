@@ -81,6 +81,19 @@ class TestVoice:
 
 
 class TestUnanswered:
+    def test_wrong_number_apologises_hangs_up_and_stops_the_number(
+        self, session: Session, conv_settings: Settings, customer: Customer
+    ) -> None:
+        """ "打错了" on a call: an apology without the customer's name, the call ends, the number
+        is blocked and an advisor is asked to fix the file."""
+        plan_outreach(session, customer)
+        _turn(session, conv_settings, customer, "start")
+        turn = _turn(session, conv_settings, customer, "choose-1", speech="你打错了")
+        assert turn.hangup and "抱歉打扰" in turn.say and customer.name not in turn.say
+        assert (customer.opt_out_source or "").startswith("wrong number: voice")
+        (callback,) = session.scalars(select(CallbackRequest)).all()
+        assert callback.reason == "bad_number"
+
     def test_no_answer_queues_the_offer_by_sms_once(
         self, session: Session, conv_settings: Settings, customer: Customer
     ) -> None:

@@ -47,6 +47,7 @@ SMS_NAMES = [
     "already_booked",
     "no_appointment",
     "preference_noted",
+    "wrong_number",
 ]
 VOICE_NAMES = [
     "offer",
@@ -70,6 +71,7 @@ VOICE_NAMES = [
     "inbound_greeting",
     "help",
     "opt_in_confirmation",
+    "wrong_number",
 ]
 FOOTER = {"zh-CN": "回T退订", "en": "Reply STOP to opt out."}
 
@@ -344,3 +346,16 @@ class TestOverrides:
         settings = dataclasses.replace(SETTINGS, scripts_override_dir=tmp_path)
         with pytest.raises(ScriptError, match=r"en/sms/help\.j2.*hotline"):
             example("help", "en", settings=settings)
+
+
+@pytest.mark.parametrize("locale", ["zh-CN", "en"])
+def test_decline_ack_says_what_was_put_on_file(locale):
+    """A no with a reason ("sold the car", "already serviced") gets its own thanks; every
+    variant still gives the dealership's number."""
+    texts = {
+        because: example("decline_ack", locale, because=because)
+        for because in (None, "vehicle_sold", "serviced_elsewhere")
+    }
+    assert len(set(texts.values())) == 3
+    number = SETTINGS.dealership.phone[-4:]
+    assert all(number in text.replace(" ", "") for text in texts.values())
