@@ -259,7 +259,7 @@ def _asked_need(
         need = "repair"
     if intent.kind in ("decline", "cancel_appointment"):
         return _decline(session, c, now, intent.because)
-    if need is None and intent.kind != "propose_time":
+    if need is None and intent.preference is None:
         return _miss(session, c, now, template="ask_need")
     c.update(need=need, misses=0)
     pref = intent.preference or _pref_from_json(c.ctx.get("preference"))
@@ -425,6 +425,7 @@ def _cancel(
 # Why a customer said no, as the conversation's outcome reads (the desk and the results show it).
 DECLINE_OUTCOMES = {
     None: "declined by the customer",
+    "later": "declined for now: later",
     "serviced_elsewhere": "declined: already serviced (elsewhere)",
     "vehicle_sold": "declined: the vehicle was sold",
 }

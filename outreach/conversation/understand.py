@@ -169,6 +169,12 @@ _RESCHEDULE = _any(
     r"\bmove (?:my |the )?(?:appointment|booking|it)\b",
     r"\bchange (?:my |the )?(?:appointment|booking|time|date|day)\b",
     r"\b(?:another|a different|other) (?:time|day|date)\b",
+    r"(?:这|那)(?:几个|些|个)?(?:时间|时段|天)(?:都)?(?:不行|没空|不方便|来不了|不合适)",
+    r"都不(?:行|合适|方便)",
+    r"(?:来|去)不了",
+    r"\bcan'?t make (?:it|that|those|them|any)",
+    r"\b(?:none|neither) of (?:these|those|them|the times)",
+    r"\b(?:busy|not free|not available|unavailable|away) (?:then|that day|on that|at th)",
 )
 _CALL_ME = _any(
     r"回电",
@@ -191,14 +197,23 @@ _OPTION = re.compile(
     r"(?:第\s*)?([1-9]|[一二三四五六七八九])\s*"
     r"(?:个|号方案|方案|个时间|号)?\s*(?:吧|好了|可以|行|please|pls|thanks|谢谢)?[.!。!]?$"
 )
-_OPTION_WORDS = {
-    "first": 1,
-    "second": 2,
-    "third": 3,
-    "the first one": 1,
-    "the second one": 2,
-    "the third one": 3,
-}
+_ORDINALS = {"first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3}
+# "I'll take #2", "yes the first", "no, the second one please", "does the 2nd one still work?"
+_OPTION_EN = re.compile(
+    r"^(?:(?:yes|yeah|yep|ok|okay|sure|no|nope)[,.!]?\s*)?"
+    r"(?:(?:i'?ll|i will|i'?d|i would|let'?s|can i|could i|i|does|would|will)\s+)?"
+    r"(?:(?:take|go with|do|have|like|want|choose|pick|book|prefer)\s+)?"
+    r"(?:the\s+)?(?:#|number\s*|option\s*|no\.\s*)?"
+    r"(first|second|third|1st|2nd|3rd|[1-9])"
+    r"(?:\s+(?:one|option|slot|time))?"
+    r"(?:[,]?\s*(?:please|pls|thanks|thank you|works(?: for me)?|still works?|is fine|is good|"
+    r"is ok|sounds good|would work|will work|will do))?\s*[.!?]*$"
+)
+# "第一个和第二个都行", "1或者2都可以": either will do, so the first one named.
+_OPTION_EITHER = re.compile(
+    r"^(?:第)?([1-9一二三])(?:个)?\s*(?:和|或者|或|跟|、|/|,|，)\s*(?:第)?[1-9一二三](?:个)?"
+    r"\s*(?:都|也)?(?:行|可以|好|ok)?(?:的|啊|吧)?[。.!]*$"
+)
 _MILEAGE = [
     re.compile(r"(\d{3,7})\s*(?:公里|km|kms|kilomet(?:er|re)s?)"),
     re.compile(r"(?:里程|表显|跑了|开了|odometer|mileage|odo)\D{0,8}?(\d{3,7})"),
@@ -305,6 +320,17 @@ DECLINE_REASONS = {
         r"\bjust (?:had|got) (?:it |my car |the car )?(?:serviced|done|fixed)",
         r"\b(?:had|got) (?:it|the car|my car) (?:serviced|done|fixed)\b",
     ),
+    "later": _any(
+        r"(?:过|等)(?:两|几|一段时间|段时间)天?再(?:说|约|联系)",
+        r"有空(?:了)?再(?:联系|约|说)",
+        r"回来(?:了)?再(?:约|说|联系)",
+        r"(?:现在|最近|这段时间|这阵子|这几天|这个月)(?:都|比较|有点)?(?:没空|没时间|很忙|太忙|忙)",
+        r"^下(?:个)?月(?:吧|再说|再约)?[。!]?$",
+        r"\b(?:i'?m |i am )?(?:too |really |very )?busy(?: (?:right now|at the moment|these days|"
+        r"lately|this month))?[.!]?$",
+        r"\b(?:next month|in a few weeks|some other time)\b",
+        r"\b(?:i'?ll|i will) (?:get back|call|contact|text)",
+    ),
     "vehicle_sold": _any(
         r"(?:车|车子)\S{0,3}(?:卖|卖掉|转让|过户|报废)了",
         r"^(?:已经)?(?:卖|卖掉|转让|过户|报废)了",
@@ -375,11 +401,16 @@ _NEED = [
             r"首保",
             r"年检",
             r"检查",
+            r"四轮定位",
+            r"动平衡",
+            r"换(?:个)?(?:机油|机滤|空滤|雨刮|防冻液|刹车油)",
             r"\bmaintenance",
             r"\bservic",
             r"\boil change",
             r"\binspection",
             r"\bcheck-?up",
+            r"\balignment",
+            r"\btyre rotation|\btire rotation",
         ),
     ),
     (
@@ -390,11 +421,15 @@ _NEED = [
             r"修理",
             r"修一下",
             r"坏了",
+            r"返修",
+            r"补胎",
+            r"扎(?:胎|了)",
             r"换(?:刹车片|轮胎|电瓶)",
             r"\brepair",
             r"\bfix",
             r"\bbroken",
             r"\breplace",
+            r"\bpuncture",
         ),
     ),
 ]
@@ -496,7 +531,14 @@ def understand(
         return Intent("fault", need="repair", **base)
     if _WRONG_NUMBER.search(norm):
         return Intent("wrong_number", **base)
-    because = next((k for k, pattern in DECLINE_REASONS.items() if pattern.search(norm)), None)
+    because = next(
+        (
+            k
+            for k, pattern in DECLINE_REASONS.items()
+            if pattern.search(norm) and (k != "later" or preference is None)
+        ),
+        None,
+    )
     if because is not None and (_DECLINE.search(norm) or not _BOOK.search(norm)):
         return Intent("decline", because=because, **base)
     if mileage is not None and preference is None and need is None:
@@ -574,12 +616,10 @@ def _option(norm: str, options: int) -> int | None:
     if options <= 0:
         return None
     n: int | None = None
-    if m := _OPTION.match(norm):
+    if m := _OPTION.match(norm) or _OPTION_EITHER.match(norm):
         n = cn_to_int(m[1])
-    else:
-        for words, value in _OPTION_WORDS.items():
-            if re.fullmatch(rf"(?:{words})(?: one)?(?: please)?[.!]?", norm):
-                n = value
+    elif m := _OPTION_EN.match(norm):
+        n = _ORDINALS.get(m[1]) or int(m[1])
     return n if n is not None and 1 <= n <= options else None
 
 

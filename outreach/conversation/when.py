@@ -100,6 +100,7 @@ def parse_when(text: str, now_local: datetime) -> SlotPreference | None:
     today = now_local.date()
     positive = _Found()
     refused: date | None = None
+    refused_part_of: date | None = None  # "明天上午不行": only part of that day is refused
     for clause in _CLAUSES.split(norm):
         if not clause.strip():
             continue
@@ -108,8 +109,17 @@ def parse_when(text: str, now_local: datetime) -> SlotPreference | None:
             continue
         if _NEGATIVE.search(clause):
             refused = found.on or refused
+            if found.on is not None and (found.part or found.at):
+                refused_part_of = found.on
             continue
         _merge(positive, found)
+    if positive.on is None and not positive.empty():
+        # "明天上午不行，下午可以": the afternoon of that same day; "明天不行，下午可以": a
+        # later day's afternoon.
+        if refused_part_of is not None:
+            positive.on = refused_part_of
+        elif refused is not None and positive.not_before is None:
+            positive.not_before = refused + timedelta(days=1)
     if positive.empty():
         if refused is not None:
             return SlotPreference(not_before=refused + timedelta(days=1))

@@ -221,6 +221,15 @@ class TestReasonsForNo:
         assert held == [] and _appointments(session, customer) == []
         assert offered.vehicle is not None and offered.vehicle.active
 
+    def test_not_now_closes_for_later(
+        self, session: Session, phone: Phone, offered: Outreach
+    ) -> None:
+        """ "过两天再说" is a no for now: closed (the cooldown brings the next contact), and the
+        reply says we will be in touch."""
+        reply = phone.text("在出差，过两天再说")
+        assert reply.kind == "declined" and offered.outcome == "declined for now: later"
+        assert "过段时间再联系" in (reply.text or "")
+
     def test_sold_car_leaves_the_campaigns(
         self, session: Session, phone: Phone, offered: Outreach, customer: Customer
     ) -> None:
