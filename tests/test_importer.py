@@ -65,6 +65,15 @@ def full_export(directory: Path, **overrides: str) -> Path:
     return write(directory, **files)
 
 
+def consenting(customers: str) -> str:
+    """``customers.csv`` text with a consent column saying yes for every row."""
+    return (
+        customers.replace("locale\n", "locale,consent\n")
+        .replace("zh-CN\n", "zh-CN,yes\n")
+        .replace(",en\n", ",en,yes\n")
+    )
+
+
 def run(session: Session, settings: Settings, directory: Path, now: datetime = NOW):
     return import_directory(session, settings, directory, now=now)
 
@@ -384,12 +393,7 @@ class TestReimport:
 
     def test_an_opt_out_recorded_by_the_product_is_not_undone(self, session, settings, tmp_path):
         """A customer who texted STOP stays opted out when the DMS export says nothing of it."""
-        write(
-            tmp_path,
-            customers=CUSTOMERS.replace("locale\n", "locale,consent\n")
-            .replace("zh-CN\n", "zh-CN,yes\n")
-            .replace(",en\n", ",en,yes\n"),
-        )
+        write(tmp_path, customers=consenting(CUSTOMERS))
         run(session, settings, tmp_path)
         c1 = customer(session, "C1")
         stopped_at = datetime(2026, 3, 5, tzinfo=UTC)
@@ -404,12 +408,7 @@ class TestReimport:
     def test_a_wrong_number_block_is_lifted_by_a_new_number_only(self, session, settings, tmp_path):
         """ "Wrong number" blocks the number, not the customer: the same number stays blocked,
         a corrected one may be written to."""
-        write(
-            tmp_path,
-            customers=CUSTOMERS.replace("locale\n", "locale,consent\n")
-            .replace("zh-CN\n", "zh-CN,yes\n")
-            .replace(",en\n", ",en,yes\n"),
-        )
+        write(tmp_path, customers=consenting(CUSTOMERS))
         run(session, settings, tmp_path)
         c1 = customer(session, "C1")
         old_phone = c1.phone
@@ -419,12 +418,8 @@ class TestReimport:
         run(session, settings, tmp_path, now=datetime(2026, 3, 6, tzinfo=UTC))
         session.expire_all()
         assert customer(session, "C1").opt_out_source == source
-        digits = old_phone.removeprefix("+86")
-        fixed = CUSTOMERS.replace(digits, "13900001111").replace("locale\n", "locale,consent\n")
-        write(
-            tmp_path,
-            customers=fixed.replace("zh-CN\n", "zh-CN,yes\n").replace(",en\n", ",en,yes\n"),
-        )
+        fixed = CUSTOMERS.replace(old_phone.removeprefix("+86"), "13900001111")
+        write(tmp_path, customers=consenting(fixed))
         run(session, settings, tmp_path, now=datetime(2026, 3, 7, tzinfo=UTC))
         session.expire_all()
         c1 = customer(session, "C1")
