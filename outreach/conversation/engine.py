@@ -72,7 +72,13 @@ def handle_sms(
     intent = understand(
         body, now_local=now.astimezone(settings.tz), options=options, confirming=confirming
     )
-    convo = Convo(customer=customer, outreach=outreach, appointment=appointment, channel="sms")
+    convo = Convo(
+        customer=customer,
+        outreach=outreach,
+        appointment=appointment,
+        channel="sms",
+        awaiting_person=found.awaiting_person,
+    )
     records.record(
         session, customer, outreach, direction="in", channel="sms", kind=intent.kind,
         body=body, now=now, status="received", sid=message_sid,

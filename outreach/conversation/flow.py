@@ -47,6 +47,7 @@ class Convo:
     channel: str
     # The outreach whose queued messages this reply already cancelled (spares a repeat).
     outbox_cleared_for: int | None = None
+    awaiting_person: bool = False  # an advisor has yet to call them back
 
     @property
     def ctx(self) -> dict[str, Any]:
@@ -104,6 +105,8 @@ def respond(
         return _hand_off(session, c, intent.kind, now)
     if intent.kind == "wrong_number":
         return _wrong_number(session, c, intent, now)
+    if intent.kind == "thanks":
+        return Step(None)  # a thank-you needs no answer (and costs the dealership nothing)
     _note_facts(c, intent)
     if c.outreach is None:
         return _no_conversation(session, settings, c, intent, now)
@@ -211,6 +214,11 @@ def _no_conversation(
             return _hand_off(session, c, "vehicle_sold", now)
         if intent.kind in ("confirm", "choose_option", "question", "unknown", "decline"):
             return Step("already_booked", appointment_context(settings, c, appt))
+    if c.awaiting_person and c.channel == "sms" and intent.kind not in _STARTS_OVER:
+        # Handed to a person: a "1" meant for the old offer, a "thanks" or a question is for
+        # them (the desk shows it in the transcript), not the start of a new booking; an "OK"
+        # to "an advisor will call you" needs no answer.
+        return Step(None if intent.kind == "confirm" else "handoff_pending")
     if intent.kind == "decline":
         if intent.because == "vehicle_sold":
             _vehicle_sold(c, None)
@@ -225,6 +233,10 @@ def _no_conversation(
         return Step("ask_need")
     _open(session, c, now, campaign="inbound", need=need)
     return _offer(session, settings, c, intent.preference, now)
+
+
+# Replies that still start a new booking while an advisor is to call the customer back.
+_STARTS_OVER = frozenset({"book_request", "propose_time", "reschedule", "decline"})
 
 
 def _open(
@@ -475,12 +487,17 @@ def _miss(
 _PRICE = re.compile(r"多少钱|价格|价钱|费用|报价|how much|price|cost")
 _DURATION = re.compile(r"多久|多长时间|几个小时|how long")
 _WHERE = re.compile(r"地址|在哪|哪里|where|address")
+_HOURS = re.compile(
+    r"几点(?:开门|关门|上班|下班|营业|开始|结束)|营业时间|上班时间|开门|关门|营业吗|"
+    r"what time do you (?:open|close)|opening hours|business hours|are you open|when do you open"
+)
 
 
 def _question(
     session: Session, settings: Settings, c: Convo, intent: Intent, now: datetime
 ) -> Step:
-    """Answer what the scripts know (price, duration, address); anything else goes to a person."""
+    """Answer what the scripts know (price, duration, opening hours, address); anything else
+    goes to a person."""
     text = intent.text.lower()
     jobs = c.ctx.get("jobs") or _jobs(settings, c)
     est = slots.estimate(settings, jobs, c.locale)
@@ -489,6 +506,8 @@ def _question(
         topic = "price"
     elif _DURATION.search(text):
         topic = "duration"
+    elif _HOURS.search(text):
+        topic = "hours"
     elif _WHERE.search(text) and settings.dealership.address_in(c.locale):
         topic = "address"
     if topic is None:

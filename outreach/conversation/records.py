@@ -22,6 +22,7 @@ from outreach.models import (
     Outreach,
 )
 
+CALLBACK_WAITING = ("open", "claimed")  # an advisor has yet to call the customer back
 # Lower is more urgent (the desk sorts ascending).  A complaint always comes first.
 CALLBACK_PRIORITY = {
     "complaint": 10,
@@ -54,19 +55,23 @@ class Situation:
     earlier: ContactAttempt | None  # the inbound message already recorded under this sid
     queued: bool = False  # the open conversation has messages waiting in the outbox
     latest_outreach_id: int | None = None  # their latest conversation, open or not
+    awaiting_person: bool = False  # an advisor has yet to call them back (open callback)
 
 
 def situation(session: Session, phone: str, now: datetime, *, sid: str, channel: str) -> Situation:
     """:func:`find_customer`, :func:`open_outreach`, :func:`next_appointment`,
-    :func:`seen_before`, :func:`latest_outreach` and whether the conversation has queued
-    messages, in one round trip (every inbound reply needs them all)."""
+    :func:`seen_before`, :func:`latest_outreach`, whether the conversation has queued
+    messages and whether an advisor is to call them back, in one round trip (every inbound
+    reply needs them all)."""
     params = {"phone": phone, "now": now, "sid": sid, "channel": channel}
     row = session.execute(_situation_query(), params).first()
     if row is None:
         return Situation(None, None, None, seen_before(session, sid, channel))
-    customer, outreach, appointment, earlier_id, has_queued, latest_id = row
+    customer, outreach, appointment, earlier_id, has_queued, latest_id, waiting = row
     earlier = session.get(ContactAttempt, earlier_id) if earlier_id is not None else None
-    return Situation(customer, outreach, appointment, earlier, bool(has_queued), latest_id)
+    return Situation(
+        customer, outreach, appointment, earlier, bool(has_queued), latest_id, bool(waiting)
+    )
 
 
 @functools.cache
@@ -109,8 +114,17 @@ def _situation_query() -> Select[Any]:
         .correlate(Customer)
         .scalar_subquery()
     )
+    waiting = (
+        select(CallbackRequest.id)
+        .where(
+            CallbackRequest.customer_id == Customer.id,
+            CallbackRequest.status.in_(CALLBACK_WAITING),
+        )
+        .correlate(Customer)
+        .exists()
+    )
     return (
-        select(Customer, Outreach, Appointment, seen, queued, latest)
+        select(Customer, Outreach, Appointment, seen, queued, latest, waiting)
         .outerjoin(
             Outreach,
             (Outreach.customer_id == Customer.id) & Outreach.status.in_(OUTREACH_OPEN),

@@ -49,6 +49,9 @@ def render_text(
     appt: Appointment | None = step.pop("appointment", None)
     if name == "slot_options" and not offered:
         name = "no_slots"
+    answer = step.get("answer")
+    if name == "answer" and isinstance(answer, dict) and answer.get("topic") == "hours":
+        step["answer"] = {**answer, "opening": opening_text(settings, locale)}
     script = _SCRIPT_NAMES.get(channel, {}).get(name, name)
     vehicle = vehicle or (appt.vehicle if appt else None)
     context: dict[str, Any] = {
@@ -116,6 +119,30 @@ def _appointment(settings: Settings, appt: Appointment) -> dict[str, Any]:
         "total_price": round(sum(j.price for j in appt.jobs), 2),
         "jobs": jobs,
     }
+
+
+def opening_text(settings: Settings, locale: str) -> str:
+    """The weekly arrival hours, days with the same hours run together: "周一至周五 08:30-17:30，
+    周六 09:00-16:00，周日休息" / "Mon-Fri 08:30-17:30, Sat 09:00-16:00, closed Sun"."""
+    zh = lang(locale) == "zh-CN"
+    names = [f"周{d}" for d in _WEEKDAYS["zh-CN"]] if zh else list(_WEEKDAYS["en"])
+    hours = settings.capacity.opening_hours
+    runs: list[tuple[int, int, Any]] = []  # (first day, last day, hours)
+    for day in range(7):
+        if runs and runs[-1][2] == hours.get(day) and runs[-1][1] == day - 1:
+            runs[-1] = (runs[-1][0], day, runs[-1][2])
+        else:
+            runs.append((day, day, hours.get(day)))
+    parts = []
+    for first, last, span in runs:
+        days = (
+            names[first] if first == last else f"{names[first]}{'至' if zh else '-'}{names[last]}"
+        )
+        if span is None:
+            parts.append(f"{days}休息" if zh else f"closed {days}")
+        else:
+            parts.append(f"{days} {span[0]:%H:%M}-{span[1]:%H:%M}")
+    return ("，" if zh else ", ").join(parts)
 
 
 def lang(locale: str) -> str:
@@ -275,6 +302,13 @@ def _fallback(name: str, locale: str, channel: str, c: dict[str, Any]) -> str:
             if zh
             else f"Thanks, a service advisor will call you shortly ({c['dealership_phone']})."
         )
+    if name == "handoff_pending":
+        return (
+            f"您的消息已转给服务顾问，他们会尽快联系您（{c['dealership_phone']}）。"
+            if zh
+            else f"A service advisor has your message and will contact you shortly "
+            f"({c['dealership_phone']})."
+        )
     if name == "declined":
         return (
             "好的，不打扰您了。需要时随时联系我们。"
@@ -296,6 +330,8 @@ def _fallback(name: str, locale: str, channel: str, c: dict[str, Any]) -> str:
             )
         if a.get("topic") == "duration":
             return f"预计{a['hours']:g}小时。" if zh else f"It takes about {a['hours']:g} hours."
+        if a.get("topic") == "hours":
+            return f"到店时间：{a['opening']}。" if zh else f"We receive cars {a['opening']}."
         return str(_address(c))
     if name == "already_booked":
         return (

@@ -53,6 +53,7 @@ KINDS = (
     "mileage",
     "fault",
     "wrong_number",
+    "thanks",
     "book_request",
     "technician",
     "special_service",
@@ -450,6 +451,8 @@ _BOOK = _any(
 )
 _QUESTION = _any(
     r"\?|？",
+    r"几点",
+    r"营业",
     r"吗$",
     r"多少钱",
     r"价格",
@@ -545,17 +548,31 @@ def understand(
         return Intent("mileage", **base)
     if _DECLINE.search(norm) and not (preference and _CONFIRM_WORDS.search(norm)):
         return Intent("decline", **base)
+    if need is not None and _COST_OR_TIME.search(norm) and not _BOOK.search(norm):
+        return Intent("question", need=need, **base)  # "保养多少钱": answer, then book
     if need is not None or _BOOK.search(norm):
         return Intent("book_request", preference=preference, need=need, **base)
     if preference is not None:
         return Intent("propose_time", preference=preference, **base)
     if _CONFIRM.search(norm):
         return Intent("confirm", **base)
+    if _THANKS.match(norm):
+        return Intent("thanks", **base)
     if _QUESTION.search(norm):
         return Intent("question", **base)
     return Intent("unknown", **base)
 
 
+# A bare "thanks" / "got it": nothing to answer (the bot never replies to a thank-you).
+_THANKS = re.compile(
+    r"^(?:谢谢|谢了|多谢|感谢|辛苦了|收到|知道了|明白了|了解|thanks?|thank you|thx|ty|cheers|"
+    r"got it|noted|will do|great,? thanks?)"
+    r"(?:你|您|啦|了|哈|啊|呀|a lot|so much|very much|!|！|。|\.|\s)*$"
+)
+_COST_OR_TIME = _any(
+    r"多少钱", r"价格", r"价钱", r"费用", r"报价", r"多久", r"多长时间",
+    r"\bhow much\b", r"\bhow long\b", r"\bprice\b", r"\bcost\b",
+)  # fmt: skip
 _CONFIRM_WORDS = _any(r"可以", r"行", r"\bok", r"\bworks\b", r"\bfine\b", r"\bgood\b")
 
 

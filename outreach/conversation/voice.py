@@ -11,7 +11,7 @@ two turns sharing a name would replay the first answer.  Keypad 0 always asks fo
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from sqlalchemy.orm import Session
@@ -108,6 +108,8 @@ def voice_turn(
     intent = understand(
         heard, now_local=now.astimezone(settings.tz), options=options, confirming=confirming
     )
+    if intent.kind == "thanks":
+        intent = replace(intent, kind="unknown")  # on a call, "thank you" is not an answer
     if intent.kind == "unknown":
         if not retry:
             again = say(

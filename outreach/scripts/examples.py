@@ -38,6 +38,7 @@ NEEDS: dict[str, tuple[str, ...]] = {
     "no_show": ("customer", "vehicle", "appointment", "slots"),
     "clarify": ("slots",),
     "handoff": ("customer",),
+    "handoff_pending": ("customer",),
     "slot_taken": ("slots",),
     "no_slots": ("customer",),
     "decline_ack": ("customer", "because"),

@@ -284,6 +284,55 @@ class TestReasonsForNo:
         assert phone.text("2").text is None  # opted out: nothing is sent any more
 
 
+class TestAfterAHandOff:
+    def test_replies_while_a_person_is_to_call_do_not_start_over(
+        self, session: Session, phone: Phone, offered: Outreach, customer: Customer
+    ) -> None:
+        """Handed to an advisor, a "1" meant for the old offer, a fault or a question is for the
+        advisor (kept in the transcript), not a new "what do you need?"; "OK" and "thanks" get
+        no answer; asking to book starts a booking again."""
+        assert phone.text("打电话给我").kind == "handoff"
+        pending = phone.text("第一个和第二个都行")
+        assert pending.kind == "handoff_pending" and "服务顾问" in (pending.text or "")
+        assert phone.text("刹车有点软").kind == "handoff_pending"
+        assert phone.text("好的").text is None
+        assert phone.text("谢谢").text is None
+        assert len(_callbacks(session, customer)) == 1
+        assert phone.text("预约保养").kind == "slot_options"
+
+    def test_once_the_advisor_is_done_a_text_starts_a_booking(
+        self, session: Session, phone: Phone, offered: Outreach, customer: Customer
+    ) -> None:
+        """A closed callback no longer holds replies back."""
+        phone.text("人工")
+        (callback,) = _callbacks(session, customer)
+        callback.status = "done"
+        session.flush()
+        assert phone.text("你好").kind == "ask_need"
+
+
+class TestQuestions:
+    def test_price_of_the_service_is_answered_not_rebooked(
+        self, session: Session, phone: Phone, offered: Outreach
+    ) -> None:
+        """ "保养多少钱" names the service but asks the price: the estimate, with the same slots."""
+        before = [s["starts_at"] for s in offered.context["slots"]]
+        reply = phone.text("保养多少钱")
+        assert reply.kind == "answer" and "¥680" in (reply.text or "")
+        assert [s["starts_at"] for s in offered.context["slots"]] == before
+
+    def test_opening_hours(self, session: Session, phone: Phone, offered: Outreach) -> None:
+        """ "几点开门" answers the week's arrival hours from the configuration."""
+        reply = phone.text("你们几点开门？")
+        assert reply.kind == "answer"
+        assert "周一至周五 08:30-17:30" in (reply.text or "") and "周日休息" in (reply.text or "")
+
+    def test_thanks_gets_no_answer(self, session: Session, phone: Phone, offered: Outreach) -> None:
+        """A bare thank-you is not a miss and costs no message."""
+        assert phone.text("谢谢！").text is None
+        assert offered.context.get("misses", 0) == 0 and offered.status == "open"
+
+
 class TestFacts:
     def test_mileage_and_fault_are_recorded_on_the_appointment(
         self, session: Session, phone: Phone, offered: Outreach, customer: Customer

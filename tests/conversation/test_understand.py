@@ -215,6 +215,14 @@ CASES: list[tuple[str, str, int | None, dict, dict]] = [
     ("要洗车和代步车", "special_service", None, {}, {"services": ("car_wash", "courtesy_car")}),
     ("I'd like a car wash too", "special_service", None, {}, {"services": ("car_wash",)}),
     ("pick-up please", "special_service", None, {}, {"services": ("pickup",)}),
+    # thanks: nothing to answer
+    ("谢谢", "thanks", None, {}, {}),
+    ("Thank you so much!", "thanks", None, {}, {}),
+    ("收到", "thanks", None, {}, {}),
+    # questions that name the service
+    ("保养多少钱", "question", None, {}, {"need": "maintenance"}),
+    ("How long does a service take?", "question", None, {}, {"need": "maintenance"}),
+    ("几点开门", "question", None, {}, {}),
     # nothing we can act on
     ("哈哈", "unknown", None, {}, {}),
     ("asdf", "unknown", None, {}, {}),

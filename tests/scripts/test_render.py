@@ -48,6 +48,7 @@ SMS_NAMES = [
     "no_appointment",
     "preference_noted",
     "wrong_number",
+    "handoff_pending",
 ]
 VOICE_NAMES = [
     "offer",
@@ -359,3 +360,22 @@ def test_decline_ack_says_what_was_put_on_file(locale):
     assert len(set(texts.values())) == 4
     number = SETTINGS.dealership.phone[-4:]
     assert all(number in text.replace(" ", "") for text in texts.values())
+
+
+def test_opening_hours_run_the_same_days_together():
+    """Days with the same hours read as one run; a closed day in the middle breaks it."""
+    from datetime import time
+
+    from outreach.conversation.texts import opening_text
+
+    week = {d: (time(8, 30), time(17, 30)) for d in range(5)}
+    week.update({2: None, 5: (time(9), time(12)), 6: None})
+    settings = dataclasses.replace(
+        SETTINGS, capacity=dataclasses.replace(SETTINGS.capacity, opening_hours=week)
+    )
+    assert opening_text(settings, "en") == (
+        "Mon-Tue 08:30-17:30, closed Wed, Thu-Fri 08:30-17:30, Sat 09:00-12:00, closed Sun"
+    )
+    assert opening_text(settings, "zh-CN") == (
+        "周一至周二 08:30-17:30，周三休息，周四至周五 08:30-17:30，周六 09:00-12:00，周日休息"
+    )
