@@ -295,7 +295,8 @@ def _offered(session: Session, settings: Settings, c: Convo, intent: Intent, now
             return Step("which_option", slots_context(settings, c, offered))
         return _offer(session, settings, c, None, now)
     if kind in ("propose_time", "reschedule", "book_request") and intent.preference is not None:
-        return _offer(session, settings, c, intent.preference, now, exact=True)
+        pref = _on_the_day_asked(settings, c, intent.preference, now)
+        return _offer(session, settings, c, pref, now, exact=True)
     if kind == "reschedule":
         c.update(misses=0)
         return Step("ask_time", slots_context(settings, c, offered))
@@ -355,12 +356,26 @@ def _offer(
         records.queue_callback(session, c.customer, c.outreach, reason="no_slots", now=now)
         c.update(no_slots_queued=True)
     c.outreach.state = "offered"
-    c.update(slots=found, jobs=jobs, misses=0, confirming=False)
+    asked = _pref_json(preference) if preference is not None and preference.on else None
+    c.update(slots=found, jobs=jobs, misses=0, confirming=False, asked=asked)
     if exact and found and _is_exact(settings, found[0], preference):
         return _take(session, settings, c, found[0], now)
     if intro == "reschedule":
         note = "reschedule"
     return Step("slot_options", {"intro": note, **slots_context(settings, c, found)})
+
+
+def _on_the_day_asked(
+    settings: Settings, c: Convo, pref: SlotPreference, now: datetime
+) -> SlotPreference:
+    """ "下午三点半" right after "明天下午…" means tomorrow: a time with no day of its own keeps
+    the day the customer asked for in their last reply (while that day is still ahead)."""
+    if pref.on is not None or pref.weekday is not None or pref.not_before is not None:
+        return pref
+    asked = _pref_from_json(c.ctx.get("asked"))
+    if asked is None or asked.on is None or asked.on < now.astimezone(settings.tz).date():
+        return pref
+    return replace(pref, on=asked.on)
 
 
 def _is_exact(settings: Settings, slot: dict[str, Any], pref: SlotPreference | None) -> bool:

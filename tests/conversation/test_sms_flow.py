@@ -311,6 +311,29 @@ class TestAfterAHandOff:
         assert phone.text("你好").kind == "ask_need"
 
 
+class TestFollowUpTimes:
+    def test_a_time_alone_keeps_the_day_just_asked_for(
+        self, session: Session, phone: Phone, offered: Outreach, customer: Customer
+    ) -> None:
+        """After "明天上午不行，下午可以", "下午三点半" is tomorrow at 15:30, not today."""
+        tomorrow = (NOW.astimezone(SHANGHAI) + timedelta(days=1)).date()
+        phone.text("明天上午不行，下午可以")
+        reply = phone.text("下午三点半")
+        (appt,) = _appointments(session, customer)
+        local = appt.starts_at.astimezone(SHANGHAI)
+        assert reply.kind == "confirmation"
+        assert (local.date(), local.time()) == (tomorrow, time(15, 30))
+
+    def test_a_time_alone_without_a_day_asked_is_the_nearest(
+        self, session: Session, phone: Phone, offered: Outreach, customer: Customer
+    ) -> None:
+        """With no day asked for before, a bare time is the nearest day's (today's, here)."""
+        reply = phone.text("下午三点半")
+        (appt,) = _appointments(session, customer)
+        assert reply.kind == "confirmation"
+        assert appt.starts_at.astimezone(SHANGHAI).date() == NOW.astimezone(SHANGHAI).date()
+
+
 class TestQuestions:
     def test_price_of_the_service_is_answered_not_rebooked(
         self, session: Session, phone: Phone, offered: Outreach
