@@ -124,6 +124,7 @@ LABELS: dict[str, dict[str, tuple[str, str]]] = {
         "no_show": ("预约未到店", "no-show"),
         "no_slots": ("近期无空档", "no free time to offer"),
         "vehicle_sold": ("客户称车已卖出（有预约）", "car sold (has a booking)"),
+        "extra_work": ("预约追加项目", "extra work on a booking"),
     },
     "outcome": {
         "booked": ("已预约", "booked"),

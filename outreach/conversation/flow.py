@@ -212,7 +212,16 @@ def _no_conversation(
         if intent.because == "vehicle_sold":
             # A booked car that is no longer theirs: a person sorts out the appointment.
             return _hand_off(session, c, "vehicle_sold", now)
-        if intent.kind in ("confirm", "choose_option", "question", "unknown", "decline"):
+        if intent.kind == "book_request" and _more_work(appt, intent):
+            return _extra_work(session, settings, c, appt, intent, now)
+        if intent.kind in (
+            "confirm",
+            "choose_option",
+            "question",
+            "unknown",
+            "decline",
+            "book_request",
+        ):
             return Step("already_booked", appointment_context(settings, c, appt))
     if c.awaiting_person and c.channel == "sms" and intent.kind not in _STARTS_OVER:
         # Handed to a person: a "1" meant for the old offer, a "thanks" or a question is for
@@ -237,6 +246,33 @@ def _no_conversation(
 
 # Replies that still start a new booking while an advisor is to call the customer back.
 _STARTS_OVER = frozenset({"book_request", "propose_time", "reschedule", "decline"})
+
+
+_ADD = re.compile(r"加|追加|另外|顺便|还要|还想|\balso\b|\bas well\b|\badd|\btoo\b|\bextra\b")
+
+
+def _more_work(appt: Appointment, intent: Intent) -> bool:
+    """Whether a booked customer's request asks for more than the visit holds: another kind
+    of work, or work added in so many words ("加", "还要", "also")."""
+    booked = {j.job_code for j in appt.jobs}
+    other = intent.need is not None and slots.job_for_need(intent.need) not in booked
+    return other or bool(_ADD.search(intent.text.lower()))
+
+
+def _extra_work(
+    session: Session,
+    settings: Settings,
+    c: Convo,
+    appt: Appointment,
+    intent: Intent,
+    now: datetime,
+) -> Step:
+    """More work on a booked visit ("我想加一个四轮定位"): written on the appointment, and an
+    advisor confirms it fits (labour, bays) — never a second booking beside the first."""
+    line = f"{now.astimezone(settings.tz):%Y-%m-%d %H:%M} {c.channel}: {intent.text}"
+    appt.notes = f"{appt.notes}\n{line}" if appt.notes else line
+    records.queue_callback(session, c.customer, None, reason="extra_work", now=now)
+    return Step("extra_work_noted", appointment_context(settings, c, appt))
 
 
 def _open(

@@ -32,6 +32,7 @@ CALLBACK_PRIORITY = {
     "not_understood": 40,
     "voice_not_understood": 40,
     "no_slots": 40,
+    "extra_work": 40,
 }
 
 

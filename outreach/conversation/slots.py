@@ -35,6 +35,11 @@ _CAMPAIGN_JOBS = {
 _SEASON_JOBS = {"pre-summer-ac": "ac_check", "pre-winter": "winter_check"}
 
 
+def job_for_need(need: str) -> str:
+    """The job code a customer's need books (the advisor refines it)."""
+    return _NEED_JOBS.get(need, "inspection")
+
+
 def jobs_for(settings: Settings, outreach: Outreach, need: str | None = None) -> list[str]:
     """The job codes to offer for an outreach: its reasons' jobs, else the customer's need."""
     known = settings.capacity.job_types
@@ -45,7 +50,7 @@ def jobs_for(settings: Settings, outreach: Outreach, need: str | None = None) ->
             code = _SEASON_JOBS.get((reason.facts or {}).get("window", ""), "inspection")
         wanted.append(code or "inspection")
     if need:
-        wanted.append(_NEED_JOBS.get(need, "inspection"))
+        wanted.append(job_for_need(need))
     jobs = list(dict.fromkeys(c for c in wanted if c in known))
     return jobs or [next(iter(known))]
 

@@ -302,6 +302,12 @@ def _fallback(name: str, locale: str, channel: str, c: dict[str, Any]) -> str:
             if zh
             else f"Thanks, a service advisor will call you shortly ({c['dealership_phone']})."
         )
+    if name == "extra_work_noted":
+        return (
+            f"已记录追加项目，服务顾问会与您确认。您的预约：{c['arrival']}。"
+            if zh
+            else f"Noted: a service advisor will confirm the extra work for {c['arrival']}."
+        )
     if name == "handoff_pending":
         return (
             f"您的消息已转给服务顾问，他们会尽快联系您（{c['dealership_phone']}）。"

@@ -51,6 +51,7 @@ NEEDS: dict[str, tuple[str, ...]] = {
     "noted": ("noted", "slots"),
     "answer": ("answer", "slots"),
     "already_booked": ("appointment",),
+    "extra_work_noted": ("appointment",),
     "preference_noted": ("technician", "services", "slots"),
 }
 _FAULT = {"zh-CN": "刹车有异响", "en": "the brakes squeak"}

@@ -100,7 +100,10 @@ def _number(value: float | int | Decimal | str) -> str:
 
 
 def money(value: float | int | Decimal | str, locale: str, *, spoken: bool = False) -> str:
-    """A price in yuan: ``¥380`` / ``CNY 380``; ``spoken=True``: ``380元`` / ``380 yuan``."""
+    """A price in yuan: ``¥380`` / ``CNY 380``; ``spoken=True``: ``380元`` / ``380 yuan``.
+    Nothing to pay reads ``免费`` / ``free`` (an accident assessment, say), never ``¥0``."""
+    if Decimal(str(value)) == 0:
+        return "免费" if _zh(locale) else "free"
     amount = _number(value)
     if _zh(locale):
         return f"{amount}元" if spoken else f"¥{amount}"

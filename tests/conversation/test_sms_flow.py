@@ -311,6 +311,22 @@ class TestAfterAHandOff:
         assert phone.text("你好").kind == "ask_need"
 
 
+class TestExtraWork:
+    def test_more_work_on_a_booked_visit_is_noted_for_an_advisor(
+        self, session: Session, phone: Phone, offered: Outreach, customer: Customer
+    ) -> None:
+        """A booked customer asking for more work gets it on the appointment and an advisor to
+        confirm it, not a second offer beside the booking; the same need again changes nothing."""
+        phone.text("2")
+        reply = phone.text("我想加一个四轮定位")
+        (appt,) = _appointments(session, customer)
+        assert reply.kind == "extra_work_noted" and "服务顾问会与您确认" in (reply.text or "")
+        assert "我想加一个四轮定位" in (appt.notes or "")
+        assert [c.reason for c in _callbacks(session, customer)] == ["extra_work"]
+        assert session.scalars(select(Outreach).where(Outreach.status == "open")).all() == []
+        assert phone.text("预约保养").kind == "already_booked"
+
+
 class TestFollowUpTimes:
     def test_a_time_alone_keeps_the_day_just_asked_for(
         self, session: Session, phone: Phone, offered: Outreach, customer: Customer

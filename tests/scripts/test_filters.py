@@ -73,10 +73,12 @@ class TestValues:
             (380, "¥380", "CNY 380"),
             (1580.0, "¥1,580", "CNY 1,580"),
             (380.5, "¥380.50", "CNY 380.50"),
+            (0, "免费", "free"),
+            ("0.00", "免费", "free"),
         ],
     )
     def test_money(self, value, zh, en):
-        """Whole yuan show no decimals; thousands are separated."""
+        """Whole yuan show no decimals; thousands are separated; nothing to pay is free."""
         assert money(value, "zh-CN") == zh
         assert money(value, "en") == en
 

@@ -49,6 +49,7 @@ SMS_NAMES = [
     "preference_noted",
     "wrong_number",
     "handoff_pending",
+    "extra_work_noted",
 ]
 VOICE_NAMES = [
     "offer",
@@ -73,6 +74,7 @@ VOICE_NAMES = [
     "help",
     "opt_in_confirmation",
     "wrong_number",
+    "extra_work_noted",
 ]
 FOOTER = {"zh-CN": "回T退订", "en": "Reply STOP to opt out."}
 
@@ -290,7 +292,7 @@ class TestRendering:
     def test_none_value_refused(self):
         """A None printed into a message is an error, not the word 'None'."""
         with pytest.raises(ScriptError, match="None"):
-            example("handoff", "en", customer={"name": None})
+            example("offer", "en", vehicle={"model": None, "plate": "沪A12345"})
 
     def test_dealership_keys_can_be_given(self):
         """Keys of a dealership dict in the context win over the configured ones."""
@@ -379,3 +381,16 @@ def test_opening_hours_run_the_same_days_together():
     assert opening_text(settings, "zh-CN") == (
         "周一至周二 08:30-17:30，周三休息，周四至周五 08:30-17:30，周六 09:00-12:00，周日休息"
     )
+
+
+@pytest.mark.parametrize(
+    ("locale", "channel", "name"), sorted(k for k in ALL if "customer" in NEEDS.get(k[2], ()))
+)
+def test_a_customer_with_no_name_reads_naturally(locale, channel, name):
+    """Someone who texted in from an unknown number has no name yet: no script greets them with
+    a dangling comma ("Thanks , …", ", you're booked", "好的，，")."""
+    context = example_context(name, locale, SETTINGS)
+    text = render(
+        SETTINGS, name, locale=locale, channel=channel, **{**context, "customer": {"name": ""}}
+    )
+    assert not re.search(r"(?m)^\s*[,，]|[,，]\s*[,，]|\w\s+,|好的，，", text), text
