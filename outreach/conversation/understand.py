@@ -554,7 +554,7 @@ def understand(
         return Intent("book_request", preference=preference, need=need, **base)
     if preference is not None:
         return Intent("propose_time", preference=preference, **base)
-    if _CONFIRM.search(norm):
+    if _CONFIRM.search(_FILLERS.sub("", norm)):
         return Intent("confirm", **base)
     if _THANKS.match(norm):
         return Intent("thanks", **base)
@@ -573,6 +573,8 @@ _COST_OR_TIME = _any(
     r"多少钱", r"价格", r"价钱", r"费用", r"报价", r"多久", r"多长时间",
     r"\bhow much\b", r"\bhow long\b", r"\bprice\b", r"\bcost\b",
 )  # fmt: skip
+# "嗯嗯好的", "哦，可以": the sounds before a yes (as speech recognition writes them too).
+_FILLERS = re.compile(r"^(?:[嗯恩哦噢额呃]|\b(?:um+|uh+|er+|hmm+)\b)+[,，\s]*(?=.)")
 _CONFIRM_WORDS = _any(r"可以", r"行", r"\bok", r"\bworks\b", r"\bfine\b", r"\bgood\b")
 
 

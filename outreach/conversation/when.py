@@ -75,6 +75,29 @@ _COLON = re.compile(r"(?<!\d)(\d{1,2})[:：.](\d{2})(?!\d)\s*(am|pm|a\.m\.|p\.m\
 _EN_TIME = re.compile(r"\b(\d{1,2})(?::(\d{2}))?\s*(am|pm|a\.m\.|p\.m\.)")
 _AT = re.compile(r"\b(?:at|around|about|after|by)\s+(\d{1,2})(?::(\d{2}))?\b(?!\s*(?:km|号|月))")
 _NOON = re.compile(r"\bnoon\b|中午")
+# Times in English words, as typed or as speech recognition writes them: "ten am", "at ten",
+# "half past two", "quarter to nine", "nine thirty", "ten o'clock".
+_EN_WORDS = "one two three four five six seven eight nine ten eleven twelve"
+_EN_HOURS = {word: n for n, word in enumerate(_EN_WORDS.split(" "), 1)}
+_H = "(" + "|".join(_EN_HOURS) + ")"
+_EN_WORD_TIMES = [
+    (re.compile(rf"\bhalf past {_H}\b"), lambda m: f"{_EN_HOURS[m[1]]}:30"),
+    (re.compile(rf"\bquarter past {_H}\b"), lambda m: f"{_EN_HOURS[m[1]]}:15"),
+    (re.compile(rf"\bquarter to {_H}\b"), lambda m: f"{_EN_HOURS[m[1]] - 1 or 12}:45"),
+    (
+        re.compile(rf"\b{_H}[ -](thirty|fifteen|forty[ -]five)\b"),
+        lambda m: f"{_EN_HOURS[m[1]]}:{ {'thirty': 30, 'fifteen': 15}.get(m[2], 45) }",
+    ),
+    (re.compile(rf"\b{_H} ?o'? ?clock"), lambda m: f"at {_EN_HOURS[m[1]]}"),
+    (re.compile(rf"\b{_H}(?= ?(?:am|pm|a\.m\.|p\.m\.))"), lambda m: str(_EN_HOURS[m[1]])),
+    (re.compile(rf"\b(at|around|about|after|by) {_H}\b"), lambda m: f"{m[1]} {_EN_HOURS[m[2]]}"),
+]
+
+
+def _english_word_times(text: str) -> str:
+    for pattern, digits in _EN_WORD_TIMES:
+        text = pattern.sub(digits, text)
+    return re.sub(r"\b(\d{1,2}) ?o'? ?clock", r"at \1", text)
 
 
 def normalize(text: str) -> str:
@@ -96,7 +119,7 @@ class _Found:
 
 def parse_when(text: str, now_local: datetime) -> SlotPreference | None:
     """The day/time preference stated in ``text``, or None when it names none."""
-    norm = normalize(text)
+    norm = _english_word_times(normalize(text))
     today = now_local.date()
     positive = _Found()
     refused: date | None = None

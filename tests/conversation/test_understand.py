@@ -79,6 +79,11 @@ CASES: list[tuple[str, str, int | None, dict, dict]] = [
     ("30号下午", "propose_time", None, {"on": SUN, "part_of_day": "afternoon"}, {}),
     ("this weekend", "propose_time", None, {"on": SAT}, {}),
     ("中午", "propose_time", None, {"at": time(12)}, {}),
+    # times in English words, as typed or as speech recognition writes them
+    ("Tuesday at ten", "propose_time", None, {"on": NEXT_TUE, "at": time(10)}, {}),
+    ("half past two tomorrow", "propose_time", None, {"on": THU, "at": time(14, 30)}, {}),
+    ("quarter to nine on Friday", "propose_time", None, {"on": FRI, "at": time(8, 45)}, {}),
+    ("ten o'clock Saturday", "propose_time", None, {"on": SAT, "at": time(10)}, {}),
     # yes / no
     ("好", "confirm", None, {}, {}),
     ("好的", "confirm", None, {}, {}),
@@ -87,6 +92,8 @@ CASES: list[tuple[str, str, int | None, dict, dict]] = [
     ("yes", "confirm", None, {}, {}),
     ("OK!", "confirm", None, {}, {}),
     ("Sure, thanks", "confirm", None, {}, {}),
+    ("嗯嗯好的", "confirm", None, {}, {}),
+    ("um, yes", "confirm", None, {}, {}),
     ("不用了，谢谢", "decline", None, {}, {}),
     ("暂时不需要", "decline", None, {}, {}),
     ("no thanks", "decline", None, {}, {}),

@@ -94,6 +94,16 @@ class TestUnanswered:
         (callback,) = session.scalars(select(CallbackRequest)).all()
         assert callback.reason == "bad_number"
 
+    def test_a_sold_car_on_a_call_is_acknowledged(
+        self, session: Session, conv_settings: Settings, customer: Customer
+    ) -> None:
+        """ "车卖了" on a call: the car leaves the campaigns and the goodbye says so."""
+        outreach = plan_outreach(session, customer)
+        _turn(session, conv_settings, customer, "start")
+        turn = _turn(session, conv_settings, customer, "choose-1", speech="车已经卖了")
+        assert turn.hangup and "更新您的车辆档案" in turn.say
+        assert outreach.vehicle is not None and not outreach.vehicle.active
+
     def test_no_answer_queues_the_offer_by_sms_once(
         self, session: Session, conv_settings: Settings, customer: Customer
     ) -> None:
