@@ -125,6 +125,8 @@ LABELS: dict[str, dict[str, tuple[str, str]]] = {
         "no_slots": ("近期无空档", "no free time to offer"),
         "vehicle_sold": ("客户称车已卖出（有预约）", "car sold (has a booking)"),
         "extra_work": ("预约追加项目", "extra work on a booking"),
+        "low_rating": ("回访低分", "low rating after a visit"),
+        "feedback": ("回访意见", "remarks after a visit"),
     },
     "outcome": {
         "booked": ("已预约", "booked"),

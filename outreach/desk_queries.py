@@ -33,6 +33,7 @@ from outreach.models import (
 # the half hour / two hours, everything else the same working morning or afternoon.
 TARGET_RESPONSE: dict[str, timedelta] = {
     "complaint": timedelta(minutes=30),
+    "low_rating": timedelta(hours=2),
     "asked_for_call": timedelta(hours=2),
     "no_show": timedelta(hours=2),
     "not_understood": timedelta(hours=4),

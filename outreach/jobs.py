@@ -18,7 +18,7 @@ from outreach.campaigns.no_show import mark_no_shows
 from outreach.capacity import daily_offer_budget
 from outreach.capacity.model import Calendar
 from outreach.consent import may_contact
-from outreach.conversation import start_offer
+from outreach.conversation import is_followup, start_followup, start_offer
 from outreach.conversation.texts import render_text
 from outreach.models import Appointment, Outreach, OutreachReason
 from outreach.planning import add_outreach, plan_outreach
@@ -54,7 +54,8 @@ def run_campaigns(
     run = CampaignRun(today=today, budget=budget)
     run.planned = plan_outreach(session, settings, today=today, now=now, limit=budget)
     for outreach in run.planned:
-        text = start_offer(session, settings, outreach, now=now, channel=outreach.channel)
+        start = start_followup if is_followup(outreach) else start_offer
+        text = start(session, settings, outreach, now=now, channel=outreach.channel)
         outbox.enqueue(
             session,
             settings,
@@ -63,7 +64,7 @@ def run_campaigns(
             body=text,
             idempotency_key=f"offer:{outreach.id}",
             now=now,
-            template="offer",
+            template="followup" if start is start_followup else "offer",
             outreach_id=outreach.id,
         )
     return run

@@ -167,6 +167,9 @@ DEFAULT_ESCALATION = (
     EscalationStep(24, channel="voice"),
     EscalationStep(24, action="callback"),
 )
+# A follow-up after a visit asks once: nobody is called, or queued for an advisor, for not
+# rating their visit.
+FOLLOWUP_ESCALATION = (EscalationStep(0, channel="sms"),)
 
 
 @dataclass(frozen=True)
@@ -442,7 +445,10 @@ def _parse_delivery(
             "scheduler.misfire_grace_seconds", s.misfire_grace_seconds, minimum=1
         ),
     )
-    plans: dict[str, tuple[EscalationStep, ...]] = {"default": DEFAULT_ESCALATION}
+    plans: dict[str, tuple[EscalationStep, ...]] = {
+        "default": DEFAULT_ESCALATION,
+        "post_service_followup": FOLLOWUP_ESCALATION,
+    }
     raw = r.get("escalation", {})
     if not isinstance(raw, dict):
         raise r._fail("escalation", "a table of campaign = [steps]", raw)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import func, select
@@ -10,6 +11,8 @@ from outreach.capacity import book
 from outreach.conversation import handle_sms
 from outreach.jobs import check_no_shows, run_campaigns, send_confirmations
 from outreach.models import Appointment, OutboxMessage, Outreach
+from outreach.models.capacity import SlotHold
+from outreach.settings import Seasonal
 from tests.factories import make_customer, make_vehicle, make_visit
 
 # Monday 30 Nov 2026, 09:00 in Shanghai
@@ -54,6 +57,24 @@ class TestRunCampaigns:
         assert sorted(o.outreach_id for o in offers) == sorted(o.id for o in run.planned)
         assert all("1." in o.body or "1）" in o.body or "1、" in o.body for o in offers)
         assert all(o.status == "open" for o in run.planned)
+
+    def test_a_visit_three_days_ago_gets_the_follow_up_question_not_an_offer(
+        self, session, settings
+    ):
+        """The follow-up after a visit asks for a rating; it holds no slots and offers none.
+        (The pre-winter window is shut here: a customer due for it as well gets one booking
+        offer naming both reasons.)"""
+        campaigns = replace(settings.campaigns, seasonal=Seasonal(enabled=False))
+        settings = replace(settings, campaigns=campaigns)
+        customer = make_customer(session)
+        make_visit(session, make_vehicle(session, customer), date(2026, 11, 27), 30_000)
+        (outreach,) = run_campaigns(session, settings, today=TODAY, now=NOW).planned
+        assert outreach.campaign == "post_service_followup" and outreach.state == "followup"
+        (question,) = outbox_rows(session, "followup")
+        assert "打分" in question.body and "11月27日" in question.body
+        assert outbox_rows(session, "offer") == []
+        assert not (outreach.context or {}).get("slots")
+        assert session.scalar(select(func.count()).select_from(SlotHold)) == 0
 
     def test_the_limit_caps_the_day_and_the_rest_wait(self, session, settings):
         """With a limit of one, one customer is invited and the other waits for the next run."""

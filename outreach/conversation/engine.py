@@ -28,6 +28,7 @@ from outreach.settings import Settings
 
 REMINDER_OPTIONS = 2  # reply 1 to confirm, 2 to change
 OFFER_TEXT_KEY = "offer_text"  # read by escalation to repeat the offer
+FOLLOWUP_CAMPAIGN = "post_service_followup"
 
 
 @dataclass(frozen=True)
@@ -160,6 +161,36 @@ def start_offer(
     convo.update(slots=offered, jobs=jobs, misses=0, confirming=False, mode="book")
     convo.update(**{OFFER_TEXT_KEY: texts["sms"]})
     return texts[channel]
+
+
+def start_followup(
+    session: Session, settings: Settings, outreach: Outreach, *, now: datetime, channel: str
+) -> str:
+    """Open a follow-up after a visit (跟踪回访): ask for a 1-5 rating and any remarks; no slots
+    are held.  Returns the text for ``channel``; the SMS wording is kept for escalation."""
+    outreach.status = "open"
+    outreach.state = "followup"
+    outreach.opened_at = outreach.opened_at or now
+    texts = {ch: followup_text(settings, outreach, channel=ch, now=now) for ch in {"sms", channel}}
+    convo = Convo(customer=outreach.customer, outreach=outreach, appointment=None, channel=channel)
+    convo.update(mode="followup", misses=0, **{OFFER_TEXT_KEY: texts["sms"]})
+    return texts[channel]
+
+
+def followup_text(settings: Settings, outreach: Outreach, *, channel: str, now: datetime) -> str:
+    """The follow-up question for ``channel``, about the latest visit it follows up."""
+    visits = [r.anchor_on for r in outreach.reasons if r.anchor_on is not None]
+    visit_on = max(visits) if visits else now.astimezone(settings.tz).date()
+    return render_text(
+        settings, "followup", customer=outreach.customer, channel=channel,
+        vehicle=outreach.vehicle, visit_on=visit_on,
+    )  # fmt: skip
+
+
+def is_followup(outreach: Outreach) -> bool:
+    """Whether a planned outreach only follows up visits (a rating, not a booking offer)."""
+    reasons = list(outreach.reasons)
+    return bool(reasons) and all(r.campaign == FOLLOWUP_CAMPAIGN for r in reasons)
 
 
 def queue_sms(

@@ -5,6 +5,7 @@ it is the same for SMS and voice (the callers render for their channel).  States
 
 ``offered``   slots are listed in ``context["slots"]`` (``mode`` "book" or "reschedule")
 ``asked_need`` an inbound customer was asked what they need (five numbered needs)
+``followup``  after a visit, the customer was asked to rate it 1-5 (跟踪回访); no slots held
 ``booked`` / ``declined`` / ``handed_off`` / ``opted_out`` — the conversation is closed.
 
 Misses are counted in ``context["misses"]`` and reset by any reply that was understood: the
@@ -80,6 +81,8 @@ def options_for(outreach: Outreach | None) -> tuple[int, bool]:
     ctx = outreach.context or {}
     if outreach.state == "asked_need":
         return len(NEEDS), False
+    if outreach.state == "followup":
+        return RATING_MAX, False
     return len(ctx.get("slots") or []), bool(ctx.get("confirming"))
 
 
@@ -112,6 +115,8 @@ def respond(
         return _no_conversation(session, settings, c, intent, now)
     if c.outreach.state == "asked_need":
         return _asked_need(session, settings, c, intent, now)
+    if c.outreach.state == "followup":
+        return _followup(session, settings, c, intent, now)
     return _offered(session, settings, c, intent, now)
 
 
@@ -312,6 +317,61 @@ def _asked_need(
     c.update(need=need, misses=0)
     pref = intent.preference or _pref_from_json(c.ctx.get("preference"))
     return _offer(session, settings, c, pref, now)
+
+
+# --- after a visit ---------------------------------------------------------------------------
+
+RATING_MAX = 5
+LOW_RATING = 2  # this or less: the service manager's team calls the customer back
+_RATING = re.compile(
+    r"^\s*([1-5一二三四五])\s*(?:分|星|颗星|stars?|/\s*5|分满意)?(?=$|[\s,，。.!！、:：;；])"
+)
+
+
+def _followup(
+    session: Session, settings: Settings, c: Convo, intent: Intent, now: datetime
+) -> Step:
+    """The answer to "how was your visit?": a rating, remarks, or a new booking.
+
+    Every remark stays in the transcript (the customer file); a low rating or remarks that
+    need an answer go to an advisor.  A complaint never gets here: it always goes to a person.
+    """
+    assert c.outreach is not None  # noqa: S101
+    if intent.kind in ("book_request", "propose_time", "reschedule"):
+        c.outreach.state = "offered"  # they want to come in again: a booking like any other
+        return _offered(session, settings, c, intent, now)
+    rating = _rating_of(intent)
+    # A fault or a question after a visit needs an answer; so do words without a rating.
+    remarks = intent.kind in ("fault", "question") or (intent.kind == "unknown" and rating is None)
+    c.outreach.status = "closed"
+    c.outreach.state = "closed"
+    c.outreach.closed_at = now
+    c.update(rating=rating)
+    if rating is not None and rating <= LOW_RATING:
+        c.outreach.outcome = f"rated {rating}/{RATING_MAX}: advisor to call"
+        records.queue_callback(session, c.customer, c.outreach, reason="low_rating", now=now)
+        return Step("followup_reply", {"reply": "sorry"}, handoff=True)
+    if remarks:
+        rated = f"rated {rating}/{RATING_MAX}, " if rating is not None else ""
+        c.outreach.outcome = f"{rated}remarks: advisor to read"
+        records.queue_callback(session, c.customer, c.outreach, reason="feedback", now=now)
+        return Step("followup_reply", {"reply": "noted"})
+    if rating is None:
+        c.outreach.outcome = "followed up: no rating"
+        return Step(
+            None if intent.kind in ("thanks", "confirm", "decline") else "followup_reply",
+            {"reply": "thanks"},
+        )
+    c.outreach.outcome = f"rated {rating}/{RATING_MAX}"
+    return Step("followup_reply", {"reply": "thanks"})
+
+
+def _rating_of(intent: Intent) -> int | None:
+    if intent.kind == "choose_option" and intent.option:
+        return intent.option
+    if m := _RATING.match(intent.text):
+        return {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5}.get(m[1]) or int(m[1])
+    return None
 
 
 # --- slots offered --------------------------------------------------------------------------

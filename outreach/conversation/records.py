@@ -26,6 +26,7 @@ CALLBACK_WAITING = ("open", "claimed")  # an advisor has yet to call the custome
 # Lower is more urgent (the desk sorts ascending).  A complaint always comes first.
 CALLBACK_PRIORITY = {
     "complaint": 10,
+    "low_rating": 20,
     "call_me": 30,
     "bad_number": 30,
     "question": 40,
@@ -33,6 +34,7 @@ CALLBACK_PRIORITY = {
     "voice_not_understood": 40,
     "no_slots": 40,
     "extra_work": 40,
+    "feedback": 45,
 }
 
 

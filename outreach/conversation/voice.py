@@ -18,7 +18,14 @@ from sqlalchemy.orm import Session
 
 from outreach.consent import may_contact
 from outreach.conversation import records
-from outreach.conversation.engine import OFFER_TEXT_KEY, is_open, queue_sms, say, start_offer
+from outreach.conversation.engine import (
+    OFFER_TEXT_KEY,
+    followup_text,
+    is_open,
+    queue_sms,
+    say,
+    start_offer,
+)
 from outreach.conversation.flow import (
     Convo,
     Step,
@@ -137,6 +144,8 @@ def _opening(session: Session, settings: Settings, convo: Convo, now: datetime) 
     outreach = convo.outreach
     if outreach is not None and outreach.state == "asked_need":
         return say(settings, convo, Step("ask_need"), channel="voice") or ""
+    if outreach is not None and outreach.state == "followup":
+        return followup_text(settings, outreach, channel="voice", now=now)
     if outreach is not None:
         return start_offer(session, settings, outreach, now=now, channel="voice")
     if convo.appointment is not None:

@@ -35,6 +35,7 @@ NEEDS: dict[str, tuple[str, ...]] = {
     "confirmation": ("customer", "vehicle", "appointment"),
     "reminder": ("customer", "vehicle", "appointment"),
     "followup": ("customer", "vehicle", "visit_on"),
+    "followup_reply": ("reply",),
     "no_show": ("customer", "vehicle", "appointment", "slots"),
     "clarify": ("slots",),
     "handoff": ("customer",),
@@ -123,6 +124,7 @@ def example_context(name: str, locale: str, settings: Settings) -> dict[str, Any
         "visit_on": date(2026, 11, 25),
         "intro": "full",
         "because": None,
+        "reply": "thanks",
         "technician": "张师傅" if locale.startswith("zh") else "Mr Zhang",
         "services": ["洗车"] if locale.startswith("zh") else ["car wash"],
         "noted": {

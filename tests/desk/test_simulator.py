@@ -60,7 +60,7 @@ class TestVoiceWalkthrough:
         db.commit()
         page = _follow(desk_client, desk_client.post(f"/simulator/{customer.id}/call"))
         answered = desk_client.post(
-            f"/simulator/{customer.id}/call/answer", {**_call_fields(page), "heard": "嗯嗯"}
+            f"/simulator/{customer.id}/call/answer", {**_call_fields(page), "heard": "哈哈哈"}
         )
         page = _follow(desk_client, answered)
         assert "没有听清" in page and _call_fields(page)["step"] == "retry-2"

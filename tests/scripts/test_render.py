@@ -50,6 +50,7 @@ SMS_NAMES = [
     "wrong_number",
     "handoff_pending",
     "extra_work_noted",
+    "followup_reply",
 ]
 VOICE_NAMES = [
     "offer",
@@ -75,6 +76,8 @@ VOICE_NAMES = [
     "opt_in_confirmation",
     "wrong_number",
     "extra_work_noted",
+    "followup",
+    "followup_reply",
 ]
 FOOTER = {"zh-CN": "回T退订", "en": "Reply STOP to opt out."}
 
