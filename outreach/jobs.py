@@ -13,6 +13,8 @@ from datetime import date, datetime
 from sqlalchemy.orm import Session
 
 from outreach import outbox
+from outreach.campaigns import campaigns
+from outreach.campaigns import post_service_followup as followup_campaign
 from outreach.campaigns.day_before import record_reminder, select_day_before
 from outreach.campaigns.no_show import mark_no_shows
 from outreach.capacity import daily_offer_budget
@@ -46,13 +48,21 @@ def run_campaigns(
 
     The budget is :func:`outreach.capacity.daily_offer_budget` (never more invitations than
     the coming days can absorb), lowered further by ``limit``; customers over the budget wait
-    for a later day in due-date order.
+    for a later day in due-date order.  Follow-ups after a visit are outside the budget: they
+    ask for a rating and hold no slot.
     """
     budget = daily_offer_budget(session, settings, today, now)
     if limit is not None:
         budget = min(budget, limit)
     run = CampaignRun(today=today, budget=budget)
-    run.planned = plan_outreach(session, settings, today=today, now=now, limit=budget)
+    # Offers wait for free capacity; a follow-up after a visit books nothing, so it never does.
+    booking = [name for name in campaigns() if name != followup_campaign.NAME]
+    run.planned = plan_outreach(
+        session, settings, today=today, now=now, limit=budget, campaigns=booking
+    )
+    run.planned += plan_outreach(
+        session, settings, today=today, now=now, campaigns=[followup_campaign.NAME]
+    )
     for outreach in run.planned:
         start = start_followup if is_followup(outreach) else start_offer
         text = start(session, settings, outreach, now=now, channel=outreach.channel)

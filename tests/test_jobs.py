@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import func, select
 
-from outreach.capacity import book
+from outreach.capacity import book, daily_offer_budget
 from outreach.conversation import handle_sms
 from outreach.jobs import check_no_shows, run_campaigns, send_confirmations
 from outreach.models import Appointment, OutboxMessage, Outreach
@@ -75,6 +75,20 @@ class TestRunCampaigns:
         assert outbox_rows(session, "offer") == []
         assert not (outreach.context or {}).get("slots")
         assert session.scalar(select(func.count()).select_from(SlotHold)) == 0
+
+    def test_follow_ups_go_out_when_the_workshop_has_no_room_for_offers(self, session, settings):
+        """A follow-up holds no slot, so a day with no budget for offers still sends it, and
+        it does not use up tomorrow's budget."""
+        campaigns = replace(settings.campaigns, seasonal=Seasonal(enabled=False))
+        settings = replace(settings, campaigns=campaigns)
+        due_customers(session, 1)
+        visited = make_customer(session)
+        make_visit(session, make_vehicle(session, visited), date(2026, 11, 27), 30_000)
+        budget = daily_offer_budget(session, settings, TODAY, NOW)
+        run = run_campaigns(session, settings, today=TODAY, now=NOW, limit=0)
+        assert [o.customer_id for o in run.planned] == [visited.id]
+        assert len(outbox_rows(session, "followup")) == 1 and outbox_rows(session, "offer") == []
+        assert daily_offer_budget(session, settings, TODAY, NOW) == budget > 0
 
     def test_the_limit_caps_the_day_and_the_rest_wait(self, session, settings):
         """With a limit of one, one customer is invited and the other waits for the next run."""

@@ -24,6 +24,7 @@ from typing import Any, TypeVar
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from outreach.campaigns.post_service_followup import NAME as FOLLOWUP
 from outreach.capacity.model import Calendar
 from outreach.capacity.report import day_loads
 from outreach.models import Outreach
@@ -51,7 +52,11 @@ def daily_offer_budget(session: Session, settings: Settings, today: date, now: d
     sent = session.scalar(
         select(func.count())
         .select_from(Outreach)
-        .where(Outreach.opened_at >= start, Outreach.opened_at < end)
+        .where(
+            Outreach.opened_at >= start,
+            Outreach.opened_at < end,
+            Outreach.campaign != FOLLOWUP,  # a follow-up asks for a rating and holds no slot
+        )
     )
     return max(0, min(p.max_offers_per_day, by_capacity) - (sent or 0))
 

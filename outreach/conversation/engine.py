@@ -19,6 +19,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from outreach import outbox
+from outreach.campaigns import post_service_followup as followup_campaign
 from outreach.conversation import records, slots
 from outreach.conversation.flow import Convo, Step, options_for, respond
 from outreach.conversation.texts import render_text
@@ -28,7 +29,7 @@ from outreach.settings import Settings
 
 REMINDER_OPTIONS = 2  # reply 1 to confirm, 2 to change
 OFFER_TEXT_KEY = "offer_text"  # read by escalation to repeat the offer
-FOLLOWUP_CAMPAIGN = "post_service_followup"
+FOLLOWUP_CAMPAIGN = followup_campaign.NAME
 
 
 @dataclass(frozen=True)
