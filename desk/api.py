@@ -83,6 +83,8 @@ def _appointment(row: BoardRow) -> dict[str, Any]:
         "mileage_reported_km": a.mileage_reported_km,
         "faults_reported": a.faults_reported,
         "special_services": a.special_services,
+        "notes": a.notes,
+        "confirmed_at": a.confirmed_at.isoformat() if a.confirmed_at else None,
     }
 
 

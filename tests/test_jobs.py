@@ -128,15 +128,21 @@ class TestConfirmations:
         assert reply.text
 
     def test_replying_1_to_the_reminder_confirms(self, session, settings):
-        """ "1" after the day-before message keeps the booking and answers with its details."""
+        """ "1" after the day-before message keeps the booking, notes that the customer is
+        coming (the board shows it) and says see you then."""
         [c] = due_customers(session, 1)
         appt = booked_tomorrow(session, settings, c)
         send_confirmations(session, settings, NOW)
         reply = handle_sms(
             session, settings, from_phone=c.phone, body="1", message_sid="SM2", now=NOW
         )
-        assert appt.status == "booked"
-        assert reply.kind == "already_booked"
+        assert appt.status == "booked" and appt.confirmed_at == NOW
+        assert reply.kind == "arrival_confirmed" and "12月1日" in (reply.text or "")
+        later = NOW + timedelta(minutes=5)
+        reply = handle_sms(
+            session, settings, from_phone=c.phone, body="好的", message_sid="SM3", now=later
+        )
+        assert reply.kind == "arrival_confirmed" and appt.confirmed_at == NOW
 
 
 class TestNoShows:

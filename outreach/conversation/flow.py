@@ -204,6 +204,10 @@ def _no_conversation(
     if appt is not None and appt.reminded_at is not None and intent.kind == "choose_option":
         # The answer to the day-before message: 1 confirms, 2 asks for another time.
         intent = replace(intent, kind="confirm" if intent.option == 1 else "reschedule")
+    if appt is not None and appt.reminded_at is not None and intent.kind == "confirm":
+        # "They are coming": the board shows it, and the advisor prepares for them.
+        appt.confirmed_at = appt.confirmed_at or now
+        return Step("arrival_confirmed", appointment_context(settings, c, appt))
     if appt is not None:
         if intent.kind in ("technician", "special_service"):
             return _preference(c, intent, appt)

@@ -302,6 +302,8 @@ def _fallback(name: str, locale: str, channel: str, c: dict[str, Any]) -> str:
             if zh
             else f"Thanks, a service advisor will call you shortly ({c['dealership_phone']})."
         )
+    if name == "arrival_confirmed":
+        return f"好的，期待{c['arrival']}见到您。" if zh else f"Thank you, see you {c['arrival']}."
     if name == "extra_work_noted":
         return (
             f"已记录追加项目，服务顾问会与您确认。您的预约：{c['arrival']}。"

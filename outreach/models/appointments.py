@@ -36,6 +36,7 @@ class Appointment(Base):
     special_services: Mapped[str | None] = mapped_column(Text)
     notes: Mapped[str | None] = mapped_column(Text)
     reminded_at: Mapped[datetime | None]  # the day-before confirmation went out
+    confirmed_at: Mapped[datetime | None]  # the customer answered it: they are coming
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 

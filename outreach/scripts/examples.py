@@ -52,6 +52,7 @@ NEEDS: dict[str, tuple[str, ...]] = {
     "noted": ("noted", "slots"),
     "answer": ("answer", "slots"),
     "already_booked": ("appointment",),
+    "arrival_confirmed": ("customer", "appointment"),
     "extra_work_noted": ("appointment",),
     "preference_noted": ("technician", "services", "slots"),
 }

@@ -68,6 +68,8 @@ class TestEndpoints:
                 vehicle_id=vehicle.id,
                 starts_at=NOW + timedelta(days=1),
                 mileage_reported_km=51000,
+                notes="加一个四轮定位",
+                confirmed_at=NOW,
                 jobs=[
                     AppointmentJob(job_code="oil", description="机油", labour_hours=1.5, price=300)
                 ],
@@ -79,6 +81,8 @@ class TestEndpoints:
         assert appointment["local_start"] == "2025-03-11T10:00:00+08:00"
         assert appointment["hours"] == 1.5
         assert appointment["mileage_reported_km"] == 51000
+        assert appointment["notes"] == "加一个四轮定位"
+        assert appointment["confirmed_at"] == NOW.isoformat()
         assert _get(client, "/api/appointments?date=2025-03-12", token).json["appointments"] == []
 
     def test_bad_date_is_400(self, client, token):

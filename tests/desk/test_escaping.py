@@ -32,6 +32,8 @@ def _hostile(db):
             starts_at=NOW + timedelta(hours=2),
             faults_reported=HOSTILE,
             special_services=HOSTILE,
+            notes=f"<img src=x onerror=alert(1)>{HOSTILE}",
+            confirmed_at=NOW,
             jobs=[AppointmentJob(job_code="x", description=HOSTILE, labour_hours=1, price=0)],
         )
     )
@@ -58,9 +60,12 @@ class TestEscaping:
         assert "<b>plate</b>" not in page
 
     def test_board_escapes_appointment_text(self, desk_client, db):
-        """Faults, jobs and special services with markup appear as text on the board."""
+        """Faults, jobs, special services and notes with markup appear as text on the board
+        (which also shows the notes and that the customer confirmed)."""
         _hostile(db)
-        self._check(desk_client.client.get("/board/").get_data(as_text=True))
+        page = desk_client.client.get("/board/").get_data(as_text=True)
+        self._check(page)
+        assert "&lt;img src=x" in page and 'class="confirmed"' in page
 
     def test_simulator_escapes_the_thread(self, desk_client, db):
         """The simulator's thread shows a hostile SMS body as text."""

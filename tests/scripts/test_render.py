@@ -51,6 +51,7 @@ SMS_NAMES = [
     "handoff_pending",
     "extra_work_noted",
     "followup_reply",
+    "arrival_confirmed",
 ]
 VOICE_NAMES = [
     "offer",
@@ -78,6 +79,7 @@ VOICE_NAMES = [
     "extra_work_noted",
     "followup",
     "followup_reply",
+    "arrival_confirmed",
 ]
 FOOTER = {"zh-CN": "回T退订", "en": "Reply STOP to opt out."}
 

@@ -281,6 +281,7 @@ def upgrade() -> None:
         sa.Column("special_services", sa.Text(), nullable=True),
         sa.Column("notes", sa.Text(), nullable=True),
         sa.Column("reminded_at", outreach.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("confirmed_at", outreach.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("created_at", outreach.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("updated_at", outreach.db.UTCDateTime(timezone=True), nullable=False),
         sa.CheckConstraint(
