@@ -221,6 +221,9 @@ def _no_conversation(
         if intent.because == "vehicle_sold":
             # A booked car that is no longer theirs: a person sorts out the appointment.
             return _hand_off(session, c, "vehicle_sold", now)
+        if intent.kind == "running_late":
+            _note_on(settings, appt, c, intent, now)
+            return Step("late_noted", appointment_context(settings, c, appt))
         if intent.kind == "book_request" and _more_work(appt, intent):
             return _extra_work(session, settings, c, appt, intent, now)
         if intent.kind in (
@@ -268,6 +271,14 @@ def _more_work(appt: Appointment, intent: Intent) -> bool:
     return other or bool(_ADD.search(intent.text.lower()))
 
 
+def _note_on(
+    settings: Settings, appt: Appointment, c: Convo, intent: Intent, now: datetime
+) -> None:
+    """Write what the customer said on the appointment's notes (the board shows them)."""
+    line = f"{now.astimezone(settings.tz):%Y-%m-%d %H:%M} {c.channel}: {intent.text}"
+    appt.notes = f"{appt.notes}\n{line}" if appt.notes else line
+
+
 def _extra_work(
     session: Session,
     settings: Settings,
@@ -278,8 +289,7 @@ def _extra_work(
 ) -> Step:
     """More work on a booked visit ("我想加一个四轮定位"): written on the appointment, and an
     advisor confirms it fits (labour, bays) — never a second booking beside the first."""
-    line = f"{now.astimezone(settings.tz):%Y-%m-%d %H:%M} {c.channel}: {intent.text}"
-    appt.notes = f"{appt.notes}\n{line}" if appt.notes else line
+    _note_on(settings, appt, c, intent, now)
     records.queue_callback(session, c.customer, None, reason="extra_work", now=now)
     return Step("extra_work_noted", appointment_context(settings, c, appt))
 

@@ -302,6 +302,10 @@ def _fallback(name: str, locale: str, channel: str, c: dict[str, Any]) -> str:
             if zh
             else f"Thanks, a service advisor will call you shortly ({c['dealership_phone']})."
         )
+    if name == "late_noted":
+        return (
+            "收到，我们会告知服务顾问。" if zh else "Thanks, we'll let your service advisor know."
+        )
     if name == "arrival_confirmed":
         return f"好的，期待{c['arrival']}见到您。" if zh else f"Thank you, see you {c['arrival']}."
     if name == "extra_work_noted":

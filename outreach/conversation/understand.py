@@ -54,6 +54,7 @@ KINDS = (
     "fault",
     "wrong_number",
     "thanks",
+    "running_late",
     "book_request",
     "technician",
     "special_service",
@@ -295,6 +296,8 @@ _DECLINE = _any(
     r"\bmaybe later\b",
     r"\bnot at (?:this|the moment)",
     r"\bdon'?t need\b",
+    r"\b(?:i )?don'?t want (?:it|to|that|this|one|any)\b",
+    r"不想(?:约|去|来|做)?了",
     r"\bi'?m good\b",
     r"\bno need\b",
 )
@@ -345,7 +348,8 @@ DECLINE_REASONS = {
 }
 _CONFIRM = _any(
     r"^(?:好|好的|好啊|好吧|可以|行|行的|确认|确定|没问题|嗯|对|是|是的|ok|okay|yes|yep|yeah|y|sure|"
-    r"confirm|confirmed|sounds good|perfect|great|fine|that works|works for me)"
+    r"confirm|confirmed|sounds good|perfect|great|fine|that works|works for me|alright|all right|"
+    r"ok(?:ay)? cool|cool|no problem|sure thing)"
     r"(?:的|啊|吧|呀|了|,? thanks?| thank you| please)?[.!。!]*$",
     r"^(?:好的?|可以|行)[,，]?(?:就这个|就这样|谢谢)",
 )
@@ -431,6 +435,7 @@ _NEED = [
             r"\bbroken",
             r"\breplace",
             r"\bpuncture",
+            r"\bnew (?:tyres?|tires?|battery|brake pads?|brakes|wipers?)\b",
         ),
     ),
 ]
@@ -451,6 +456,8 @@ _BOOK = _any(
 )
 _QUESTION = _any(
     r"\?|？",
+    r"召回",
+    r"\brecall",
     r"几点",
     r"营业",
     r"吗$",
@@ -554,6 +561,8 @@ def understand(
         return Intent("book_request", preference=preference, need=need, **base)
     if preference is not None:
         return Intent("propose_time", preference=preference, **base)
+    if _LATE.search(norm) and preference is None:
+        return Intent("running_late", **base)
     if _CONFIRM.search(_FILLERS.sub("", norm)):
         return Intent("confirm", **base)
     if _THANKS.match(norm):
@@ -564,9 +573,18 @@ def understand(
 
 
 # A bare "thanks" / "got it": nothing to answer (the bot never replies to a thank-you).
+_LATE = _any(
+    r"晚(?:点|一点|一会儿?|些|几分钟|\d+分钟|[一二两三四五六七八九十]+分钟)?到",
+    r"迟到",
+    r"堵车",
+    r"\brunning (?:a bit |a little )?late\b",
+    r"\b(?:be|am|i'?m) (?:a bit |a little |\d+ (?:min(?:ute)?s? )?)?late\b",
+    r"\bstuck in traffic\b",
+)
 _THANKS = re.compile(
     r"^(?:谢谢|谢了|多谢|感谢|辛苦了|收到|知道了|明白了|了解|thanks?|thank you|thx|ty|cheers|"
-    r"got it|noted|will do|great,? thanks?)"
+    r"got it|noted|will do|great,? thanks?|see you(?: then| tomorrow| soon| there)?|"
+    r"i'?ll be there(?: on time)?|will be there|(?:我)?(?:会)?准时到|到时见|明天见|不见不散)"
     r"(?:你|您|啦|了|哈|啊|呀|a lot|so much|very much|!|！|。|\.|\s)*$"
 )
 _COST_OR_TIME = _any(

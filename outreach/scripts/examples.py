@@ -53,6 +53,7 @@ NEEDS: dict[str, tuple[str, ...]] = {
     "answer": ("answer", "slots"),
     "already_booked": ("appointment",),
     "arrival_confirmed": ("customer", "appointment"),
+    "late_noted": ("appointment",),
     "extra_work_noted": ("appointment",),
     "preference_noted": ("technician", "services", "slots"),
 }

@@ -327,6 +327,18 @@ class TestExtraWork:
         assert phone.text("预约保养").kind == "already_booked"
 
 
+class TestRunningLate:
+    def test_late_is_noted_on_the_appointment(
+        self, session: Session, phone: Phone, offered: Outreach, customer: Customer
+    ) -> None:
+        """ "堵车，晚点到" from a booked customer goes on the appointment's notes (the board)."""
+        phone.text("2")
+        reply = phone.text("堵车了，可能晚二十分钟到")
+        (appt,) = _appointments(session, customer)
+        assert reply.kind == "late_noted" and "路上注意安全" in (reply.text or "")
+        assert "晚二十分钟到" in (appt.notes or "") and appt.status == "booked"
+
+
 class TestFollowUpTimes:
     def test_a_time_alone_keeps_the_day_just_asked_for(
         self, session: Session, phone: Phone, offered: Outreach, customer: Customer

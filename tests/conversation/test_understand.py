@@ -93,6 +93,7 @@ CASES: list[tuple[str, str, int | None, dict, dict]] = [
     ("OK!", "confirm", None, {}, {}),
     ("Sure, thanks", "confirm", None, {}, {}),
     ("嗯嗯好的", "confirm", None, {}, {}),
+    ("Ok cool", "confirm", None, {}, {}),
     ("um, yes", "confirm", None, {}, {}),
     ("不用了，谢谢", "decline", None, {}, {}),
     ("暂时不需要", "decline", None, {}, {}),
@@ -113,6 +114,7 @@ CASES: list[tuple[str, str, int | None, dict, dict]] = [
     ("I sold the car last year", "decline", None, {}, {"because": "vehicle_sold"}),
     ("The car was written off", "decline", None, {}, {"because": "vehicle_sold"}),
     ("不用了，谢谢", "decline", None, {}, {"because": None}),
+    ("No I don't want it", "decline", None, {}, {}),
     # ... unless they ask for more in the same breath
     ("已经保养过了，想预约检查一下空调", "book_request", None, {}, {"need": "maintenance"}),
     # the number is not the customer's
@@ -198,6 +200,7 @@ CASES: list[tuple[str, str, int | None, dict, dict]] = [
     ("I need an appointment", "book_request", None, {}, {"need": None}),
     ("我想修车", "book_request", None, {}, {"need": "repair"}),
     ("轮胎扎了", "book_request", None, {}, {"need": "repair"}),
+    ("I need new tyres", "book_request", None, {}, {"need": "repair"}),
     ("想做个四轮定位", "book_request", None, {}, {"need": "maintenance"}),
     ("车被撞了，想修一下", "book_request", None, {}, {"need": "accident"}),
     ("想洗车打蜡", "book_request", None, {}, {"need": "detailing"}),
@@ -224,12 +227,18 @@ CASES: list[tuple[str, str, int | None, dict, dict]] = [
     ("pick-up please", "special_service", None, {}, {"services": ("pickup",)}),
     # thanks: nothing to answer
     ("谢谢", "thanks", None, {}, {}),
+    ("See you then!", "thanks", None, {}, {}),
+    # running late (noted on the appointment)
+    ("堵车了，可能晚二十分钟到", "running_late", None, {}, {}),
+    ("I'll be 15 minutes late", "running_late", None, {}, {}),
+    ("我会准时到", "thanks", None, {}, {}),
     ("Thank you so much!", "thanks", None, {}, {}),
     ("收到", "thanks", None, {}, {}),
     # questions that name the service
     ("保养多少钱", "question", None, {}, {"need": "maintenance"}),
     ("How long does a service take?", "question", None, {}, {"need": "maintenance"}),
     ("几点开门", "question", None, {}, {}),
+    ("我的车有召回吗", "question", None, {}, {}),
     # nothing we can act on
     ("哈哈", "unknown", None, {}, {}),
     ("asdf", "unknown", None, {}, {}),

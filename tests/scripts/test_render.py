@@ -52,6 +52,7 @@ SMS_NAMES = [
     "extra_work_noted",
     "followup_reply",
     "arrival_confirmed",
+    "late_noted",
 ]
 VOICE_NAMES = [
     "offer",
@@ -80,6 +81,7 @@ VOICE_NAMES = [
     "followup",
     "followup_reply",
     "arrival_confirmed",
+    "late_noted",
 ]
 FOOTER = {"zh-CN": "回T退订", "en": "Reply STOP to opt out."}
 
