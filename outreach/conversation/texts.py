@@ -194,8 +194,55 @@ def _address(c: dict[str, Any]) -> str:
     return str(c.get("dealership_address") or "")
 
 
+# The built-in wording of the steps that are one sentence: (zh-CN, en), filled from the flat
+# context with str.format_map.
+_PHRASES: dict[str, tuple[str, str]] = {
+    "no_appointment": ("您目前没有预约。", "You have no upcoming appointment."),
+    "ask_time": ("请问您想改到什么时间？", "What time would suit you instead?"),
+    "handoff": (
+        "好的，我们的服务顾问会尽快给您回电（{dealership_phone}）。",
+        "Thanks, a service advisor will call you shortly ({dealership_phone}).",
+    ),
+    "handoff_pending": (
+        "您的消息已转给服务顾问，他们会尽快联系您（{dealership_phone}）。",
+        "A service advisor has your message and will contact you shortly ({dealership_phone}).",
+    ),
+    "late_noted": ("收到，我们会告知服务顾问。", "Thanks, we'll let your service advisor know."),
+    "arrival_confirmed": ("好的，期待{arrival}见到您。", "Thank you, see you {arrival}."),
+    "extra_work_noted": (
+        "已记录追加项目，服务顾问会与您确认。您的预约：{arrival}。",
+        "Noted: a service advisor will confirm the extra work for {arrival}.",
+    ),
+    "declined": (
+        "好的，不打扰您了。需要时随时联系我们。",
+        "No problem. Contact us whenever you need us.",
+    ),
+    "opt_out_confirmation": (
+        "您已退订，我们不会再发送消息。回复START可恢复。",
+        "You are unsubscribed and will get no more messages. Reply START to resubscribe.",
+    ),
+    "opt_in_confirmation": (
+        "您已恢复订阅。回T退订",
+        "You are subscribed again. Reply STOP to opt out.",
+    ),
+    "help": (
+        "{dealership}服务热线：{dealership_phone}。回T退订。",
+        "{dealership}: call {dealership_phone}. Reply STOP to opt out.",
+    ),
+    "goodbye": ("感谢接听，再见。", "Thank you, goodbye."),
+    "wrong_number": ("抱歉打扰了。", "Sorry to have bothered you."),
+    "followup": (
+        "感谢您光临{dealership}，请为本次服务打分：回复1-5（5为非常满意）。",
+        "Thank you for visiting {dealership}. Please rate our service from 1 to 5 (5 is best).",
+    ),
+    "followup_reply": ("感谢您的反馈。", "Thank you for your feedback."),
+}
+
+
 def _fallback(name: str, locale: str, channel: str, c: dict[str, Any]) -> str:
     zh = lang(locale) == "zh-CN"
+    if name in _PHRASES:
+        return _PHRASES[name][0 if zh else 1].format_map(c)
     voice = channel == "voice"
     slots = _numbered(list(c.get("slots", [])), channel, zh)
     stop = "" if voice else ("回T退订" if zh else "Reply STOP to opt out.")
@@ -271,10 +318,6 @@ def _fallback(name: str, locale: str, channel: str, c: dict[str, Any]) -> str:
             if zh
             else f"Your appointment on {c['arrival']} is cancelled. Reply 'book' to rebook."
         )
-    if name == "no_appointment":
-        return "您目前没有预约。" if zh else "You have no upcoming appointment."
-    if name == "ask_time":
-        return "请问您想改到什么时间？" if zh else "What time would suit you instead?"
     if name == "ask_need":
         needs = _numbered(list(NEED_LABELS[lang(locale)]), channel, zh)
         return (
@@ -296,37 +339,6 @@ def _fallback(name: str, locale: str, channel: str, c: dict[str, Any]) -> str:
         )
     if name == "which_option":
         return f"请回复序号选择：\n{slots}" if zh else f"Which one? Reply with a number:\n{slots}"
-    if name == "handoff":
-        return (
-            f"好的，我们的服务顾问会尽快给您回电（{c['dealership_phone']}）。"
-            if zh
-            else f"Thanks, a service advisor will call you shortly ({c['dealership_phone']})."
-        )
-    if name == "late_noted":
-        return (
-            "收到，我们会告知服务顾问。" if zh else "Thanks, we'll let your service advisor know."
-        )
-    if name == "arrival_confirmed":
-        return f"好的，期待{c['arrival']}见到您。" if zh else f"Thank you, see you {c['arrival']}."
-    if name == "extra_work_noted":
-        return (
-            f"已记录追加项目，服务顾问会与您确认。您的预约：{c['arrival']}。"
-            if zh
-            else f"Noted: a service advisor will confirm the extra work for {c['arrival']}."
-        )
-    if name == "handoff_pending":
-        return (
-            f"您的消息已转给服务顾问，他们会尽快联系您（{c['dealership_phone']}）。"
-            if zh
-            else f"A service advisor has your message and will contact you shortly "
-            f"({c['dealership_phone']})."
-        )
-    if name == "declined":
-        return (
-            "好的，不打扰您了。需要时随时联系我们。"
-            if zh
-            else "No problem. Contact us whenever you need us."
-        )
     if name == "noted":
         facts = c.get("noted") or {}
         parts = [f"{facts['mileage_km']} km"] if facts.get("mileage_km") is not None else []
@@ -351,22 +363,4 @@ def _fallback(name: str, locale: str, channel: str, c: dict[str, Any]) -> str:
             if zh
             else f"You are booked for {c['arrival']} with {c['advisor_name']}. " + cancel_hint
         )
-    if name == "opt_out_confirmation":
-        return (
-            "您已退订，我们不会再发送消息。回复START可恢复。"
-            if zh
-            else "You are unsubscribed and will get no more messages. Reply START to resubscribe."
-        )
-    if name == "opt_in_confirmation":
-        return "您已恢复订阅。回T退订" if zh else "You are subscribed again. Reply STOP to opt out."
-    if name == "help":
-        return (
-            f"{c['dealership']}服务热线：{c['dealership_phone']}。回T退订。"
-            if zh
-            else f"{c['dealership']}: call {c['dealership_phone']}. Reply STOP to opt out."
-        )
-    if name == "goodbye":
-        return "感谢接听，再见。" if zh else "Thank you, goodbye."
-    if name == "wrong_number":
-        return "抱歉打扰了。" if zh else "Sorry to have bothered you."
     raise LookupError(f"no script named {name!r}")

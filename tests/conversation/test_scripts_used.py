@@ -75,3 +75,14 @@ class TestOverrides:
             reply = Phone(session, settings, offered.customer.phone).text("好的")
         assert reply.text and "请回复序号" in reply.text
         assert any("which_option" in r.getMessage() for r in caplog.records)
+
+
+@pytest.mark.parametrize("locale", ["zh-CN", "en"])
+def test_every_one_line_safety_net_fills_in(locale: str) -> None:
+    """The built-in one-sentence wordings take the facts the conversation always has."""
+    from outreach.conversation import texts
+
+    facts = {"dealership": "星辰汽车", "dealership_phone": "021 5555 0100", "arrival": "12月1日"}
+    for name in texts._PHRASES:
+        said = texts._fallback(name, locale, "sms", facts)
+        assert said and "{" not in said, name
