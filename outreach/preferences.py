@@ -17,7 +17,9 @@ class SlotPreference:
     """A customer's stated preference, in the dealership's local time.
 
     Every field narrows the offer; ``None`` means "no preference".  ``at`` is an exact local
-    time ("9:30"); ``part_of_day`` is one of :data:`PARTS_OF_DAY`; ``weekday`` is 0 = Monday.
+    time ("9:30"); ``part_of_day`` is one of :data:`PARTS_OF_DAY`; ``weekday`` is 0 = Monday;
+    ``earliest``: "as early as possible" (有没有更早的, anything sooner?) — the first free times,
+    not the levelled spread.
     """
 
     on: date | None = None
@@ -25,6 +27,8 @@ class SlotPreference:
     part_of_day: str | None = None
     at: time | None = None
     not_before: date | None = None
+    earliest: bool = False
 
     def is_empty(self) -> bool:
-        return all(v is None for v in (self.on, self.weekday, self.part_of_day, self.at))
+        fields = (self.on, self.weekday, self.part_of_day, self.at)
+        return not self.earliest and all(v is None for v in fields)

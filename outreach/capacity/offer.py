@@ -191,12 +191,14 @@ def _ranked(
     far give candidates scoring no more than the next unread day's ``n``, those come first
     whatever the later days hold: they are given out, and the next days are read only if the
     caller wants more.  An offer usually needs one read of one week, not of the horizon.
-    "At 9:30" ranks by distance from that time first, so it reads the whole span at once.
+    "At 9:30" ranks by distance from that time first, and "as early as possible" by time alone
+    (no spread), so those read the whole span at once.
     """
     today = cal.local_date(now)
     earliest = now + timedelta(hours=cal.config.min_lead_hours)
     first, last = _span(cal, pref, today, cal.local_date(earliest))
-    step = timedelta(days=chunk_days if pref.at is None else (last - first).days + 1)
+    whole = pref.at is not None or pref.earliest  # ranked by time: read the whole span at once
+    step = timedelta(days=(last - first).days + 1 if whole else chunk_days)
     found: list[_Candidate] = []
     given = 0
     start = first
@@ -204,7 +206,8 @@ def _ranked(
         end = min(last, start + step - timedelta(days=1))
         used = ledger.usage(session, start, end)
         found.extend(_candidates(cal, need, pref, now, active, used, start, end))
-        best, rest = _spread(sorted(found, key=lambda c: c.sort_key))
+        ranked = sorted(found, key=lambda c: c.sort_key)
+        best, rest = (ranked, []) if pref.earliest else _spread(ranked)
         if end >= last:
             yield from (best + rest)[given:]
             return
@@ -278,6 +281,8 @@ def _candidates(
             if pref.at is not None:
                 wanted = datetime.combine(day, pref.at, cal.tz).astimezone(UTC)
                 key = (abs((start - wanted).total_seconds()), *key)
+            if pref.earliest:
+                key = (start.timestamp(),)
             yield _Candidate(key, start, day, _part(local), tuple(a.code for a in free))
 
 

@@ -480,7 +480,7 @@ def _on_the_day_asked(
 ) -> SlotPreference:
     """ "下午三点半" right after "明天下午…" means tomorrow: a time with no day of its own keeps
     the day the customer asked for in their last reply (while that day is still ahead)."""
-    if pref.on is not None or pref.weekday is not None or pref.not_before is not None:
+    if pref.earliest or pref.on is not None or pref.weekday is not None or pref.not_before:
         return pref
     asked = _pref_from_json(c.ctx.get("asked"))
     if asked is None or asked.on is None or asked.on < now.astimezone(settings.tz).date():
@@ -663,7 +663,7 @@ def _pref_json(pref: SlotPreference | None) -> dict[str, str] | None:
     return {
         k: v.isoformat() if hasattr(v, "isoformat") else v
         for k, v in vars(pref).items()
-        if v is not None
+        if v is not None and v is not False
     }
 
 

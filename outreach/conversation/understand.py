@@ -513,6 +513,10 @@ def understand(
         return Intent("complaint", **base)
 
     preference = parse_when(norm, now_local)
+    if _EARLIER.search(norm) and (
+        preference is None or (preference.on, preference.at) == (None, None)
+    ):
+        preference = SlotPreference(earliest=True)  # "能早点吗": sooner, not "in the morning"
     if _CANCEL_APPT.search(norm):
         return Intent("cancel_appointment", **base)
     if _RESCHEDULE.search(norm):
@@ -581,6 +585,10 @@ _LATE = _any(
     r"\b(?:be|am|i'?m) (?:a bit |a little |\d+ (?:min(?:ute)?s? )?)?late\b",
     r"\bstuck in traffic\b",
 )
+_EARLIER = _any(
+    r"早(?:一)?点", r"早一些", r"更早", r"提前", r"越早越好", r"最早", r"尽快", r"尽早",
+    r"\bearlier\b", r"\bsooner\b", r"\basap\b", r"\bas soon as possible\b", r"\bearliest\b",
+)  # fmt: skip
 _THANKS = re.compile(
     r"^(?:谢谢|谢了|多谢|感谢|辛苦了|收到|知道了|明白了|了解|thanks?|thank you|thx|ty|cheers|"
     r"got it|noted|will do|great,? thanks?|see you(?: then| tomorrow| soon| there)?|"

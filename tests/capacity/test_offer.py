@@ -83,6 +83,18 @@ class TestLevelling:
 
 
 class TestPreference:
+    def test_as_early_as_possible_is_the_first_free_times(self, session, cap):
+        """ "有没有更早的": the three first free times in order, not the levelled spread; a busy
+        first day still comes first."""
+        _book(session, cap, local("2026-06-01", "09:00"), jobs=["big", "small"])  # 180 of 240
+        pref = SlotPreference(earliest=True)
+        slots = offer_slots(session, cap, jobs=["quick"], now=NOW, preference=pref)
+        starts = [s.starts_at for s in slots]
+        assert starts == sorted(starts) and len(starts) == 3
+        assert all(_local(cap, s).date() == date(2026, 6, 1) for s in slots)
+        levelled = offer_slots(session, cap, jobs=["quick"], now=NOW, limit=1)
+        assert _local(cap, levelled[0]).date() == date(2026, 6, 2)
+
     def test_afternoon(self, session, cap):
         """ "Afternoon" offers only local afternoon times."""
         pref = SlotPreference(part_of_day="afternoon")

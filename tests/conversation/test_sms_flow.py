@@ -372,6 +372,15 @@ class TestQuestions:
         assert reply.kind == "answer" and "¥680" in (reply.text or "")
         assert [s["starts_at"] for s in offered.context["slots"]] == before
 
+    def test_anything_earlier_offers_the_first_free_times(
+        self, session: Session, phone: Phone, offered: Outreach
+    ) -> None:
+        """ "有没有更早的" is answered with the first free times, in order, not sent to a person."""
+        reply = phone.text("有没有更早的？")
+        starts = [s["starts_at"] for s in offered.context["slots"]]
+        assert reply.kind == "slot_options" and not reply.handoff
+        assert starts == sorted(starts) and len(starts) == 3
+
     def test_opening_hours(self, session: Session, phone: Phone, offered: Outreach) -> None:
         """ "几点开门" answers the week's arrival hours from the configuration."""
         reply = phone.text("你们几点开门？")

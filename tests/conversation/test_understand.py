@@ -239,6 +239,9 @@ CASES: list[tuple[str, str, int | None, dict, dict]] = [
     ("How long does a service take?", "question", None, {}, {"need": "maintenance"}),
     ("几点开门", "question", None, {}, {}),
     ("我的车有召回吗", "question", None, {}, {}),
+    # as early as possible: the first free times ("早点" is sooner, not the morning)
+    ("能早点吗", "propose_time", None, {"earliest": True}, {}),
+    ("Is there anything earlier?", "propose_time", None, {"earliest": True}, {}),
     # nothing we can act on
     ("哈哈", "unknown", None, {}, {}),
     ("asdf", "unknown", None, {}, {}),
@@ -256,7 +259,7 @@ def test_reply(reply: str, kind: str, option: int | None, pref: dict, extra: dic
     assert intent.kind in KINDS
     assert (intent.kind, intent.option) == (kind, option)
     got = (
-        {k: v for k, v in vars(intent.preference).items() if v is not None}
+        {k: v for k, v in vars(intent.preference).items() if v is not None and v is not False}
         if intent.preference
         else {}
     )
