@@ -543,6 +543,8 @@ def _take(
     c.outreach.outcome = f"booked appointment {appt.id}"
     c.update(slots=[], appointment_id=appt.id, misses=0, confirming=False)
     _cancel_queued(session, c, reason="booked")
+    if c.awaiting_person:
+        records.settle_callbacks(session, c.customer.id)
     return Step(template, appointment_context(settings, c, appt), booked=appt)
 
 

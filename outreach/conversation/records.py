@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, bindparam, select
+from sqlalchemy import Select, bindparam, select, update
 from sqlalchemy.orm import Session, aliased
 
 from outreach.models import (
@@ -287,6 +287,25 @@ def queue_callback(
     )
     session.add(request)
     return request
+
+
+# Callbacks the bot asked for because it could not book; moot once the customer books.
+SETTLED_BY_BOOKING = ("not_understood", "voice_not_understood", "no_slots", "unanswered")
+
+
+def settle_callbacks(session: Session, customer_id: int) -> None:
+    """Close the customer's unclaimed callbacks that only asked a person to get them booked:
+    they just booked.  Complaints, calls they asked for and anything claimed stay open."""
+    session.execute(
+        update(CallbackRequest)
+        .where(
+            CallbackRequest.customer_id == customer_id,
+            CallbackRequest.status == "open",
+            CallbackRequest.reason.in_(SETTLED_BY_BOOKING),
+        )
+        .values(status="done", outcome="booked", outcome_note="the customer booked by message")
+        .execution_options(synchronize_session=False)
+    )
 
 
 def hand_off(

@@ -300,6 +300,32 @@ class TestAfterAHandOff:
         assert len(_callbacks(session, customer)) == 1
         assert phone.text("预约保养").kind == "slot_options"
 
+    def test_booking_settles_what_the_bot_asked_a_person_for(
+        self, session: Session, phone: Phone, offered: Outreach, customer: Customer
+    ) -> None:
+        """After two misses the customer books by text after all: the "not understood"
+        callback is settled as booked; a call they asked for would have stayed open."""
+        phone.text("哈哈")
+        assert phone.text("嘿嘿嘿").kind == "handoff"
+        assert phone.text("预约保养").kind == "slot_options"
+        assert phone.text("1").kind == "confirmation"
+        (callback,) = _callbacks(session, customer)
+        session.refresh(callback)
+        assert (callback.reason, callback.status, callback.outcome) == (
+            "not_understood", "done", "booked",
+        )  # fmt: skip
+
+    def test_a_call_asked_for_stays_open_after_booking(
+        self, session: Session, phone: Phone, offered: Outreach, customer: Customer
+    ) -> None:
+        """ "打电话给我", then a booking by text: the customer still wants that call."""
+        phone.text("打电话给我")
+        phone.text("预约保养")
+        assert phone.text("1").kind == "confirmation"
+        (callback,) = _callbacks(session, customer)
+        session.refresh(callback)
+        assert callback.status == "open"
+
     def test_once_the_advisor_is_done_a_text_starts_a_booking(
         self, session: Session, phone: Phone, offered: Outreach, customer: Customer
     ) -> None:
