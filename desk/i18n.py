@@ -80,6 +80,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "faults": ("故障描述", "Faults"),
     "special_services": ("特色服务", "Special services"),
     "notes": ("备注", "Notes"),
+    "rating": ("回访评分", "Rating"),
     "no_appointments": ("没有预约", "No appointments"),
     "print": ("打印", "Print"),
     "campaign": ("活动", "Campaign"),

@@ -4,7 +4,8 @@ Per campaign and ISO week of the outreach's planned date (the cohort), counted o
 due (outreach created), contacted (a message or call went out), delivered (one was delivered /
 a call completed), replied (the customer answered by SMS or keypad/speech), booked (an
 appointment came of it), showed (that appointment was checked in or completed), opted out.
-Booking rate = booked / contacted; show rate (预约到店率) = showed / booked.
+Booking rate = booked / contacted; show rate (预约到店率) = showed / booked; rating: the average
+1-5 the customers gave the visits followed up (跟踪回访).
 The appointment rate (预约率) is the dealership's: visits that came by appointment / all visits,
 per ISO week of the visit.
 """
@@ -12,7 +13,7 @@ per ISO week of the visit.
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -55,6 +56,12 @@ class CampaignWeek:
     booked: int = 0
     showed: int = 0
     opted_out: int = 0
+    ratings: list[int] = field(default_factory=list)  # follow-ups: 1-5 per rated visit
+
+    @property
+    def rating(self) -> float | None:
+        """The average rating of the visits followed up (None when nobody rated)."""
+        return round(sum(self.ratings) / len(self.ratings), 2) if self.ratings else None
 
     @property
     def booking_rate(self) -> float | None:
@@ -65,8 +72,15 @@ class CampaignWeek:
         return _ratio(self.showed, self.booked)
 
     def as_dict(self) -> dict[str, object]:
-        data: dict[str, object] = {f.name: getattr(self, f.name) for f in fields(self)}
-        data.update(booking_rate=self.booking_rate, show_rate=self.show_rate)
+        data: dict[str, object] = {
+            f.name: getattr(self, f.name) for f in fields(self) if f.name != "ratings"
+        }
+        data.update(
+            booking_rate=self.booking_rate,
+            show_rate=self.show_rate,
+            rating=self.rating,
+            rated=len(self.ratings),
+        )
         return data
 
 
@@ -92,10 +106,11 @@ def campaign_stats(session: Session, *, since: date, until: date) -> list[Campai
             _attempt(ContactAttempt.direction == "in"),
             booked,
             showed,
+            Outreach.rating,
         ).where(Outreach.planned_on >= since, Outreach.planned_on <= until)
     ).all()
     table: dict[tuple[str, str], CampaignWeek] = {}
-    for campaign, planned_on, status, out, delivered, replied, has_appt, has_show in rows:
+    for campaign, planned_on, status, out, delivered, replied, has_appt, has_show, rating in rows:
         key = (campaign, iso_week(planned_on))
         row = table.setdefault(key, CampaignWeek(*key))
         row.due += 1
@@ -105,6 +120,8 @@ def campaign_stats(session: Session, *, since: date, until: date) -> list[Campai
         row.booked += bool(has_appt)
         row.showed += bool(has_show)
         row.opted_out += status == "opted_out"
+        if rating is not None:
+            row.ratings.append(rating)
     return [table[k] for k in sorted(table, key=lambda k: (k[1], k[0]))]
 
 

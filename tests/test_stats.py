@@ -109,6 +109,16 @@ class TestCampaignStats:
         [row] = campaign_stats(session, since=MONDAY, until=MONDAY)
         assert (row.booking_rate, row.show_rate) == (None, None)
 
+    def test_follow_up_ratings_average_per_week(self, session):
+        """The follow-up row averages the ratings given; unrated follow-ups do not count."""
+        for rating in (5, 4, None, 2):
+            outreach = _outreach(session, campaign="post_service_followup", status="closed")
+            outreach.rating = rating
+        session.flush()
+        [row] = campaign_stats(session, since=MONDAY, until=MONDAY)
+        assert (row.rating, len(row.ratings), row.due) == (3.67, 3, 4)
+        assert row.as_dict()["rating"] == 3.67 and row.as_dict()["rated"] == 3
+
     def test_iso_week_crosses_the_year(self):
         """30 December 2024 belongs to ISO week 2025-W01."""
         assert iso_week(date(2024, 12, 30)) == "2025-W01"

@@ -360,7 +360,7 @@ def _followup(
     c.outreach.status = "closed"
     c.outreach.state = "closed"
     c.outreach.closed_at = now
-    c.update(rating=rating)
+    c.outreach.rating = rating
     if rating is not None and rating <= LOW_RATING:
         c.outreach.outcome = f"rated {rating}/{RATING_MAX}: advisor to call"
         records.queue_callback(session, c.customer, c.outreach, reason="low_rating", now=now)

@@ -50,6 +50,7 @@ class Outreach(Base):
     state: Mapped[str] = mapped_column(String(32), default="new")  # conversation state
     context: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     outcome: Mapped[str | None] = mapped_column(Text)
+    rating: Mapped[int | None]  # 1-5, the customer's rating of a visit (follow-up)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     customer: Mapped[Customer] = relationship()

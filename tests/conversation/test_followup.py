@@ -44,7 +44,7 @@ def test_a_good_rating_is_thanked_and_closes(
     answer = phone.text(reply)
     assert answer.kind == "followup_reply" and "感谢您的评价" in (answer.text or "")
     assert asked.status == "closed" and asked.outcome.startswith("rated ")
-    assert asked.context["rating"] in (4, 5) and _callbacks(session) == []
+    assert asked.rating in (4, 5) and _callbacks(session) == []
 
 
 def test_a_low_rating_goes_to_a_person(session: Session, phone: Phone, asked: Outreach) -> None:

@@ -187,6 +187,7 @@ def upgrade() -> None:
         sa.Column("state", sa.String(length=32), nullable=False),
         sa.Column("context", sa.JSON(), nullable=False),
         sa.Column("outcome", sa.Text(), nullable=True),
+        sa.Column("rating", sa.Integer(), nullable=True),
         sa.Column("created_at", outreach.db.UTCDateTime(timezone=True), nullable=False),
         sa.CheckConstraint(
             "status IN ('planned', 'open', 'booked', 'declined', 'opted_out', 'handed_off', 'closed')",
