@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -455,7 +455,7 @@ def _offer(
     if not found and preference is not None:
         # Nothing at the time asked for: say whether we are closed then or only full.
         closed = slots.never_open(settings, jobs=jobs, preference=preference, now=now)
-        note = "closed" if closed else "full"
+        note = "closed" if closed else "too_far" if _too_far(settings, preference, now) else "full"
         found = slots.offer(
             session, settings, jobs=jobs, preference=None, now=now,
             customer_id=c.customer.id, hold_for=hold,
@@ -486,6 +486,13 @@ def _on_the_day_asked(
     if asked is None or asked.on is None or asked.on < now.astimezone(settings.tz).date():
         return pref
     return replace(pref, on=asked.on)
+
+
+def _too_far(settings: Settings, pref: SlotPreference, now: datetime) -> bool:
+    """Whether the day asked for lies past the booking horizon ("下个月3号")."""
+    day = pref.on or pref.not_before
+    last = now.astimezone(settings.tz).date() + timedelta(days=settings.capacity.horizon_days)
+    return day is not None and day > last
 
 
 def _is_exact(settings: Settings, slot: dict[str, Any], pref: SlotPreference | None) -> bool:

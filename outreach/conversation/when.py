@@ -60,6 +60,11 @@ _WD_EN = re.compile(
 _ISO = re.compile(r"(\d{4})[-/年.](\d{1,2})[-/月.](\d{1,2})[日号]?")
 _CN_DATE = re.compile(SMALL + r"\s*月\s*" + r"(\d{1,2}|[一二三四五六七八九十]{1,3})\s*[日号]?")
 _SLASH = re.compile(r"(?<![\d:])(\d{1,2})/(\d{1,2})(?![\d/])")
+# "下个月3号", "下月5号", "本月20号", "next month on the 5th": a day of this or next month.
+_MONTH_DAY = re.compile(
+    r"(下个?月|本月|这个?月|next month|this month)\D{0,8}?(\d{1,2}|[一二三四五六七八九十]{1,3})"
+    r"\s*(?:号|日|st|nd|rd|th)"
+)
 _DAY_ONLY = re.compile(r"(?<![\d月/])(\d{1,2}|[一二三四五六七八九十]{1,3})\s*[号日](?!本)")
 _EN_MD = re.compile(r"\b([a-z]{3})[a-z]*\.?\s+(\d{1,2})(?:st|nd|rd|th)?\b")
 _EN_DM = re.compile(r"\b(\d{1,2})(?:st|nd|rd|th)?\s+(?:of\s+)?([a-z]{3})[a-z]*\b")
@@ -188,6 +193,10 @@ def _date(clause: str, today: date) -> date | None:
     for pattern, days in relative:
         if re.search(pattern, clause):
             return today + timedelta(days=days)
+    if m := _MONTH_DAY.search(clause):
+        ahead = m[1] in ("下个月", "下月", "next month")
+        year = today.year + (ahead and today.month == 12)
+        return _safe_date(year, today.month % 12 + 1 if ahead else today.month, small(m[2]))
     if m := _ISO.search(clause):
         return _safe_date(int(m[1]), int(m[2]), int(m[3]))
     if m := _CN_DATE.search(clause):

@@ -107,6 +107,14 @@ class TestBooking:
             assert "不营业" in reply.text and "约满" not in reply.text, body
         assert len(offered.context["slots"]) == 3 and _appointments(session, customer) == []
 
+    def test_a_day_past_the_horizon_is_told_so(
+        self, session: Session, phone: Phone, offered: Outreach
+    ) -> None:
+        """ "下个月20号" is past the 14 days we book: said so, not "full", with the nearest."""
+        reply = phone.text("下个月20号上午")
+        assert reply.kind == "slot_options" and "还不能预约" in (reply.text or "")
+        assert "约满" not in (reply.text or "") and len(offered.context["slots"]) == 3
+
     def test_closed_in_english(
         self, session: Session, conv_settings: Settings, offered_en: Outreach
     ) -> None:

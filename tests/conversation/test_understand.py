@@ -77,6 +77,15 @@ CASES: list[tuple[str, str, int | None, dict, dict]] = [
     ("Dec 3 at 2pm", "propose_time", None, {"on": NEXT_WED, "at": time(14)}, {}),
     ("Friday at 4", "propose_time", None, {"on": FRI, "at": time(16)}, {}),
     ("30号下午", "propose_time", None, {"on": SUN, "part_of_day": "afternoon"}, {}),
+    ("下个月3号", "propose_time", None, {"on": NEXT_WED}, {}),
+    (
+        "下月5号下午",
+        "propose_time",
+        None,
+        {"on": date(2025, 12, 5), "part_of_day": "afternoon"},
+        {},
+    ),
+    ("next month on the 5th", "propose_time", None, {"on": date(2025, 12, 5)}, {}),
     ("this weekend", "propose_time", None, {"on": SAT}, {}),
     ("中午", "propose_time", None, {"at": time(12)}, {}),
     # times in English words, as typed or as speech recognition writes them
