@@ -15,7 +15,7 @@ from outreach.capacity.booking import (
 from outreach.capacity.holds import release_customer_holds, release_expired_holds
 from outreach.capacity.ledger import SlotTaken
 from outreach.capacity.model import SlotUnavailable, UnknownJob
-from outreach.capacity.offer import Slot, never_open, offer_slots
+from outreach.capacity.offer import Slot, never_open, offer_slots, past_horizon
 from outreach.capacity.pacing import cut_to_budget, daily_offer_budget
 from outreach.capacity.report import DayLoad, day_loads
 
@@ -35,6 +35,7 @@ __all__ = [
     "estimate",
     "never_open",
     "offer_slots",
+    "past_horizon",
     "release_customer_holds",
     "release_expired_holds",
     "reschedule",

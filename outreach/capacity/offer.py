@@ -154,6 +154,17 @@ def never_open(
     return next(_candidates(cal, need, preference, opened, codes, {}, first, last), None) is None
 
 
+def past_horizon(settings: Settings, *, preference: SlotPreference, now: datetime) -> bool:
+    """Whether the day asked for ("下个月3号") lies past the booking horizon: out of reach,
+    neither full nor closed (see :func:`never_open`)."""
+    day = preference.on or preference.not_before
+    if day is None:
+        return False
+    cal = calendar(settings)
+    today = cal.local_date(now)
+    return day > _span(cal, SlotPreference(), today, today)[1]
+
+
 def _next_requests(
     cal: Calendar,
     need: Demand,

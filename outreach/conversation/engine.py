@@ -29,7 +29,6 @@ from outreach.settings import Settings
 
 REMINDER_OPTIONS = 2  # reply 1 to confirm, 2 to change
 OFFER_TEXT_KEY = "offer_text"  # read by escalation to repeat the offer
-FOLLOWUP_CAMPAIGN = followup_campaign.NAME
 
 
 @dataclass(frozen=True)
@@ -191,7 +190,7 @@ def followup_text(settings: Settings, outreach: Outreach, *, channel: str, now: 
 def is_followup(outreach: Outreach) -> bool:
     """Whether a planned outreach only follows up visits (a rating, not a booking offer)."""
     reasons = list(outreach.reasons)
-    return bool(reasons) and all(r.campaign == FOLLOWUP_CAMPAIGN for r in reasons)
+    return bool(reasons) and all(r.campaign == followup_campaign.NAME for r in reasons)
 
 
 def queue_sms(

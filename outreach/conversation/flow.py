@@ -16,13 +16,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from outreach import consent, outbox
 from outreach.conversation import records, slots
+from outreach.conversation.numerals import cn_to_int
 from outreach.conversation.texts import lang
 from outreach.conversation.understand import NEEDS, Intent
 from outreach.models import Appointment, Customer, Outreach
@@ -372,10 +373,9 @@ def _followup(
         return Step("followup_reply", {"reply": "noted"})
     if rating is None:
         c.outreach.outcome = "followed up: no rating"
-        return Step(
-            None if intent.kind in ("thanks", "confirm", "decline") else "followup_reply",
-            {"reply": "thanks"},
-        )
+        # ("thanks" never gets here: respond answers it with nothing.)
+        quiet = intent.kind in ("confirm", "decline")
+        return Step(None if quiet else "followup_reply", {"reply": "thanks"})
     c.outreach.outcome = f"rated {rating}/{RATING_MAX}"
     return Step("followup_reply", {"reply": "thanks"})
 
@@ -384,7 +384,7 @@ def _rating_of(intent: Intent) -> int | None:
     if intent.kind == "choose_option" and intent.option:
         return intent.option
     if m := _RATING.match(intent.text):
-        return {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5}.get(m[1]) or int(m[1])
+        return cn_to_int(m[1])
     return None
 
 
@@ -455,7 +455,8 @@ def _offer(
     if not found and preference is not None:
         # Nothing at the time asked for: say whether we are closed then or only full.
         closed = slots.never_open(settings, jobs=jobs, preference=preference, now=now)
-        note = "closed" if closed else "too_far" if _too_far(settings, preference, now) else "full"
+        too_far = slots.past_horizon(settings, preference=preference, now=now)
+        note = "closed" if closed else "too_far" if too_far else "full"
         found = slots.offer(
             session, settings, jobs=jobs, preference=None, now=now,
             customer_id=c.customer.id, hold_for=hold,
@@ -486,13 +487,6 @@ def _on_the_day_asked(
     if asked is None or asked.on is None or asked.on < now.astimezone(settings.tz).date():
         return pref
     return replace(pref, on=asked.on)
-
-
-def _too_far(settings: Settings, pref: SlotPreference, now: datetime) -> bool:
-    """Whether the day asked for lies past the booking horizon ("下个月3号")."""
-    day = pref.on or pref.not_before
-    last = now.astimezone(settings.tz).date() + timedelta(days=settings.capacity.horizon_days)
-    return day is not None and day > last
 
 
 def _is_exact(settings: Settings, slot: dict[str, Any], pref: SlotPreference | None) -> bool:

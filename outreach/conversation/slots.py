@@ -62,6 +62,11 @@ def never_open(
     return capacity.never_open(settings, jobs=jobs, preference=preference, now=now)
 
 
+def past_horizon(settings: Settings, *, preference: SlotPreference, now: datetime) -> bool:
+    """Whether the preferred day is past the booking horizon (out of reach, not full)."""
+    return capacity.past_horizon(settings, preference=preference, now=now)
+
+
 def offer(
     session: Session,
     settings: Settings,

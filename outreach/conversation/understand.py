@@ -576,7 +576,7 @@ def understand(
     return Intent("unknown", **base)
 
 
-# A bare "thanks" / "got it": nothing to answer (the bot never replies to a thank-you).
+# A booked customer running late: noted on the appointment.
 _LATE = _any(
     r"晚(?:点|一点|一会儿?|些|几分钟|\d+分钟|[一二两三四五六七八九十]+分钟)?到",
     r"迟到",
@@ -585,10 +585,12 @@ _LATE = _any(
     r"\b(?:be|am|i'?m) (?:a bit |a little |\d+ (?:min(?:ute)?s? )?)?late\b",
     r"\bstuck in traffic\b",
 )
+# "As early as possible": the first free times ("早点" is sooner here, not the morning).
 _EARLIER = _any(
     r"早(?:一)?点", r"早一些", r"更早", r"提前", r"越早越好", r"最早", r"尽快", r"尽早",
     r"\bearlier\b", r"\bsooner\b", r"\basap\b", r"\bas soon as possible\b", r"\bearliest\b",
 )  # fmt: skip
+# A bare "thanks" / "got it": nothing to answer (the bot never replies to a thank-you).
 _THANKS = re.compile(
     r"^(?:谢谢|谢了|多谢|感谢|辛苦了|收到|知道了|明白了|了解|thanks?|thank you|thx|ty|cheers|"
     r"got it|noted|will do|great,? thanks?|see you(?: then| tomorrow| soon| there)?|"

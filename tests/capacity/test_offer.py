@@ -9,7 +9,14 @@ from datetime import date, time, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from outreach.capacity import SlotUnavailable, book, ledger, never_open, offer_slots
+from outreach.capacity import (
+    SlotUnavailable,
+    book,
+    ledger,
+    never_open,
+    offer_slots,
+    past_horizon,
+)
 from outreach.capacity.holds import advisor_rows
 from outreach.capacity.ledger import SlotTaken
 from outreach.capacity.model import calendar, demand
@@ -94,6 +101,15 @@ class TestPreference:
         assert all(_local(cap, s).date() == date(2026, 6, 1) for s in slots)
         levelled = offer_slots(session, cap, jobs=["quick"], now=NOW, limit=1)
         assert _local(cap, levelled[0]).date() == date(2026, 6, 2)
+
+    def test_past_the_horizon_is_out_of_reach(self, cap):
+        """The last day of the horizon is in reach, the next is not; so is a "not before"."""
+        last = date(2026, 5, 31) + timedelta(days=cap.capacity.horizon_days)  # today: 31 May
+        assert not past_horizon(cap, preference=SlotPreference(on=last), now=NOW)
+        assert past_horizon(cap, preference=SlotPreference(on=last + timedelta(days=1)), now=NOW)
+        later = SlotPreference(not_before=last + timedelta(days=1))
+        assert past_horizon(cap, preference=later, now=NOW)
+        assert not past_horizon(cap, preference=SlotPreference(part_of_day="morning"), now=NOW)
 
     def test_afternoon(self, session, cap):
         """ "Afternoon" offers only local afternoon times."""
