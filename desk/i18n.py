@@ -7,6 +7,7 @@ from typing import Any
 from flask import g, session
 
 from desk.context import settings
+from outreach.callbacks import REASONS
 
 LANGUAGES = {"zh-CN": "中文", "en": "English"}
 
@@ -118,19 +119,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
 }
 
 LABELS: dict[str, dict[str, tuple[str, str]]] = {
-    "reason": {
-        "asked_for_call": ("客户要求回电", "asked for a call"),
-        "not_understood": ("两次未能理解", "not understood twice"),
-        "complaint": ("投诉", "complaint"),
-        "bad_number": ("号码无效", "bad number"),
-        "unanswered": ("多次未接", "unanswered calls"),
-        "no_show": ("预约未到店", "no-show"),
-        "no_slots": ("近期无空档", "no free time to offer"),
-        "vehicle_sold": ("客户称车已卖出（有预约）", "car sold (has a booking)"),
-        "extra_work": ("预约追加项目", "extra work on a booking"),
-        "low_rating": ("回访低分", "low rating after a visit"),
-        "feedback": ("回访意见", "remarks after a visit"),
-    },
+    "reason": {code: (r.zh, r.en) for code, r in REASONS.items()},
     "outcome": {
         "booked": ("已预约", "booked"),
         "declined": ("客户婉拒", "declined"),

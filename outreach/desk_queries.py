@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, selectinload
 
+from outreach import callbacks
 from outreach.models import (
     APPOINTMENT_ACTIVE,
     OUTREACH_OPEN,
@@ -27,20 +28,6 @@ from outreach.models import (
     Vehicle,
     Visit,
 )
-
-# Why a customer is in the queue (CallbackRequest.reason) and how soon a person should call.
-# The targets follow the dealership's habit: a complaint or a no-show is called back within
-# the half hour / two hours, everything else the same working morning or afternoon.
-TARGET_RESPONSE: dict[str, timedelta] = {
-    "complaint": timedelta(minutes=30),
-    "low_rating": timedelta(hours=2),
-    "asked_for_call": timedelta(hours=2),
-    "no_show": timedelta(hours=2),
-    "not_understood": timedelta(hours=4),
-    "unanswered": timedelta(hours=4),
-    "bad_number": timedelta(hours=24),
-}
-DEFAULT_TARGET_RESPONSE = timedelta(hours=4)
 
 OUTCOMES = (
     "booked",
@@ -60,7 +47,7 @@ class DeskError(ValueError):
 
 def target_response(reason: str) -> timedelta:
     """How soon a callback with this reason should be answered."""
-    return TARGET_RESPONSE.get(reason, DEFAULT_TARGET_RESPONSE)
+    return callbacks.reason(reason).target
 
 
 @dataclass(frozen=True)

@@ -14,9 +14,10 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
+from outreach.callbacks import queue_callback
 from outreach.consent import may_contact
 from outreach.contact_window import public_holidays
-from outreach.models import OUTREACH_OPEN, CallbackRequest, ContactAttempt, OutboxMessage, Outreach
+from outreach.models import OUTREACH_OPEN, ContactAttempt, OutboxMessage, Outreach
 from outreach.outbox import ESCALATION_TEMPLATE, cancel_pending, enqueue
 from outreach.settings import Settings
 
@@ -62,14 +63,13 @@ def _step(
         return None
     number = f"step {done + 1}/{len(plan)}"
     if step.action == "callback":
-        session.add(
-            CallbackRequest(
-                customer_id=outreach.customer_id,
-                outreach_id=outreach.id,
-                reason="unanswered",
-                detail=f"no reply after {done} contacts ({outreach.campaign})",
-                created_at=now,
-            )
+        queue_callback(
+            session,
+            customer=outreach.customer,
+            reason="unanswered",
+            now=now,
+            outreach=outreach,
+            detail=f"no reply after {done} contacts ({outreach.campaign})",
         )
         cancel_pending(session, outreach_id=outreach.id, reason="handed to an advisor")
         outreach.status = "handed_off"

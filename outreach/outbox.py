@@ -31,13 +31,13 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from outreach import paths
 from outreach import webhooks_events as events
+from outreach.callbacks import queue_callback
 from outreach.consent import may_contact, opt_out
 from outreach.contact_window import next_allowed, public_holidays
 from outreach.db import transaction
 from outreach.gateway import Gateway, GatewayError, SendResult
 from outreach.models import (
     OUTREACH_OPEN,
-    CallbackRequest,
     ContactAttempt,
     Customer,
     OutboxMessage,
@@ -452,15 +452,16 @@ def _audit(
 def _hand_off(
     session: Session, row: OutboxMessage, reason: str, detail: str | None, now: datetime
 ) -> None:
-    session.add(
-        CallbackRequest(
-            customer_id=row.customer_id,
-            outreach_id=row.outreach_id,
-            reason=reason,
-            priority=30,
-            detail=f"outbox #{row.id} ({row.channel}): {detail or ''}"[:2000],
-            created_at=now,
-        )
+    customer = session.get(Customer, row.customer_id)
+    assert customer is not None  # noqa: S101 - a foreign key
+    outreach = session.get(Outreach, row.outreach_id) if row.outreach_id is not None else None
+    queue_callback(
+        session,
+        customer=customer,
+        reason=reason,
+        now=now,
+        outreach=outreach,
+        detail=f"outbox #{row.id} ({row.channel}): {detail or ''}",
     )
 
 

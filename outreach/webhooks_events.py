@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import Integer, cast, delete, func, insert, literal, select
 from sqlalchemy.orm import Session
 
+from outreach.callbacks import queue_callback
 from outreach.consent import opt_out
 from outreach.models import (
     CallbackRequest,
@@ -158,15 +159,14 @@ def record_status(
         opt_out(session, customer, source=f"sms: carrier error {error_code}", now=now)
         return "opted out"
     if customer is not None and error_code in BAD_NUMBER_CODES:
-        session.add(
-            CallbackRequest(
-                customer_id=customer.id,
-                outreach_id=attempt.outreach_id,
-                reason="bad_number",
-                priority=30,
-                detail=f"{attempt.channel} {sid} {status}: carrier error {error_code}",
-                created_at=now,
-            )
+        outreach = session.get(Outreach, attempt.outreach_id) if attempt.outreach_id else None
+        queue_callback(
+            session,
+            customer=customer,
+            reason="bad_number",
+            now=now,
+            outreach=outreach,
+            detail=f"{attempt.channel} {sid} {status}: carrier error {error_code}",
         )
         return "bad number"
     return status
@@ -240,15 +240,7 @@ def queue_for_advisor(
         customer = Customer(external_id=f"inbound:{phone}", name=phone, phone=phone, consent=False)
         session.add(customer)
         session.flush()
-    request = CallbackRequest(
-        customer_id=customer.id,
-        reason=reason[:40],
-        priority=20,
-        detail=detail[:2000],
-        created_at=now,
-    )
-    session.add(request)
-    return request
+    return queue_callback(session, customer=customer, reason=reason, now=now, detail=detail)
 
 
 def locale_for(session: Session, phone: str, default: str) -> str:

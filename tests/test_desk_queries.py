@@ -29,7 +29,7 @@ def _callback(session, **overrides):
     customer = overrides.pop("customer", None) or make_customer(session)
     values = {
         "customer_id": customer.id,
-        "reason": "asked_for_call",
+        "reason": "call_me",
         "created_at": NOW - timedelta(minutes=90),
     }
     values.update(overrides)
@@ -51,11 +51,11 @@ class TestList:
     def test_overdue_against_the_reason_target(self, session):
         """A 90-minute-old complaint is overdue (30 min); an asked-for call is not (2 h)."""
         _callback(session, reason="complaint")
-        _callback(session, reason="asked_for_call")
+        _callback(session, reason="call_me")
         waiting, _ = list_callbacks(session, now=NOW)
         assert [(e.callback.reason, e.overdue) for e in waiting] == [
             ("complaint", True),
-            ("asked_for_call", False),
+            ("call_me", False),
         ]
 
     def test_call_again_waits_until_its_time(self, session):

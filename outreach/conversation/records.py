@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import Select, bindparam, select, update
 from sqlalchemy.orm import Session, aliased
 
+from outreach import callbacks
 from outreach.models import (
     APPOINTMENT_ACTIVE,
     OUTREACH_OPEN,
@@ -23,19 +24,6 @@ from outreach.models import (
 )
 
 CALLBACK_WAITING = ("open", "claimed")  # an advisor has yet to call the customer back
-# Lower is more urgent (the desk sorts ascending).  A complaint always comes first.
-CALLBACK_PRIORITY = {
-    "complaint": 10,
-    "low_rating": 20,
-    "call_me": 30,
-    "bad_number": 30,
-    "question": 40,
-    "not_understood": 40,
-    "voice_not_understood": 40,
-    "no_slots": 40,
-    "extra_work": 40,
-    "feedback": 45,
-}
 
 
 def find_customer(session: Session, phone: str) -> Customer | None:
@@ -251,21 +239,6 @@ def reply_to(session: Session, inbound: ContactAttempt) -> ContactAttempt | None
     ).first()
 
 
-def transcript(session: Session, customer_id: int, *, limit: int = 12) -> str:
-    """The last messages with the customer, oldest first, for the advisor's callback."""
-    rows = session.scalars(
-        select(ContactAttempt)
-        .where(ContactAttempt.customer_id == customer_id, ContactAttempt.direction != "note")
-        .order_by(ContactAttempt.at.desc(), ContactAttempt.id.desc())
-        .limit(limit)
-    ).all()
-    who = {"in": "customer", "out": "bot"}
-    return "\n".join(
-        f"{r.at:%Y-%m-%d %H:%M} {who[r.direction]} ({r.channel}): {r.body or ''}"
-        for r in reversed(rows)
-    )
-
-
 def queue_callback(
     session: Session,
     customer: Customer,
@@ -275,18 +248,9 @@ def queue_callback(
     now: datetime,
 ) -> CallbackRequest:
     """Queue the customer for an advisor with the transcript; the conversation goes on."""
-    session.flush()  # the transcript includes the message that caused this
-    request = CallbackRequest(
-        customer_id=customer.id,
-        outreach_id=outreach.id if outreach else None,
-        reason=reason,
-        priority=CALLBACK_PRIORITY.get(reason, 50),
-        detail=transcript(session, customer.id),
-        status="open",
-        created_at=now,
+    return callbacks.queue_callback(
+        session, customer=customer, reason=reason, now=now, outreach=outreach
     )
-    session.add(request)
-    return request
 
 
 # Callbacks the bot asked for because it could not book; moot once the customer books.

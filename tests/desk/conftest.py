@@ -96,7 +96,7 @@ def make_callback(db: Session, customer, **overrides):
 
     values = {
         "customer_id": customer.id,
-        "reason": "asked_for_call",
+        "reason": "call_me",
         "priority": 50,
         "detail": "客户想周六上午来",
         "created_at": NOW - timedelta(hours=1),
