@@ -40,9 +40,8 @@ def create_app(
     config = dict(test_config or {})
     clock = config.pop("CLOCK", None)
     app.config.update(config)
-    app.config.setdefault("HANDLERS", None)
-    if app.config["HANDLERS"] is None:
-        app.config["HANDLERS"] = _LazyHandlers()
+    if app.config.get("HANDLERS") is None:
+        app.config["HANDLERS"] = conversation_handlers()
     # One engine and sessionmaker per process; each request opens its own session.
     engine = make_engine(settings.database_url)
     app.extensions[ENGINE_KEY] = engine
@@ -50,10 +49,3 @@ def create_app(
     app.register_blueprint(twilio.bp)
     desk.register(app)
     return app
-
-
-class _LazyHandlers:
-    """The conversation's entry points, imported at first use (not when the app is built)."""
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(conversation_handlers(), name)
