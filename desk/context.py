@@ -1,11 +1,15 @@
-"""Per-request helpers: the database session, the clock, the settings, the signed-in user."""
+"""Per-request helpers of the web app (the desk's pages and Twilio's webhooks alike): the
+database sessions, the clock, the settings, the signed-in user.
+
+The app factory calls :func:`install` once; every view reads the same sessionmaker and clock.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from flask import current_app, g
+from flask import Flask, current_app, g
 from sqlalchemy.orm import Session, sessionmaker
 
 from outreach.models import User
@@ -14,12 +18,25 @@ from outreach.settings import Settings
 SESSIONS_KEY = "outreach.sessions"
 CLOCK_KEY = "outreach.clock"  # tests put a fixed clock here
 
+Clock = Callable[[], datetime]
+
+
+def install(app: Flask, sessions: sessionmaker[Session], clock: Clock | None = None) -> None:
+    """Give ``app`` its one sessionmaker and, for tests, a fixed clock."""
+    app.extensions[SESSIONS_KEY] = sessions
+    if clock is not None:
+        app.extensions[CLOCK_KEY] = clock
+
+
+def sessions() -> sessionmaker[Session]:
+    """The app's sessionmaker: a view that owns its transactions opens its own session."""
+    return current_app.extensions[SESSIONS_KEY]
+
 
 def db() -> Session:
     """This request's session, opened on first use; views commit, teardown closes."""
     if "desk_db" not in g:
-        factory: sessionmaker[Session] = current_app.extensions[SESSIONS_KEY]
-        g.desk_db = factory()
+        g.desk_db = sessions()()
     return g.desk_db
 
 
@@ -32,7 +49,7 @@ def close_db(exc: BaseException | None = None) -> None:
 
 def now() -> datetime:
     """The current instant (aware UTC), read at the edge so domain code can take it as input."""
-    clock: Callable[[], datetime] = current_app.extensions.get(CLOCK_KEY, _utcnow)
+    clock: Clock = current_app.extensions.get(CLOCK_KEY, _utcnow)
     return clock()
 
 

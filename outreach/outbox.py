@@ -29,8 +29,8 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from outreach import delivery as events
 from outreach import paths
-from outreach import webhooks_events as events
 from outreach.callbacks import queue_callback
 from outreach.consent import may_contact, opt_out
 from outreach.contact_window import next_allowed, public_holidays

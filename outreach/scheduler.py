@@ -283,8 +283,8 @@ def escalation_job(ctx: JobContext, now: datetime) -> Any:
 
 def recovery_job(ctx: JobContext, now: datetime) -> Any:
     """Settle stuck sends; prune old job-run rows and status callbacks never matched."""
+    from outreach.delivery import prune_pending
     from outreach.outbox import recover_stuck
-    from outreach.webhooks_events import prune_pending
 
     with transaction(ctx.sessions) as session:
         counts = recover_stuck(session, ctx.gateway, ctx.settings, now)

@@ -11,11 +11,12 @@ from typing import Any
 
 from flask import Flask
 
+import desk
+from desk.context import install
 from outreach.db import make_engine, make_sessionmaker
 from outreach.settings import Settings, load_settings
 from webhooks import twilio
 from webhooks.handlers import conversation_handlers
-from webhooks.once import CLOCK_KEY, SESSIONS_KEY
 
 # Twilio's requests are a few kilobytes (an SMS body is at most 1600 characters).
 MAX_CONTENT_LENGTH = 64 * 1024
@@ -39,28 +40,12 @@ def create_app(
     config = dict(test_config or {})
     clock = config.pop("CLOCK", None)
     app.config.update(config)
-    app.config.setdefault("HANDLERS", None)
-    if app.config["HANDLERS"] is None:
-        app.config["HANDLERS"] = _LazyHandlers()
+    if app.config.get("HANDLERS") is None:
+        app.config["HANDLERS"] = conversation_handlers()
     # One engine and sessionmaker per process; each request opens its own session.
     engine = make_engine(settings.database_url)
     app.extensions[ENGINE_KEY] = engine
-    app.extensions[SESSIONS_KEY] = make_sessionmaker(engine)
-    if clock is not None:
-        app.extensions[CLOCK_KEY] = clock
+    install(app, make_sessionmaker(engine), clock)
     app.register_blueprint(twilio.bp)
-    _register_desk(app)
-    return app
-
-
-class _LazyHandlers:
-    """The conversation's entry points, imported at first use (not when the app is built)."""
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(conversation_handlers(), name)
-
-
-def _register_desk(app: Flask) -> None:
-    import desk
-
     desk.register(app)
+    return app

@@ -9,6 +9,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from outreach.conversation import call_unanswered, handle_sms, voice_turn
+
 
 @dataclass(frozen=True)
 class Handlers:
@@ -19,6 +21,4 @@ class Handlers:
 
 def conversation_handlers() -> Handlers:
     """The booking conversation's entry points (``outreach.conversation``)."""
-    from outreach.conversation import call_unanswered, handle_sms, voice_turn
-
     return Handlers(handle_sms=handle_sms, voice_turn=voice_turn, call_unanswered=call_unanswered)

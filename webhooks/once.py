@@ -8,29 +8,16 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 
-from flask import current_app
 from sqlalchemy.exc import DBAPIError, IntegrityError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
-from outreach import webhooks_events as events
+from desk.context import now, sessions
 from outreach.db import is_disconnect
+from outreach.handled_once import record_answer, replay
 
 log = logging.getLogger(__name__)
-
-SESSIONS_KEY = "outreach.sessions"
-CLOCK_KEY = "outreach.clock"
-
-
-def now() -> datetime:
-    """The current instant, read at the edge (tests install a fixed clock)."""
-    clock: Callable[[], datetime] = current_app.extensions.get(CLOCK_KEY, _utcnow)
-    return clock()
-
-
-def _utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 def answer_once(
@@ -44,9 +31,8 @@ def answer_once(
     transaction (queue the customer for an advisor, answer politely); without a fallback the
     error propagates so Twilio retries.
     """
-    sessions: sessionmaker[Session] = current_app.extensions[SESSIONS_KEY]
     at = now()
-    with sessions() as session:
+    with sessions()() as session:
         try:
             try:
                 return _claim_and_run(session, key, at, effect)
@@ -61,7 +47,7 @@ def answer_once(
             # A copy committed first, earlier or concurrently (its row holds the answer) — or
             # the effect itself broke a constraint, which is a failure like any other.
             with session.begin():
-                stored = events.replay(session, key)
+                stored = replay(session, key)
             if stored is not None:
                 return stored
             failure: Exception = exc
@@ -71,11 +57,11 @@ def answer_once(
         if fallback is None:
             raise failure
         with session.begin():
-            stored = events.replay(session, key)
+            stored = replay(session, key)
             if stored is not None:
                 return stored
             answer = fallback(session, at, failure)
-            events.record_answer(session, key, at, answer)
+            record_answer(session, key, at, answer)
             return answer
 
 
@@ -88,5 +74,5 @@ def _claim_and_run(
         # transaction rolls back, and the caller answers what the first copy answered
         # (retries are rare; every request pays one insert and nothing more).
         answer = effect(session, at)
-        events.record_answer(session, key, at, answer)
+        record_answer(session, key, at, answer)
         return answer

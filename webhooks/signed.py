@@ -19,12 +19,16 @@ from werkzeug.datastructures import MultiDict
 
 from outreach.sandbox import SANDBOX_ACCOUNT_SID
 from outreach.settings import Settings
-from outreach.webhooks_events import mask
 
 log = logging.getLogger(__name__)
 
 SID = re.compile(r"^[A-Z]{2}[0-9a-fA-F]{32}$")
 STEP = re.compile(r"^[A-Za-z0-9_.:-]{1,40}$")
+
+
+def mask(phone: str | None) -> str:
+    """A phone number fit for a log line: only its last four digits."""
+    return f"…{phone[-4:]}" if phone else "-"
 
 
 def credentials(settings: Settings) -> tuple[str, str]:

@@ -12,8 +12,7 @@ from datetime import datetime
 from flask import Blueprint, Response, current_app, g, request
 from sqlalchemy.orm import Session
 
-from outreach import paths
-from outreach import webhooks_events as events
+from outreach import bot_failure, delivery, paths
 from outreach.settings import Settings
 from webhooks import twiml
 from webhooks.handlers import Handlers
@@ -49,9 +48,11 @@ def _handed_to_advisor(channel: str, who: str, sid: str):
     def fallback(session: Session, now: datetime, failure: Exception) -> str:
         settings = _settings()
         detail = f"the bot failed on {channel} {sid}: {type(failure).__name__}"
-        events.queue_for_advisor(session, phone=who, reason="bot_error", detail=detail, now=now)
-        locale = events.locale_for(session, who, settings.dealership.default_locale)
-        text = events.FALLBACK[locale]
+        bot_failure.queue_for_advisor(
+            session, phone=who, reason="bot_error", detail=detail, now=now
+        )
+        locale = bot_failure.locale_for(session, who, settings.dealership.default_locale)
+        text = bot_failure.apology(locale)
         return twiml.sms(text) if channel == "sms" else twiml.voice_fallback(text, locale)
 
     return fallback
@@ -60,7 +61,7 @@ def _handed_to_advisor(channel: str, who: str, sid: str):
 def _last_resort(channel: str) -> Response:
     # Even the fallback failed (the database is down): still answer politely.
     locale = _settings().dealership.default_locale
-    text = events.FALLBACK.get(locale, events.FALLBACK["zh-CN"])
+    text = bot_failure.apology(locale)
     return _xml(twiml.sms(text) if channel == "sms" else twiml.voice_fallback(text, locale))
 
 
@@ -95,7 +96,7 @@ def _voice_answer(step: str) -> Response:
     answered_by = form.get("AnsweredBy", "")
 
     def effect(session: Session, now: datetime) -> str:
-        if answered_by.startswith("machine") or answered_by == "fax":
+        if delivery.answered_by_machine(answered_by):
             return twiml.hang_up()  # the call-status callback queues the SMS instead
         turn = _handlers().voice_turn(
             session,
@@ -147,13 +148,13 @@ def _status(sid_field: str, status_field: str) -> Response:
     answered_by = form.get("AnsweredBy") or None
 
     def effect(session: Session, now: datetime) -> str:
-        outcome = events.record_status(
+        outcome = delivery.record_status(
             session, sid=sid, status=status, error_code=code, now=now, answered_by=answered_by
         )
         if (
             sid_field == "CallSid"
             and outcome != "pending"
-            and events.unanswered(status, answered_by)
+            and delivery.unanswered(status, answered_by)
         ):
             _call_unanswered(session, sid, status, answered_by, now)
         log.info("status %s %s: %s", sid, status, outcome)
@@ -168,7 +169,7 @@ def _call_unanswered(
     session: Session, sid: str, status: str, answered_by: str | None, now: datetime
 ) -> None:
     handler = _handlers().call_unanswered
-    outreach = events.outreach_of(session, sid)
+    outreach = delivery.outreach_of(session, sid)
     if handler is not None and outreach is not None:
         handler(
             session, _settings(), outreach, status=status, answered_by=answered_by, now=now,

@@ -35,6 +35,7 @@ from outreach.conversation.flow import (
     slots_context,
 )
 from outreach.conversation.understand import understand
+from outreach.delivery import unanswered as call_not_taken
 from outreach.models import Outreach
 from outreach.settings import Settings
 
@@ -58,7 +59,6 @@ VOICES = {
     "zh-CN": Voice(say_language="cmn-CN", voice="Polly.Zhiyu", speech_language="cmn-Hans-CN"),
     "en": Voice(say_language="en-US", voice="Polly.Joanna", speech_language="en-US"),
 }
-UNANSWERED_STATUSES = ("no-answer", "busy", "failed", "canceled")
 # Scripts after which the call goes on listening; anything else ends the call.
 _LISTEN = {"slot_options", "slot_taken", "which_option", "ask_need", "ask_time", "clarify",
            "noted", "answer", "already_booked", "preference_noted"}  # fmt: skip
@@ -218,8 +218,7 @@ def call_unanswered(
 
     Returns True when an SMS was queued (once per call).
     """
-    machine = bool(answered_by) and (answered_by.startswith("machine") or answered_by == "fax")  # type: ignore[union-attr]
-    unanswered = (status or "") in UNANSWERED_STATUSES or machine
+    unanswered = call_not_taken(status, answered_by)
     records.record(
         session, outreach.customer, outreach, direction="note", channel="voice",
         kind="call_unanswered" if unanswered else "call_answered",

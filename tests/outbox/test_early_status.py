@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select, text
 
-from outreach import webhooks_events as events
+from outreach import delivery as events
 from outreach.db import make_sessionmaker, transaction
 from outreach.models import CallbackRequest, ContactAttempt, Customer, Outreach, PendingStatus
 from outreach.outbox import claim_batch, record, recover_stuck, send

@@ -1,7 +1,9 @@
-"""What Twilio's webhooks do to the database, apart from the conversation itself.
+"""What a provider's status callback means for a message or call we sent.
 
-Plain Python + SQLAlchemy (no Flask): handled-once bookkeeping for retried webhooks, delivery
-status callbacks on the audit trail, and the advisor hand-off when the bot fails.
+A status moves the attempt forward (never back), acts on the carrier's error codes (a bad
+number goes to an advisor, an unsubscribed recipient is opted out) and, for a call nobody
+answered, is what makes the offer go out by SMS instead.  A status for a SID not recorded yet
+waits as a :class:`PendingStatus` until the outbox records the SID.
 """
 
 from __future__ import annotations
@@ -11,20 +13,14 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Integer, cast, delete, func, insert, literal, select
+from sqlalchemy import Integer, cast, delete, func, literal, select
 from sqlalchemy.orm import Session
 
 from outreach.callbacks import queue_callback
 from outreach.consent import opt_out
-from outreach.models import (
-    CallbackRequest,
-    ContactAttempt,
-    Customer,
-    Outreach,
-    PendingStatus,
-    WebhookEvent,
-)
+from outreach.models import ContactAttempt, Customer, Outreach, PendingStatus
 from outreach.settings import Settings
+from outreach.twilio_gateway import OPTED_OUT_CODES
 
 log = logging.getLogger(__name__)
 
@@ -50,41 +46,25 @@ STATUS_RANK = {
     "read": 6,
 }
 FINAL_STATUSES = frozenset(s for s, rank in STATUS_RANK.items() if rank >= 5)
-BAD_NUMBER_CODES = frozenset({30003, 30005, 30006})  # unreachable, unknown, landline/carrier
-OPTED_OUT_CODES = frozenset({21610})
+# Carrier codes on a delivery status: unreachable, unknown number, landline or carrier refused.
+BAD_NUMBER_CODES = frozenset({30003, 30005, 30006})
 # Call statuses after which the offer goes out by SMS instead.
-UNANSWERED = frozenset({"busy", "no-answer", "failed", "canceled"})
+UNANSWERED_STATUSES = frozenset({"busy", "no-answer", "failed", "canceled"})
 # Status callbacks for SIDs never recorded (e.g. replies sent by a Messaging Service with its
 # own callback URL) are kept this long; any SID of ours is recorded within the send lease.
 PENDING_KEPT = timedelta(days=1)
 # The first key of the PostgreSQL advisory locks taken per provider SID (see lock_sid).
 SID_LOCK_SPACE = 0x5E17
 
-FALLBACK = {
-    "zh-CN": "抱歉，我们暂时无法自动处理您的回复。服务顾问会尽快给您回电。",
-    "en": "Sorry, we could not handle your reply automatically. "
-    "An advisor will call you back soon.",
-}
+
+def answered_by_machine(answered_by: str | None) -> bool:
+    """Whether answering-machine detection says a machine (or a fax) took the call."""
+    return bool(answered_by) and (answered_by.startswith("machine") or answered_by == "fax")  # type: ignore[union-attr]
 
 
-def mask(phone: str | None) -> str:
-    """A phone number fit for a log line: only its last four digits."""
-    return f"…{phone[-4:]}" if phone else "-"
-
-
-def replay(session: Session, key: str) -> str | None:
-    """The answer given the first time ``key`` was handled, or None if it never was."""
-    return session.scalar(select(WebhookEvent.answer).where(WebhookEvent.key == key))
-
-
-def record_answer(session: Session, key: str, now: datetime, answer: str) -> None:
-    """Write the handled-once row for ``key`` with its answer, last in the effect's transaction.
-
-    A copy handled concurrently blocks on (PostgreSQL) or waits behind (SQLite, BEGIN
-    IMMEDIATE) this row's unique key, then fails here with IntegrityError: its whole
-    transaction rolls back and it answers what :func:`replay` reads.
-    """
-    session.execute(insert(WebhookEvent).values(key=key[:120], received_at=now, answer=answer))
+def unanswered(status: str | None, answered_by: str | None) -> bool:
+    """Whether a call status means nobody took the call (busy, no answer, a machine)."""
+    return (status or "") in UNANSWERED_STATUSES or answered_by_machine(answered_by)
 
 
 def _may_replace(current: str | None, new: str) -> bool:
@@ -93,12 +73,6 @@ def _may_replace(current: str | None, new: str) -> bool:
     if current in FINAL_STATUSES:
         return current == "delivered" and new == "read"
     return STATUS_RANK.get(new, 0) >= STATUS_RANK[current]
-
-
-def unanswered(status: str, answered_by: str | None) -> bool:
-    """Whether a call status means nobody took the call (busy, no answer, a machine)."""
-    machine = bool(answered_by) and (answered_by.startswith("machine") or answered_by == "fax")  # type: ignore[union-attr]
-    return status in UNANSWERED or machine
 
 
 def lock_sid(session: Session, sid: str) -> None:
@@ -215,7 +189,8 @@ def apply_pending(
 
 
 def _conversation_call_unanswered() -> Callable[..., Any]:
-    # Imported on use: the conversation imports the outbox, which imports this module.
+    # Imported on use: the conversation imports the outbox, which calls apply_pending.  Once
+    # the outbox receives this hook from its entry point, the default can go.
     from outreach.conversation import call_unanswered
 
     return call_unanswered
@@ -227,26 +202,6 @@ def prune_pending(session: Session, now: datetime) -> int:
         delete(PendingStatus).where(PendingStatus.received_at < now - PENDING_KEPT)
     )
     return result.rowcount  # type: ignore[attr-defined]
-
-
-def queue_for_advisor(
-    session: Session, *, phone: str, reason: str, detail: str, now: datetime
-) -> CallbackRequest:
-    """Put the customer with ``phone`` in the callback queue (a number never seen gets a file)."""
-    customer = session.scalars(
-        select(Customer).where(Customer.phone == phone).order_by(Customer.id).limit(1)
-    ).first()
-    if customer is None:
-        customer = Customer(external_id=f"inbound:{phone}", name=phone, phone=phone, consent=False)
-        session.add(customer)
-        session.flush()
-    return queue_callback(session, customer=customer, reason=reason, now=now, detail=detail)
-
-
-def locale_for(session: Session, phone: str, default: str) -> str:
-    """The customer's language for a message to ``phone``."""
-    locale = session.scalar(select(Customer.locale).where(Customer.phone == phone).limit(1))
-    return locale if locale in FALLBACK else default if default in FALLBACK else "zh-CN"
 
 
 def outreach_of(session: Session, sid: str) -> Outreach | None:

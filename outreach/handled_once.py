@@ -1,0 +1,30 @@
+"""Handled-once bookkeeping for requests a provider may retry (Twilio's webhooks).
+
+Each handled request leaves one :class:`WebhookEvent` row keyed by what identifies it
+(``sms:<MessageSid>``, ``MessageSid:<sid>:<status>`` …) holding the answer given, so a
+retried copy changes nothing and gets the same answer.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import insert, select
+from sqlalchemy.orm import Session
+
+from outreach.models import WebhookEvent
+
+
+def replay(session: Session, key: str) -> str | None:
+    """The answer given the first time ``key`` was handled, or None if it never was."""
+    return session.scalar(select(WebhookEvent.answer).where(WebhookEvent.key == key))
+
+
+def record_answer(session: Session, key: str, now: datetime, answer: str) -> None:
+    """Write the handled-once row for ``key`` with its answer, last in the effect's transaction.
+
+    A copy handled concurrently blocks on (PostgreSQL) or waits behind (SQLite, BEGIN
+    IMMEDIATE) this row's unique key, then fails here with IntegrityError: its whole
+    transaction rolls back and it answers what :func:`replay` reads.
+    """
+    session.execute(insert(WebhookEvent).values(key=key[:120], received_at=now, answer=answer))
