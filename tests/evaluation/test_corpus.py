@@ -1,0 +1,100 @@
+"""The labelled-reply corpus and its file format."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from outreach.evaluation.corpus import INTENTS, STATES, CorpusError, load, parse_line
+
+CORPUS = sorted((Path(__file__).parents[1] / "data" / "replies").glob("*.jsonl"))
+
+
+class TestShippedCorpus:
+    def test_every_line_is_well_formed(self) -> None:
+        """Every corpus line parses: known intent, state and locale, slots in range."""
+        replies = load(CORPUS)
+        assert len(replies) >= 650
+
+    def test_every_state_and_intent_is_covered(self) -> None:
+        """The corpus has replies in every conversation state and for every intent."""
+        replies = load(CORPUS)
+        assert {r.state for r in replies} == set(STATES)
+        assert {r.intent for r in replies} == INTENTS
+
+    def test_no_reply_is_labelled_twice(self) -> None:
+        """A text appears once per state, locale, channel and caller: no two labels contradict."""
+        keys = [(r.text, r.state, r.locale, r.channel, r.caller) for r in load(CORPUS)]
+        assert len(keys) == len(set(keys))
+
+
+class TestLineFormat:
+    def test_a_choice_carries_its_option(self) -> None:
+        """A well-formed choice keeps its option, its locale and the default SMS channel."""
+        reply = parse_line(
+            '{"text": "行吧，那就2", "locale": "zh-CN", "state": "offer", '
+            '"intent": "choose_option", "option": 2}',
+            "x.jsonl:1",
+        )
+        assert (reply.option, reply.locale, reply.channel) == (2, "zh-CN", "sms")
+
+    @pytest.mark.parametrize(
+        ("line", "says"),
+        [
+            ("{not json", "x.jsonl:3: not JSON"),
+            ('["a list"]', "expected a JSON object"),
+            ('{"text": "2", "locale": "zh-TW", "state": "offer", "intent": "confirm"}', "locale"),
+            ('{"text": "2", "locale": "en", "state": "offered", "intent": "confirm"}', "state"),
+            ('{"text": "2", "locale": "en", "state": "offer", "intent": "pick"}', "intent"),
+            ('{"text": " ", "locale": "en", "state": "offer", "intent": "confirm"}', "'text'"),
+            ('{"text": "4", "locale": "en", "state": "offer", "intent": "choose_option"}', "needs"),
+            (
+                '{"text": "4", "locale": "en", "state": "offer", "intent": "choose_option",'
+                ' "option": 4}',
+                "option must be a whole number 1..3",
+            ),
+            (
+                '{"text": "six", "locale": "en", "state": "followup", "intent": "rating",'
+                ' "rating": 6}',
+                "rating must be a whole number 1..5",
+            ),
+            (
+                '{"text": "no", "locale": "en", "state": "offer", "intent": "decline",'
+                ' "because": "busy"}',
+                "because must be one of",
+            ),
+            ('{"text": "no", "locale": "en", "state": "offer", "intent": "decline"}', "because"),
+            (
+                '{"text": "hi", "locale": "en", "state": "offer", "intent": "thanks", "option": 1}',
+                "belongs to intent 'choose_option'",
+            ),
+            (
+                '{"text": "hi", "locale": "en", "state": "offer", "intent": "thanks",'
+                ' "channel": "fax"}',
+                "channel",
+            ),
+            (
+                '{"text": "hi", "locale": "en", "state": "offer", "intent": "thanks",'
+                ' "caller": "unknown"}',
+                "state must be 'none'",
+            ),
+            ('{"text": "hi", "locale": "en", "state": "none", "intent": "thanks", "x": 1}', "'x'"),
+        ],
+    )
+    def test_a_malformed_line_names_file_line_and_fault(self, line: str, says: str) -> None:
+        """A malformed line is refused with the file, the line and what is wrong."""
+        with pytest.raises(CorpusError, match=r"x\.jsonl:3") as caught:
+            parse_line(line, "x.jsonl:3")
+        assert says in str(caught.value)
+
+    def test_a_file_with_a_bom_and_blank_lines_loads(self, tmp_path: Path) -> None:
+        """A corpus saved with a BOM and blank lines loads, numbering lines as an editor does."""
+        path = tmp_path / "a.jsonl"
+        path.write_text(
+            '\ufeff{"text": "STOP", "locale": "en", "state": "none", "intent": "opt_out"}\n\n'
+            '{"text": "T", "locale": "zh-CN", "state": "none", "intent": "opt_out"}\n',
+            encoding="utf-8",
+        )
+        replies = load([path])
+        assert [r.where for r in replies] == ["a.jsonl:1", "a.jsonl:3"]
