@@ -10,6 +10,7 @@ from desk.auth import require_user
 from desk.context import db, now, settings, user
 from desk.forms import FormError, job_list, local_datetime, whole_number
 from desk.i18n import current_language, t
+from outreach.db import commit_with_retries
 from outreach.desk_queries import (
     OUTCOMES,
     DeskError,
@@ -20,7 +21,7 @@ from outreach.desk_queries import (
     target_response,
     transcript,
 )
-from outreach.models import CallbackRequest, User
+from outreach.models import Appointment, CallbackRequest, User
 
 bp = Blueprint("queue", __name__, url_prefix="/queue", template_folder="templates")
 bp.before_request(require_user)
@@ -131,15 +132,21 @@ def book(callback_id: int) -> ResponseReturnValue:
             outreach_id=callback.outreach_id,
             hours=float(form.get("hours") or 1),
         )
-        appointment = booking.book(db(), settings(), request_, now=at)
-        record_outcome(
-            db(),
-            callback_id,
-            user_id=user().id,
-            outcome="booked",
-            note=(form.get("note") or "").strip() or f"#{appointment.id}",
-            now=at,
-        )
+
+        def book_and_close() -> Appointment:
+            appointment = booking.book(db(), settings(), request_, now=at)
+            record_outcome(
+                db(),
+                callback_id,
+                user_id=user().id,
+                outcome="booked",
+                note=(form.get("note") or "").strip() or f"#{appointment.id}",
+                now=at,
+            )
+            return appointment
+
+        # A deadlock or serialization failure against another booking runs it again.
+        appointment = commit_with_retries(db(), book_and_close)
     except booking.SlotGone:
         db().rollback()
         flash(t("slot_taken"), "error")
@@ -148,6 +155,5 @@ def book(callback_id: int) -> ResponseReturnValue:
         db().rollback()
         flash(str(exc), "error")
         return redirect(url_for("queue.detail", callback_id=callback_id))
-    db().commit()
     flash(f"{t('booked_ok')}: {appointment.starts_at.astimezone(settings().tz):%Y-%m-%d %H:%M}")
     return redirect(url_for("queue.index"))

@@ -6,10 +6,12 @@ request, a scheduler job, a CLI command) owns the transaction, domain functions 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import logging
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 from sqlalchemy import BigInteger, DateTime, Engine, create_engine, event
 from sqlalchemy.engine import Dialect
@@ -20,6 +22,9 @@ from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.types import TypeDecorator
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+RETRY_ATTEMPTS = 4  # a transaction aborted by a transient failure runs at most this many times
+T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -120,6 +125,69 @@ def is_disconnect(exc: BaseException) -> bool:
     return isinstance(exc, DBAPIError) and bool(exc.connection_invalidated)
 
 
+def is_transient(exc: BaseException) -> bool:
+    """True when ``exc`` aborted a transaction that is safe to run again from the start.
+
+    PostgreSQL's serialization failure (40001) and deadlock victim (40P01), SQLite's "database
+    is locked" after its busy timeout, and a lost connection: nothing of the transaction was
+    committed, so running it again is the whole remedy.
+    """
+    if not isinstance(exc, DBAPIError):
+        return False
+    if is_disconnect(exc):
+        return True
+    state = getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None)
+    return state in ("40001", "40P01") or "database is locked" in str(exc.orig)
+
+
+def retry_pause(attempt: int) -> None:
+    """Wait a little before attempt ``attempt + 1``, longer each time, so the winners finish."""
+    time.sleep(0.01 * attempt)
+
+
+def run_with_retries(
+    sessions: sessionmaker[Session], work: Callable[[Session], T], *, attempts: int = RETRY_ATTEMPTS
+) -> T:
+    """Run ``work`` in a transaction of its own; on a transient failure, again (bounded).
+
+    The entry points that change capacity (webhook replies, the desk, the scheduler's jobs)
+    run their transaction through this or :func:`commit_with_retries`: a deadlock or
+    serialization failure costs a retry, never the customer's booking.
+    """
+    for attempt in range(1, attempts + 1):
+        try:
+            with sessions() as session, session.begin():
+                return work(session)
+        except DBAPIError as exc:
+            if attempt == attempts or not is_transient(exc):
+                raise
+            log.warning("transient database failure, attempt %d of %d: %s", attempt, attempts, exc)
+            retry_pause(attempt)
+    raise AssertionError("unreachable")
+
+
+def commit_with_retries(
+    session: Session, work: Callable[[], T], *, attempts: int = RETRY_ATTEMPTS
+) -> T:
+    """Run ``work`` on ``session`` and commit; on a transient failure roll back and run it again.
+
+    For an entry point that owns one session for its whole request (the desk): ``work`` must
+    do all of the request's writes, so that running it again redoes exactly what was lost.
+    """
+    for attempt in range(1, attempts + 1):
+        try:
+            result = work()
+            session.commit()
+            return result
+        except DBAPIError as exc:
+            session.rollback()
+            if attempt == attempts or not is_transient(exc):
+                raise
+            log.warning("transient database failure, attempt %d of %d: %s", attempt, attempts, exc)
+            retry_pause(attempt)
+    raise AssertionError("unreachable")
+
+
 def _sqlite_on_connect(dbapi_connection: Any, connection_record: Any) -> None:
     # Take transaction control from the sqlite3 module so that "begin" below can say
     # BEGIN IMMEDIATE: the write lock is taken when the transaction starts, so two processes
@@ -151,9 +219,12 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
 __all__ = [
     "Base",
     "UTCDateTime",
+    "commit_with_retries",
     "days_between",
+    "is_transient",
     "make_engine",
     "make_sessionmaker",
+    "run_with_retries",
     "transaction",
     "utcnow",
 ]

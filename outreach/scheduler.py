@@ -29,7 +29,7 @@ from sqlalchemy import delete, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from outreach.db import transaction
+from outreach.db import run_with_retries, transaction
 from outreach.gateway import Gateway
 from outreach.models import JobRun
 from outreach.settings import Settings
@@ -244,24 +244,23 @@ def _finish_run(ctx: JobContext, run_id: int, status: str, detail: str) -> None:
 def campaigns_job(ctx: JobContext, now: datetime) -> Any:
     """Plan today's outreach (the dealership's today)."""
     run_campaigns = _import("campaigns", REGISTRY["campaigns"].requires or "")
-    with transaction(ctx.sessions) as session:
-        today = now.astimezone(ctx.settings.tz).date()
-        run = run_campaigns(session, ctx.settings, today=today, now=now)
-        return run.summary() if hasattr(run, "summary") else run
+    today = now.astimezone(ctx.settings.tz).date()
+    run = run_with_retries(
+        ctx.sessions, lambda session: run_campaigns(session, ctx.settings, today=today, now=now)
+    )
+    return run.summary() if hasattr(run, "summary") else run
 
 
 def session_job(ctx: JobContext, now: datetime, *, name: str) -> Any:
     """A job whose body is ``fn(session, settings, now)`` in another module."""
     body = _import(name, REGISTRY[name].requires or "")
-    with transaction(ctx.sessions) as session:
-        return body(session, ctx.settings, now)
+    return run_with_retries(ctx.sessions, lambda session: body(session, ctx.settings, now))
 
 
 def holds_job(ctx: JobContext, now: datetime) -> Any:
     """Release slot holds that expired unconfirmed."""
     release = _import("holds", REGISTRY["holds"].requires or "")
-    with transaction(ctx.sessions) as session:
-        return release(session, now)
+    return run_with_retries(ctx.sessions, lambda session: release(session, now))
 
 
 def dispatch_job(ctx: JobContext, now: datetime) -> Any:
@@ -277,8 +276,7 @@ def escalation_job(ctx: JobContext, now: datetime) -> Any:
     """Take the next due escalation step of every unanswered outreach."""
     from outreach.escalation import escalate
 
-    with transaction(ctx.sessions) as session:
-        return escalate(session, ctx.settings, now)
+    return run_with_retries(ctx.sessions, lambda session: escalate(session, ctx.settings, now))
 
 
 def recovery_job(ctx: JobContext, now: datetime) -> Any:

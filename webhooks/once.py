@@ -14,7 +14,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
 from desk.context import now, sessions
-from outreach.db import is_disconnect
+from outreach.db import RETRY_ATTEMPTS, is_transient, retry_pause
 from outreach.handled_once import record_answer, replay
 
 log = logging.getLogger(__name__)
@@ -34,15 +34,7 @@ def answer_once(
     at = now()
     with sessions()() as session:
         try:
-            try:
-                return _claim_and_run(session, key, at, effect)
-            except DBAPIError as exc:
-                if not is_disconnect(exc):
-                    raise
-                # The server dropped a pooled connection: nothing was written, and the pool
-                # has replaced it, so the request runs once more on a live one.
-                log.warning("webhook %s: database connection lost, retrying", key)
-                return _claim_and_run(session, key, at, effect)
+            return _claim_and_run_with_retries(session, key, at, effect)
         except IntegrityError as exc:
             # A copy committed first, earlier or concurrently (its row holds the answer) — or
             # the effect itself broke a constraint, which is a failure like any other.
@@ -63,6 +55,28 @@ def answer_once(
             answer = fallback(session, at, failure)
             record_answer(session, key, at, answer)
             return answer
+
+
+def _claim_and_run_with_retries(
+    session: Session, key: str, at: datetime, effect: Callable[[Session, datetime], str]
+) -> str:
+    """:func:`_claim_and_run`, again when a transient failure aborted it (bounded).
+
+    A deadlock or serialization failure (a booking racing another), SQLite's "database is
+    locked", or a pooled connection the server dropped: nothing was written (the pool has
+    replaced a lost connection), so the request runs again from the start.
+    """
+    for attempt in range(1, RETRY_ATTEMPTS + 1):
+        try:
+            return _claim_and_run(session, key, at, effect)
+        except DBAPIError as exc:
+            if attempt == RETRY_ATTEMPTS or not is_transient(exc):
+                raise  # a duplicate (IntegrityError) is never transient: the caller replays
+            log.warning(
+                "webhook %s: %s, attempt %d, retrying", key, type(exc.orig).__name__, attempt
+            )
+            retry_pause(attempt)
+    raise AssertionError("unreachable")
 
 
 def _claim_and_run(

@@ -6,15 +6,13 @@ written, or nothing changes and :class:`SlotTaken` says the time was just taken.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 from sqlalchemy import case, exists, or_, select, update
-from sqlalchemy.exc import DBAPIError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from outreach.capacity import ledger
 from outreach.capacity.config import JobType
@@ -27,7 +25,7 @@ from outreach.capacity.holds import (
 )
 from outreach.capacity.ledger import TAKES, UNITS, SlotTaken
 from outreach.capacity.model import Calendar, Demand, SlotUnavailable, UnitNeed, calendar, demand
-from outreach.db import is_disconnect
+from outreach.db import run_with_retries
 from outreach.models import Advisor, Appointment, AppointmentJob
 from outreach.models.capacity import SlotHold
 from outreach.settings import Settings
@@ -276,34 +274,6 @@ def _first_advisor_free(
             if not (exc.unit or "").startswith("rcpt:"):
                 break
     raise last or SlotTaken("that time was just taken (no advisor free)")
-
-
-def run_with_retries(
-    sessions: sessionmaker[Session], work: Callable[[Session], T], *, attempts: int = 5
-) -> T:
-    """Run ``work`` in its own transaction, retrying serialization failures and deadlocks.
-
-    PostgreSQL may abort a transaction with 40001 (serialization failure, at REPEATABLE READ or
-    SERIALIZABLE) or 40P01 (deadlock victim); SQLite may give up with "database is locked" after
-    its busy timeout; the server may have dropped a pooled connection.  Each is safe to retry
-    from the start: nothing was committed.
-    """
-    for attempt in range(1, attempts + 1):
-        try:
-            with sessions() as session, session.begin():
-                return work(session)
-        except DBAPIError as exc:
-            if attempt == attempts or not _retryable(exc):
-                raise
-            time.sleep(0.01 * attempt)
-    raise AssertionError("unreachable")
-
-
-def _retryable(exc: DBAPIError) -> bool:
-    if is_disconnect(exc):
-        return True
-    state = getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None)
-    return state in ("40001", "40P01") or "database is locked" in str(exc.orig)
 
 
 def end_appointment(session: Session, appointment: Appointment, status: str, now: datetime) -> None:
