@@ -10,28 +10,30 @@ from collections.abc import Container
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-import holidays as holidays_lib
-
 from outreach.settings import ContactWindow, Settings
+from outreach.workdays import HOLIDAY, WEEKEND, WorkCalendar, calendar_for, day_kind
 
 _SEARCH_DAYS = 370  # a window closed for a whole year is a configuration mistake
 
 
-def public_holidays(settings: Settings) -> Container[date]:
-    """The public holidays of the dealership's country (every year, computed on demand)."""
-    return holidays_lib.country_holidays(settings.dealership.country)
+def public_holidays(settings: Settings) -> WorkCalendar:
+    """The working calendar of the dealership's country: its holidays, weekends and make-up
+    working days (every year, computed on demand)."""
+    return calendar_for(settings.dealership.country)
 
 
 def next_allowed(
     instant: datetime,
     customer_tz: str | ZoneInfo,
     window: ContactWindow,
-    holidays: Container[date] = (),
+    holidays: WorkCalendar | Container[date] = (),
 ) -> datetime:
     """The first instant at or after ``instant`` inside the window, as aware UTC.
 
-    Days are the customer's local days; weekends and ``holidays`` are skipped unless the
-    window allows them.  Comparisons are made in UTC: Python compares two datetimes of the
+    Days are the customer's local days; weekends and holidays are skipped unless the window
+    allows them.  With a :class:`WorkCalendar` a make-up working day (调休上班) is a working day
+    and every day of an official break a holiday; with a plain set of holiday dates, Saturday
+    and Sunday are the weekend.  Comparisons are made in UTC: Python compares two datetimes of the
     same zone by wall clock, which is wrong across a daylight-saving change.
     """
     if instant.tzinfo is None:
@@ -40,7 +42,7 @@ def next_allowed(
     at = instant.astimezone(UTC)
     day = at.astimezone(tz).date()
     for _ in range(_SEARCH_DAYS):
-        if _day_open(day, window, holidays):
+        if day_open(day, window, holidays):
             start = datetime.combine(day, window.start, tzinfo=tz).astimezone(UTC)
             end = datetime.combine(day, window.end, tzinfo=tz).astimezone(UTC)
             if at < start:
@@ -55,13 +57,17 @@ def is_allowed(
     instant: datetime,
     customer_tz: str | ZoneInfo,
     window: ContactWindow,
-    holidays: Container[date] = (),
+    holidays: WorkCalendar | Container[date] = (),
 ) -> bool:
     """Whether ``instant`` lies inside the customer's contact window."""
     return next_allowed(instant, customer_tz, window, holidays) == instant.astimezone(UTC)
 
 
-def _day_open(day: date, window: ContactWindow, holidays: Container[date]) -> bool:
-    if not window.weekends and day.weekday() >= 5:
-        return False
-    return window.holidays or day not in holidays
+def day_open(day: date, window: ContactWindow, holidays: WorkCalendar | Container[date]) -> bool:
+    """Whether the window opens at all on the customer's local ``day``."""
+    kind = day_kind(day, holidays)
+    if kind == WEEKEND:
+        return window.weekends
+    if kind == HOLIDAY:
+        return window.holidays
+    return True

@@ -1,7 +1,8 @@
 """The telephony gateway interface: what the product asks of an SMS/voice provider.
 
 Implementations: ``SandboxGateway`` (records, sends nothing; the default without credentials)
-and ``TwilioGateway`` (the only module that talks to Twilio's REST API).  A provider for
+and ``TwilioGateway`` (the only module that talks to Twilio's REST API); ``gateways.py``
+builds the configured one.  A provider for
 mainland China (+86 two-way SMS with registered templates) fits behind the same interface.
 """
 
@@ -9,12 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Protocol
-
-if TYPE_CHECKING:
-    from sqlalchemy.orm import Session, sessionmaker
-
-    from outreach.settings import Settings
+from typing import Protocol
 
 
 @dataclass(frozen=True)
@@ -55,23 +51,3 @@ class Gateway(Protocol):
         Used after a crash between "claimed" and "recorded" to decide whether a resend is safe.
         """
         ...
-
-
-def make_gateway(
-    settings: Settings, sessions: sessionmaker[Session] | Session | None = None
-) -> Gateway:
-    """The configured gateway: Twilio when credentials are set, else the recording sandbox.
-
-    ``sessions`` is where the sandbox records (a sessionmaker, or a session whose transaction
-    the caller commits); without one, a sessionmaker is made from ``settings.database_url``.
-    """
-    if settings.twilio is not None:
-        from outreach.twilio_gateway import TwilioGateway
-
-        return TwilioGateway(settings)
-    from outreach.db import make_engine, make_sessionmaker
-    from outreach.sandbox import SandboxGateway
-
-    if sessions is None:
-        sessions = make_sessionmaker(make_engine(settings.database_url))
-    return SandboxGateway(sessions)

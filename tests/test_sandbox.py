@@ -8,7 +8,7 @@ import responses
 from sqlalchemy import select
 
 from outreach.db import make_sessionmaker
-from outreach.gateway import make_gateway
+from outreach.gateways import make_gateway
 from outreach.models import SandboxMessage
 from outreach.sandbox import SandboxGateway, sandbox_outbox
 

@@ -10,7 +10,8 @@ import pytest
 import requests
 import responses
 
-from outreach.gateway import GatewayError, make_gateway
+from outreach.gateway import GatewayError
+from outreach.gateways import make_gateway
 from outreach.settings import Settings, TwilioSettings
 from outreach.twilio_gateway import TwilioGateway
 from tests.twilio_openapi import SpecViolation, validate_all, validate_call

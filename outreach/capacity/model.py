@@ -8,16 +8,14 @@ interval keys use the UTC instant, so a key never depends on a zone rule.
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-import holidays
-
 from outreach.capacity.config import AdvisorCapacity, CapacityConfig, JobType
 from outreach.settings import Settings
+from outreach.workdays import HOLIDAY, calendar_for
 
 
 class UnknownJob(ValueError):
@@ -64,11 +62,6 @@ def demand(settings: Settings, jobs: Sequence[str]) -> Demand:
     return Demand(chosen, sum(j.labour_minutes for j in chosen), tuple(sorted(by_resource.items())))
 
 
-@functools.lru_cache(maxsize=64)
-def _holidays(country: str, year: int) -> Any:
-    return holidays.country_holidays(country, years=year)
-
-
 _CALENDARS: dict[tuple[int, Any, str], tuple[CapacityConfig, Calendar]] = {}
 
 
@@ -96,6 +89,7 @@ class Calendar:
         self.config: CapacityConfig = settings.capacity
         self.tz = settings.tz
         self.country = settings.dealership.country
+        self.workdays = calendar_for(self.country)
         self.step = timedelta(minutes=self.config.interval_minutes)
         self._grid: dict[date, tuple[tuple[datetime, str], ...]] = {}
 
@@ -106,16 +100,23 @@ class Calendar:
         """The UTC instant the local ``day`` begins."""
         return datetime.combine(day, datetime.min.time(), self.tz).astimezone(UTC)
 
+    def weekday(self, day: date) -> int:
+        """The weekday whose hours and advisors ``day`` has: a make-up working day (调休上班,
+        a Saturday or Sunday worked for an official break) is worked like a Monday."""
+        if self.config.public_holidays and self.workdays.day(day).make_up:
+            return 0
+        return day.weekday()
+
     def closed_reason(self, day: date) -> str | None:
         """Why the workshop is closed on ``day`` (None when open)."""
-        if self.config.opening_hours.get(day.weekday()) is None:
+        if self.config.opening_hours.get(self.weekday(day)) is None:
             return "closed weekday"
         if day in self.config.closures:
             return "closure"
         if self.config.public_holidays:
-            name = _holidays(self.country, day.year).get(day)
-            if name:
-                return f"holiday: {name}"
+            workday = self.workdays.day(day)
+            if workday.kind == HOLIDAY:
+                return f"holiday: {workday.holiday}"
         return None
 
     def intervals(self, day: date) -> list[datetime]:
@@ -135,7 +136,7 @@ class Calendar:
     def _intervals(self, day: date) -> list[datetime]:
         if self.closed_reason(day):
             return []
-        opens, closes = self.config.opening_hours[day.weekday()]  # type: ignore[misc]
+        opens, closes = self.config.opening_hours[self.weekday(day)]  # type: ignore[misc]
         start = datetime.combine(day, opens, self.tz)
         end = datetime.combine(day, closes, self.tz)
         out = []
@@ -163,7 +164,8 @@ class Calendar:
         return day
 
     def advisors_on(self, day: date) -> list[AdvisorCapacity]:
-        return [a for a in self.config.advisors if day.weekday() in a.weekdays]
+        weekday = self.weekday(day)
+        return [a for a in self.config.advisors if weekday in a.weekdays]
 
     def labour_capacity(self, day: date, *, include_reserved: bool = False) -> int:
         """Bookable labour minutes of ``day``; the reserved share is kept for walk-ins."""

@@ -62,9 +62,9 @@ def main(ctx: click.Context) -> None:
 
 
 def _register() -> None:
-    from outreach.cli import campaigns, capacity, data, demo, desk, messaging, scripts
+    from outreach.cli import campaigns, capacity, data, demo, desk, messaging, scripts, workdays
 
-    for module in (data, demo, campaigns, scripts, capacity, messaging, desk):
+    for module in (data, demo, campaigns, scripts, capacity, workdays, messaging, desk):
         for command in module.commands:
             main.add_command(command)
 

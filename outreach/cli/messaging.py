@@ -9,6 +9,7 @@ import click
 
 from outreach.cli import App, pass_app
 from outreach.gateway import Gateway
+from outreach.gateways import make_gateway
 from outreach.scheduler import (
     REGISTRY,
     JobContext,
@@ -28,8 +29,6 @@ commands: list[click.Command] = []
 
 def _job_context(app: App) -> JobContext:
     def gateway() -> Gateway:
-        from outreach.gateway import make_gateway
-
         return make_gateway(app.settings, app.sessions)
 
     return JobContext(settings=app.settings, sessions=app.sessions, gateway_factory=gateway)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, time
+from datetime import date, time, timedelta
 
 import pytest
 
@@ -146,3 +146,49 @@ class TestTimeZones:
         cap = capacity_settings(settings, min_lead_hours=10.5)
         slots = offer_slots(session, cap, jobs=["small"], now=local("2026-05-31", "23:00"), limit=1)
         assert slots[0].starts_at == local("2026-06-01", "09:30")
+
+
+class TestChinaWorkingCalendar:
+    """The workshop (closed on weekends in this configuration) around Spring Festival and
+    National Day 2026."""
+
+    def test_make_up_saturday_is_open_with_weekday_hours_and_advisors(self, cap):
+        """Saturday 2026-02-14 is worked: 09:00-17:00 like a weekday, both advisors receive."""
+        cal = Calendar(cap)
+        day = date(2026, 2, 14)
+        assert cal.closed_reason(day) is None
+        assert cal.intervals(day)[0] == local("2026-02-14", "09:00")
+        assert len(cal.advisors_on(day)) == 2
+
+    def test_make_up_sunday_is_open(self, cap):
+        """Sunday 2026-09-20 is worked for National Day."""
+        assert Calendar(cap).closed_reason(date(2026, 9, 20)) is None
+
+    def test_break_weekend_is_closed_in_a_workshop_open_on_weekends(self, settings):
+        """A workshop open every day still closes on Saturday 2026-02-21 (Spring Festival)."""
+        every_day = {d: (time(9, 0), time(17, 0)) for d in range(7)}
+        cal = Calendar(capacity_settings(settings, opening_hours=every_day))
+        assert cal.closed_reason(date(2026, 2, 21)) == "holiday: 春节"
+        assert cal.closed_reason(date(2026, 10, 4)) == "holiday: 国庆节"
+        assert cal.closed_reason(date(2026, 10, 11)) is None
+
+    def test_offers_before_spring_festival_include_the_make_up_saturday(self, session, cap):
+        """Offered on Friday 02-13, the first free times are on the make-up Saturday 02-14."""
+        slots = offer_slots(session, cap, jobs=["small"], now=local("2026-02-13", "16:00"), limit=3)
+        days = {s.starts_at.astimezone(cap.tz).date() for s in slots}
+        assert date(2026, 2, 14) in days
+        assert not days & {date(2026, 2, 15) + timedelta(days=i) for i in range(9)}
+
+    def test_booking_the_make_up_sunday_succeeds(self, session, cap):
+        """A booking for 10:00 on Sunday 2026-09-20 is accepted."""
+        c, v = customer_with_vehicle(session)
+        booking = book(
+            session,
+            cap,
+            customer_id=c,
+            vehicle_id=v,
+            jobs=["small"],
+            starts_at=local("2026-09-20", "10:00"),
+            now=local("2026-09-18", "10:00"),
+        )
+        assert booking is not None

@@ -8,6 +8,7 @@ import pytest
 
 from outreach.contact_window import is_allowed, next_allowed
 from outreach.settings import ContactWindow
+from outreach.workdays import calendar_for
 
 WINDOW = ContactWindow(start=time(9), end=time(20), weekends=True, holidays=False)
 
@@ -91,3 +92,39 @@ class TestDays:
         at = utc(2025, 9, 30, 23, 0)  # Oct 1, 07:00 in Shanghai; still Sep 30 in UTC
         got = next_allowed(at, "Asia/Shanghai", WINDOW, {date(2025, 10, 1)})
         assert got == utc(2025, 10, 2, 1, 0)
+
+
+class TestChinaWorkingCalendar:
+    """Around Spring Festival and National Day 2026, with a window closed on weekends."""
+
+    WEEKDAYS_ONLY = ContactWindow(start=time(9), end=time(20), weekends=False, holidays=False)
+
+    def test_make_up_saturday_is_a_contact_day(self) -> None:
+        """Saturday 2026-02-14 is worked for Spring Festival: the window opens at 09:00."""
+        at = utc(2026, 2, 13, 12, 30)  # Friday 20:30 in Shanghai
+        cn = calendar_for("CN")
+        assert next_allowed(at, "Asia/Shanghai", self.WEEKDAYS_ONLY, cn) == utc(2026, 2, 14, 1, 0)
+
+    def test_make_up_sunday_is_a_contact_day(self) -> None:
+        """Sunday 2026-09-20 is worked for National Day: 10:00 that day is allowed."""
+        at = utc(2026, 9, 20, 2, 0)
+        assert is_allowed(at, "Asia/Shanghai", self.WEEKDAYS_ONLY, calendar_for("CN"))
+
+    def test_the_whole_spring_festival_break_is_skipped(self) -> None:
+        """From the first day of the break (Sunday 02-15) to its last (Monday 02-23), no contact."""
+        at = utc(2026, 2, 14, 12, 0)  # Saturday 20:00: the make-up day's window has closed
+        cn = calendar_for("CN")
+        assert next_allowed(at, "Asia/Shanghai", WINDOW, cn) == utc(2026, 2, 24, 1, 0)
+
+    def test_national_day_weekend_is_a_holiday_even_when_weekends_are_open(self) -> None:
+        """Sunday 2026-10-04 is part of the break: a window open on weekends still skips it."""
+        at = utc(2026, 10, 4, 2, 0)
+        cn = calendar_for("CN")
+        assert not is_allowed(at, "Asia/Shanghai", WINDOW, cn)
+        assert next_allowed(at, "Asia/Shanghai", WINDOW, cn) == utc(2026, 10, 8, 1, 0)
+
+    def test_make_up_saturday_after_national_day(self) -> None:
+        """Saturday 2026-10-10 is a working day; Sunday 10-11 is an ordinary weekend day."""
+        cn = calendar_for("CN")
+        assert is_allowed(utc(2026, 10, 10, 2, 0), "Asia/Shanghai", self.WEEKDAYS_ONLY, cn)
+        assert not is_allowed(utc(2026, 10, 11, 2, 0), "Asia/Shanghai", self.WEEKDAYS_ONLY, cn)
