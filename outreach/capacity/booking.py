@@ -10,7 +10,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import case, exists, or_, select, update
 from sqlalchemy.exc import DBAPIError
@@ -30,7 +30,9 @@ from outreach.capacity.model import Calendar, Demand, SlotUnavailable, UnitNeed,
 from outreach.db import is_disconnect
 from outreach.models import Advisor, Appointment, AppointmentJob
 from outreach.models.capacity import SlotHold
-from outreach.settings import Settings
+
+if TYPE_CHECKING:
+    from outreach.settings import Settings  # annotations only: capacity never imports settings
 
 SOURCES = ("bot", "advisor", "inbound")
 T = TypeVar("T")

@@ -12,12 +12,14 @@ import functools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import holidays
 
 from outreach.capacity.config import AdvisorCapacity, CapacityConfig, JobType
-from outreach.settings import Settings
+
+if TYPE_CHECKING:
+    from outreach.settings import Settings  # annotations only: capacity never imports settings
 
 
 class UnknownJob(ValueError):

@@ -62,9 +62,9 @@ def main(ctx: click.Context) -> None:
 
 
 def _register() -> None:
-    from outreach.cli import campaigns, capacity, data, demo, desk, messaging, scripts
+    from outreach.cli import campaigns, capacity, config, data, demo, desk, messaging, scripts
 
-    for module in (data, demo, campaigns, scripts, capacity, messaging, desk):
+    for module in (data, demo, campaigns, scripts, capacity, messaging, desk, config):
         for command in module.commands:
             main.add_command(command)
 
