@@ -8,23 +8,20 @@ from __future__ import annotations
 
 import tomllib
 from dataclasses import dataclass, field
-from datetime import date, time
+from datetime import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from typing import Any
+from zoneinfo import ZoneInfo
 
-if TYPE_CHECKING:
-    from outreach.capacity.config import CapacityConfig
+from outreach.capacity.config import CapacityConfig, parse_capacity
+from outreach.config_reader import LOCALES, ConfigError, ConfigReader
 
 # config/dealership.example.toml, shipped inside the package as a link (a copy in a wheel).
 DEFAULT_CONFIG = Path(__file__).parent / "dealership.example.toml"
 DEFAULT_DATABASE_URL = "sqlite:///outreach.db"
-LOCALES = ("zh-CN", "en")
 CHANNELS = ("sms", "voice")
 
-
-class ConfigError(ValueError):
-    """A configuration value is missing or has the wrong form."""
+__all__ = ["LOCALES", "ConfigError"]  # re-exported: most callers import them from here
 
 
 @dataclass(frozen=True)
@@ -87,16 +84,6 @@ class SeasonalWindow:
     start: tuple[int, int]  # (month, day)
     end: tuple[int, int]
     min_vehicle_age_years: int = 0
-
-    def occurrence(self, today: date) -> tuple[date, date] | None:
-        """The window's (start, end) dates that contain ``today``, or None."""
-        for year in (today.year - 1, today.year):
-            start = _month_day(year, self.start)
-            end_year = year if self.end >= self.start else year + 1
-            end = _month_day(end_year, self.end)
-            if start <= today <= end:
-                return start, end
-        return None
 
 
 @dataclass(frozen=True)
@@ -218,7 +205,7 @@ class Settings:
     # Signs webhook requests in sandbox mode (no Twilio account): `outreach simulate` uses it.
     sandbox_auth_token: str = "sandbox-auth-token"  # noqa: S105 - a documented demo value
     secret_key: str = "dev-only-not-secret"  # noqa: S105 - replaced by OUTREACH_SECRET_KEY in production
-    capacity: CapacityConfig = field(default_factory=lambda: _capacity_config().CapacityConfig())
+    capacity: CapacityConfig = field(default_factory=CapacityConfig)
     conversation: Conversation = Conversation()
     raw: dict[str, Any] = field(default_factory=dict, repr=False)
 
@@ -287,8 +274,20 @@ def _seconds(environ: dict[str, str] | Any, key: str, default: float) -> float:
 
 
 def parse_config(raw: dict[str, Any], path: Path = DEFAULT_CONFIG) -> Settings:
-    """Validate a parsed TOML document into :class:`Settings`."""
-    r = _Reader(raw, str(path))
+    """Validate a parsed TOML document into :class:`Settings`; an unknown key is an error."""
+    return read_config(ConfigReader(raw, str(path)), path)
+
+
+def effective_config(settings: Settings) -> list[str]:
+    """The configuration in force, one ``key = value`` line per key, defaults marked."""
+    reader = ConfigReader(settings.raw, str(settings.config_path))
+    read_config(reader, settings.config_path)
+    return list(reader.effective())
+
+
+def read_config(r: ConfigReader, path: Path) -> Settings:
+    """Every section of the dealership's file, read through ``r``, then no key left unread."""
+    raw = r.raw
     d = Dealership()
     dealership = Dealership(
         name=r.text("dealership.name", d.name),
@@ -330,9 +329,7 @@ def parse_config(raw: dict[str, Any], path: Path = DEFAULT_CONFIG) -> Settings:
     windows = []
     for n, w in enumerate(r.get(f"{p}.windows", [])):
         key = f"{p}.windows[{n}]"
-        if not isinstance(w, dict):
-            raise ConfigError(f"{r.where}: {key} must be a table")
-        wr = _Reader(w, f"{r.where}: {key}")
+        wr = r.table(key, w)
         windows.append(
             SeasonalWindow(
                 name=wr.text("name", None),
@@ -382,7 +379,7 @@ def parse_config(raw: dict[str, Any], path: Path = DEFAULT_CONFIG) -> Settings:
         override_dir = Path(override)
         if not override_dir.is_absolute():
             override_dir = path.parent / override_dir
-    return Settings(
+    settings = Settings(
         config_path=path,
         dealership=dealership,
         import_defaults=imports,
@@ -394,7 +391,7 @@ def parse_config(raw: dict[str, Any], path: Path = DEFAULT_CONFIG) -> Settings:
         escalation=escalation,
         scripts_override_dir=override_dir,
         public_base_url=r.text("web.public_base_url", Settings.public_base_url),
-        capacity=_capacity_config().parse_capacity(r),
+        capacity=parse_capacity(r),
         conversation=Conversation(
             stale_after_hours=r.integer(
                 "conversation.stale_after_hours", Conversation.stale_after_hours, minimum=1
@@ -402,23 +399,18 @@ def parse_config(raw: dict[str, Any], path: Path = DEFAULT_CONFIG) -> Settings:
         ),
         raw=raw,
     )
-
-
-def _capacity_config() -> Any:
-    # Imported late: outreach.capacity.config builds on this module's _Reader and ConfigError.
-    from outreach.capacity import config
-
-    return config
+    r.check_unknown()
+    return settings
 
 
 def _parse_delivery(
-    r: _Reader,
+    r: ConfigReader,
 ) -> tuple[Sending, Scheduling, dict[str, tuple[EscalationStep, ...]]]:
     """The ``[sending]``, ``[scheduler]`` and ``[escalation]`` sections."""
     d = Sending()
     rate = r.get("sending.rate_per_second", d.rate_per_second)
     if isinstance(rate, bool) or not isinstance(rate, int | float) or rate <= 0:
-        raise r._fail("sending.rate_per_second", "a number > 0", rate)
+        raise r.fail("sending.rate_per_second", "a number > 0", rate)
     sending = Sending(
         rate_per_second=float(rate),
         max_attempts=r.integer("sending.max_attempts", d.max_attempts, minimum=1),
@@ -451,27 +443,25 @@ def _parse_delivery(
     }
     raw = r.get("escalation", {})
     if not isinstance(raw, dict):
-        raise r._fail("escalation", "a table of campaign = [steps]", raw)
+        raise r.fail("escalation", "a table of campaign = [steps]", raw)
     for campaign, steps in raw.items():
         key = f"escalation.{campaign}"
         if not isinstance(steps, list) or not steps:
-            raise r._fail(key, "a non-empty list of {after_hours, channel|action} tables", steps)
+            raise r.fail(key, "a non-empty list of {after_hours, channel|action} tables", steps)
         plan = []
         for n, step in enumerate(steps):
-            if not isinstance(step, dict):
-                raise r._fail(f"{key}[{n}]", "a table", step)
-            sr = _Reader(step, f"{r.where}: {key}[{n}]")
+            sr = r.table(f"{key}[{n}]", step)
             hours = sr.get("after_hours", 0)
             if isinstance(hours, bool) or not isinstance(hours, int | float) or hours < 0:
-                raise sr._fail("after_hours", "a number of hours >= 0", hours)
+                raise sr.fail("after_hours", "a number of hours >= 0", hours)
             channel = sr.get("channel", None)
             action = sr.get("action", None)
             if (channel is None) == (action is None):
-                raise sr._fail("channel/action", 'either channel ("sms"/"voice") or action', step)
+                raise sr.fail("channel/action", 'either channel ("sms"/"voice") or action', step)
             if channel is not None and channel not in CHANNELS:
-                raise sr._fail("channel", "one of " + ", ".join(CHANNELS), channel)
+                raise sr.fail("channel", "one of " + ", ".join(CHANNELS), channel)
             if action is not None and action != "callback":
-                raise sr._fail("action", '"callback"', action)
+                raise sr.fail("action", '"callback"', action)
             plan.append(EscalationStep(float(hours), channel=channel, action=action))
         plans[campaign] = tuple(plan)
     return sending, scheduling, plans
@@ -481,94 +471,3 @@ def _replace(settings: Settings, **changes: Any) -> Settings:
     from dataclasses import replace
 
     return replace(settings, **changes)
-
-
-def _month_day(year: int, md: tuple[int, int]) -> date:
-    month, day = md
-    if (month, day) == (2, 29) and not (year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)):
-        day = 28
-    return date(year, month, day)
-
-
-_MISSING = object()
-
-
-class _Reader:
-    """Typed access to dotted keys of a TOML table, with errors that name the key."""
-
-    def __init__(self, raw: dict[str, Any], where: str) -> None:
-        self.raw = raw
-        self.where = where
-
-    def get(self, key: str, default: Any = _MISSING) -> Any:
-        node: Any = self.raw
-        for part in key.split("."):
-            if not isinstance(node, dict) or part not in node:
-                if default is _MISSING:
-                    raise ConfigError(f"{self.where}: {key} is required")
-                return default
-            node = node[part]
-        return node
-
-    def _fail(self, key: str, expected: str, value: Any) -> ConfigError:
-        return ConfigError(f"{self.where}: {key} must be {expected}, got {value!r}")
-
-    def text(self, key: str, default: str | None) -> str:
-        value = self.get(key, _MISSING if default is None else default)
-        if not isinstance(value, str):
-            raise self._fail(key, "a string", value)
-        return value
-
-    def integer(self, key: str, default: int, *, minimum: int | None = None) -> int:
-        value = self.get(key, default)
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise self._fail(key, "a whole number", value)
-        if minimum is not None and value < minimum:
-            raise self._fail(key, f"a whole number >= {minimum}", value)
-        return value
-
-    def flag(self, key: str, default: bool) -> bool:
-        value = self.get(key, default)
-        if not isinstance(value, bool):
-            raise self._fail(key, "true or false", value)
-        return value
-
-    def choice(self, key: str, default: str, choices: tuple[str, ...]) -> str:
-        value = self.text(key, default)
-        if value not in choices:
-            raise self._fail(key, "one of " + ", ".join(choices), value)
-        return value
-
-    def str_list(self, key: str, default: list[str]) -> list[str]:
-        value = self.get(key, default)
-        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            raise self._fail(key, "a list of strings", value)
-        return value
-
-    def zone(self, key: str, default: str) -> str:
-        value = self.text(key, default)
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise self._fail(key, "an IANA time zone such as 'Asia/Shanghai'", value) from None
-        return value
-
-    def clock(self, key: str, default: time) -> time:
-        value = self.get(key, default)
-        if isinstance(value, time):
-            return value
-        if isinstance(value, str):
-            try:
-                return time.fromisoformat(value)
-            except ValueError:
-                pass
-        raise self._fail(key, "a time of day 'HH:MM'", value)
-
-    def month_day(self, key: str) -> tuple[int, int]:
-        value = self.text(key, None)
-        try:
-            month, day = (int(x) for x in value.split("-"))
-            date(2024, month, day)  # a leap year accepts every real month-day
-        except ValueError:
-            raise self._fail(key, "a month-day 'MM-DD'", value) from None
-        return month, day

@@ -6,6 +6,7 @@ While a window is open, each customer with a qualifying vehicle is due once per 
 
 from __future__ import annotations
 
+import calendar
 from collections.abc import Iterator
 from datetime import date
 from typing import Any
@@ -28,10 +29,29 @@ def select_due(session: Session, settings: Settings, today: date) -> Iterator[Du
     if not config.enabled:
         return
     for window in config.windows:
-        occurrence = window.occurrence(today)
-        if occurrence is None:
+        open_dates = occurrence(window, today)
+        if open_dates is None:
             continue
-        yield from _select_window(session, settings, today, window, *occurrence)
+        yield from _select_window(session, settings, today, window, *open_dates)
+
+
+def occurrence(window: SeasonalWindow, today: date) -> tuple[date, date] | None:
+    """The window's (start, end) dates that contain ``today``, or None."""
+    for year in (today.year - 1, today.year):
+        start = _month_day(year, window.start)
+        end_year = year if window.end >= window.start else year + 1
+        end = _month_day(end_year, window.end)
+        if start <= today <= end:
+            return start, end
+    return None
+
+
+def _month_day(year: int, month_day: tuple[int, int]) -> date:
+    """That month-day in ``year``; 29 February is the 28th in a common year."""
+    month, day = month_day
+    if (month, day) == (2, 29) and not calendar.isleap(year):
+        day = 28
+    return date(year, month, day)
 
 
 def _select_window(

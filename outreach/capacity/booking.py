@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import case, exists, or_, select, update
 from sqlalchemy.orm import Session
@@ -28,7 +28,9 @@ from outreach.capacity.model import Calendar, Demand, SlotUnavailable, UnitNeed,
 from outreach.db import run_with_retries
 from outreach.models import Advisor, Appointment, AppointmentJob
 from outreach.models.capacity import SlotHold
-from outreach.settings import Settings
+
+if TYPE_CHECKING:
+    from outreach.settings import Settings  # annotations only: capacity never imports settings
 
 SOURCES = ("bot", "advisor", "inbound")
 T = TypeVar("T")

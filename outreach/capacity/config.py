@@ -1,7 +1,8 @@
 """The ``[capacity]`` configuration: opening hours, reception, workshop, job types and resources.
 
-Parsed by :func:`parse_capacity` from :func:`outreach.settings.parse_config`; every mistake names
-the key and the expected form, like the rest of the settings.
+Capacity owns this section: :func:`parse_capacity` reads it through the shared
+:class:`~outreach.config_reader.ConfigReader` when :func:`outreach.settings.parse_config` reads the
+file; every mistake names the key and the expected form, like the rest of the settings.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date, time
 from typing import Any
 
-from outreach.settings import LOCALES, ConfigError, _Reader
+from outreach.config_reader import LOCALES, ConfigError, ConfigReader
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _HOURS = re.compile(r"^(\d{1,2}:\d{2})-(\d{1,2}:\d{2})$")
@@ -84,7 +85,7 @@ class CapacityConfig:
     pacing: Pacing = Pacing()
 
 
-def parse_capacity(r: _Reader) -> CapacityConfig:
+def parse_capacity(r: ConfigReader) -> CapacityConfig:
     """Validate ``[capacity]``; a missing section gives the defaults."""
     d = CapacityConfig()
     p = "capacity"
@@ -175,36 +176,31 @@ def parse_capacity(r: _Reader) -> CapacityConfig:
     )
 
 
-def _list(r: _Reader, prefix: str, name: str, default: Any = ()) -> Any:
+def _list(r: ConfigReader, prefix: str, name: str, default: Any = ()) -> Any:
     value = r.get(f"{prefix}.{name}", default)
     if value is not None and not isinstance(value, list | tuple):
         raise ConfigError(f"{r.where}: {prefix}.{name} must be a list, got {value!r}")
     return value
 
 
-def _table(r: _Reader, key: str, value: Any) -> _Reader:
-    if not isinstance(value, dict):
-        raise ConfigError(f"{r.where}: {key} must be a table, got {value!r}")
-    return _Reader(value, f"{r.where}: {key}")
+def _table(r: ConfigReader, key: str, value: Any) -> ConfigReader:
+    return r.table(key, value)
 
 
-def _number(r: _Reader, key: str, default: float | None, *, minimum: float) -> float:
-    value = r.get(key) if default is None else r.get(key, default)
-    if isinstance(value, bool) or not isinstance(value, int | float) or value < minimum:
-        raise ConfigError(f"{r.where}: {key} must be a number >= {minimum:g}, got {value!r}")
-    return float(value)
+def _number(r: ConfigReader, key: str, default: float | None, *, minimum: float) -> float:
+    return r.number(key, default, minimum=minimum)
 
 
-def _date(r: _Reader, key: str, value: Any) -> date:
+def _date(r: ConfigReader, key: str, value: Any) -> date:
     if isinstance(value, date):
         return value
     try:
         return date.fromisoformat(value)
     except (TypeError, ValueError):
-        raise ConfigError(f"{r.where}: {key} must be a date 'YYYY-MM-DD', got {value!r}") from None
+        raise r.fail(key, "a date 'YYYY-MM-DD'", value) from None
 
 
-def _hours(r: _Reader, key: str, interval: int) -> tuple[time, time] | None:
+def _hours(r: ConfigReader, key: str, interval: int) -> tuple[time, time] | None:
     value = r.text(key, "")
     if not value.strip():
         return None  # closed that weekday
@@ -222,12 +218,14 @@ def _hours(r: _Reader, key: str, interval: int) -> tuple[time, time] | None:
     return opens, closes
 
 
-def _advisor(r: _Reader, key: str, value: Any) -> AdvisorCapacity:
+def _advisor(r: ConfigReader, key: str, value: Any) -> AdvisorCapacity:
     ar = _table(r, key, value)
     days = ar.str_list("days", list(WEEKDAYS[:6]))
     bad = [d for d in days if d not in WEEKDAYS]
     if bad:
-        raise ConfigError(f"{ar.where}: days has {bad[0]!r}; use {', '.join(WEEKDAYS)}")
+        raise ConfigError(
+            f"{ar.where}: {ar.path('days')} has {bad[0]!r}; use {', '.join(WEEKDAYS)}"
+        )
     return AdvisorCapacity(
         code=ar.text("code", None),
         name=ar.text("name", None),
@@ -236,13 +234,13 @@ def _advisor(r: _Reader, key: str, value: Any) -> AdvisorCapacity:
     )
 
 
-def _job(r: _Reader, key: str, value: Any, resources: dict[str, float]) -> JobType:
+def _job(r: ConfigReader, key: str, value: Any, resources: dict[str, float]) -> JobType:
     jr = _table(r, key, value)
     code = jr.text("code", None)
     resource = jr.text("resource", "") or None
     if resource is not None and resource not in resources:
         raise ConfigError(
-            f"{jr.where}: resource {resource!r} is not in capacity.resources "
+            f"{jr.where}: {jr.path('resource')} {resource!r} is not in capacity.resources "
             f"({', '.join(resources) or 'none configured'})"
         )
     return JobType(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import Table, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -17,7 +17,9 @@ from outreach.capacity.model import UnitNeed
 from outreach.db import transaction_memo
 from outreach.models import Advisor
 from outreach.models.capacity import SlotHold
-from outreach.settings import Settings
+
+if TYPE_CHECKING:
+    from outreach.settings import Settings  # annotations only: capacity never imports settings
 
 HOLDS = cast(Table, SlotHold.__table__)  # Core statements on the table itself
 

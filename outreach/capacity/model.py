@@ -11,11 +11,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from outreach.capacity.config import AdvisorCapacity, CapacityConfig, JobType
-from outreach.settings import Settings
 from outreach.workdays import HOLIDAY, calendar_for
+
+if TYPE_CHECKING:
+    from outreach.settings import Settings  # annotations only: capacity never imports settings
 
 
 class UnknownJob(ValueError):

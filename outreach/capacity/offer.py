@@ -17,6 +17,7 @@ import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
 
@@ -39,7 +40,9 @@ from outreach.capacity.model import (
 )
 from outreach.models import Advisor
 from outreach.preferences import PARTS_OF_DAY, SlotPreference
-from outreach.settings import Settings
+
+if TYPE_CHECKING:
+    from outreach.settings import Settings  # annotations only: capacity never imports settings
 
 DAY_WEIGHT = 4.0
 INTERVAL_WEIGHT = 2.0

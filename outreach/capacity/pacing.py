@@ -19,18 +19,23 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 from datetime import date, datetime, timedelta
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from outreach.campaigns.post_service_followup import NAME as FOLLOWUP
 from outreach.capacity.model import Calendar
 from outreach.capacity.report import day_loads
 from outreach.models import Outreach
-from outreach.settings import Settings
+
+if TYPE_CHECKING:
+    from outreach.settings import Settings  # annotations only: capacity never imports settings
 
 T = TypeVar("T")
+
+# The campaign that asks for a rating and holds no slot (campaigns.post_service_followup.NAME;
+# named here, not imported: capacity is read by the settings, which the campaigns import).
+FOLLOWUP = "post_service_followup"
 
 
 def free_places(session: Session, settings: Settings, today: date, now: datetime) -> int:

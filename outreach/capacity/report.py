@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -11,7 +12,9 @@ from sqlalchemy.orm import Session
 from outreach.capacity import ledger
 from outreach.capacity.model import Calendar, arrivals_key, days, labour_key
 from outreach.models.capacity import CapacityTake, CapacityUnit
-from outreach.settings import Settings
+
+if TYPE_CHECKING:
+    from outreach.settings import Settings  # annotations only: capacity never imports settings
 
 
 @dataclass(frozen=True)

@@ -62,9 +62,19 @@ def main(ctx: click.Context) -> None:
 
 
 def _register() -> None:
-    from outreach.cli import campaigns, capacity, data, demo, desk, messaging, scripts, workdays
+    from outreach.cli import (
+        campaigns,
+        capacity,
+        config,
+        data,
+        demo,
+        desk,
+        messaging,
+        scripts,
+        workdays,
+    )
 
-    for module in (data, demo, campaigns, scripts, capacity, workdays, messaging, desk):
+    for module in (data, demo, campaigns, scripts, capacity, workdays, messaging, desk, config):
         for command in module.commands:
             main.add_command(command)
 

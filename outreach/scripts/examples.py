@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
+from outreach.campaigns.seasonal import occurrence
 from outreach.settings import Settings
 
 _PEOPLE = {
@@ -65,7 +66,7 @@ EXAMPLE_DAY = date(2026, 11, 27)
 
 def example_reasons(settings: Settings, locale: str) -> dict[str, dict[str, Any]]:
     """One example reason per campaign, keyed by campaign name."""
-    windows = [w for w in settings.campaigns.seasonal.windows if w.occurrence(EXAMPLE_DAY)]
+    windows = [w for w in settings.campaigns.seasonal.windows if occurrence(w, EXAMPLE_DAY)]
     title: str | dict[str, str] = windows[0].title if windows else _SEASONAL[locale]
     reasons: list[dict[str, Any]] = [
         {
