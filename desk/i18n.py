@@ -23,6 +23,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "password": ("密码", "Password"),
     "bad_login": ("用户名或密码错误", "Wrong username or password"),
     "signed_out": ("已退出", "Signed out"),
+    "sign_in_locked": (
+        "登录失败次数过多，请15分钟后再试",
+        "Too many failed sign-ins: try again in 15 minutes",
+    ),
     "customer": ("客户", "Customer"),
     "phone": ("电话", "Phone"),
     "reason": ("原因", "Reason"),
