@@ -6,16 +6,39 @@ a sessionmaker in ``app.extensions["outreach.sessions"]``.
 
 from __future__ import annotations
 
-from flask import Flask, redirect, request, url_for
+from flask import Flask, Response, redirect, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_wtf.csrf import CSRFProtect
 
 from desk import api, auth, board, i18n, queue, simulator, stats
 from desk.context import close_db
+from outreach.settings import ConfigError, Settings
 
 BLUEPRINTS = (auth.bp, queue.bp, board.bp, stats.bp, api.bp, simulator.bp)
 # Blueprints with their own request authentication: Twilio signs its webhooks.
 CSRF_EXEMPT_BLUEPRINTS = frozenset({"twilio"})
+
+
+# Scripts and styles come only from /desk-static: an injected <script> or onclick= does not run.
+CONTENT_SECURITY_POLICY = "; ".join(
+    (
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "object-src 'none'",
+        "base-uri 'none'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    )
+)
+SECURITY_HEADERS = {
+    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+}
+MIN_SECRET_KEY_LENGTH = 24
 
 
 def register(app: Flask) -> None:
@@ -23,6 +46,7 @@ def register(app: Flask) -> None:
     settings = app.config["SETTINGS"]
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = settings.secret_key
+    _check_secret_key(settings, str(app.config["SECRET_KEY"]))
     app.config.update(
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
@@ -34,9 +58,32 @@ def register(app: Flask) -> None:
     for bp in BLUEPRINTS:
         app.register_blueprint(bp)
     app.teardown_appcontext(close_db)
+    app.after_request(_security_headers)
     app.context_processor(i18n.template_context)
     if not any(rule.rule == "/" for rule in app.url_map.iter_rules()):
         app.add_url_rule("/", "desk_home", _home)
+
+
+def _check_secret_key(settings: Settings, key: str) -> None:
+    """Refuse to serve the public development key (or a short one) where anyone can reach us.
+
+    Session cookies are signed with the key; with the default one anyone could forge a signed-in
+    advisor.  Twilio credentials or an https base URL mean the app is reachable from outside.
+    """
+    public = settings.twilio is not None or settings.public_base_url.startswith("https://")
+    if public and (key == Settings.secret_key or len(key) < MIN_SECRET_KEY_LENGTH):
+        raise ConfigError(
+            "OUTREACH_SECRET_KEY must be set to a long random value (at least "
+            f"{MIN_SECRET_KEY_LENGTH} characters, e.g. from "
+            "`python -c 'import secrets; print(secrets.token_urlsafe(32))'`) "
+            "before the desk is served with Twilio credentials or an https PUBLIC_BASE_URL"
+        )
+
+
+def _security_headers(response: Response) -> Response:
+    for name, value in SECURITY_HEADERS.items():
+        response.headers.setdefault(name, value)
+    return response
 
 
 def _protect_forms(app: Flask) -> None:

@@ -11,7 +11,8 @@ from flask.typing import ResponseReturnValue
 from desk.auth import require_user
 from desk.context import db, now, settings
 from desk.stats import stats_window
-from outreach.desk_queries import BoardRow, appointments_on, list_callbacks
+from outreach.advisor_queue import list_callbacks
+from outreach.appointment_board import BoardRow, appointments_on
 from outreach.stats import appointment_rate, campaign_stats, workshop_load
 
 bp = Blueprint("api", __name__, url_prefix="/api")

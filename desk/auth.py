@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from flask import (
     Blueprint,
     flash,
@@ -17,7 +19,7 @@ from flask.typing import ResponseReturnValue
 
 from desk.context import db, now
 from desk.i18n import LANGUAGES, t
-from outreach.accounts import authenticate, user_for_token
+from outreach.accounts import SignInLocked, authenticate, user_for_token
 from outreach.models import User
 
 bp = Blueprint(
@@ -60,9 +62,20 @@ def require_user() -> ResponseReturnValue | None:
 
 
 def _safe_next(target: str | None) -> str:
-    # Only a path on this site: "//evil.example" and "https://…" would be an open redirect.
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
+    """``target`` if it is a path on this site, else the queue (no open redirect, no bad header).
+
+    Browsers drop tabs and line breaks from a URL and read ``\\`` as ``/``, so ``/\t/evil.example``
+    would leave the site: any control, space or backslash character refuses the target outright.
+    """
+    if (
+        target
+        and target.startswith("/")
+        and not target.startswith("//")
+        and not any(c.isspace() or ord(c) < 32 or c in "\\\x7f" for c in target)
+    ):
+        parts = urlsplit(target)
+        if not parts.scheme and not parts.netloc:
+            return target
     return url_for("queue.index")
 
 
@@ -70,9 +83,18 @@ def _safe_next(target: str | None) -> str:
 def login() -> ResponseReturnValue:
     """Show the sign-in form; on a good password start a fresh session."""
     if request.method == "POST":
-        user = authenticate(
-            db(), request.form.get("username", ""), request.form.get("password", "")
-        )
+        try:
+            user = authenticate(
+                db(),
+                request.form.get("username", ""),
+                request.form.get("password", ""),
+                address=request.remote_addr or "",
+                now=now(),
+            )
+        except SignInLocked:
+            flash(t("sign_in_locked"), "error")
+            return render_template("auth/login.html"), 429
+        db().commit()  # the failure count, or its reset
         if user is None:
             flash(t("bad_login"), "error")
             return render_template("auth/login.html"), 401

@@ -9,7 +9,7 @@ from flask.typing import ResponseReturnValue
 
 from desk.auth import require_user
 from desk.context import db, now, settings
-from outreach.desk_queries import board
+from outreach.appointment_board import board
 
 bp = Blueprint("board", __name__, url_prefix="/board", template_folder="templates")
 bp.before_request(require_user)

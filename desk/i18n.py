@@ -24,6 +24,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "password": ("密码", "Password"),
     "bad_login": ("用户名或密码错误", "Wrong username or password"),
     "signed_out": ("已退出", "Signed out"),
+    "sign_in_locked": (
+        "登录失败次数过多，请15分钟后再试",
+        "Too many failed sign-ins: try again in 15 minutes",
+    ),
     "customer": ("客户", "Customer"),
     "phone": ("电话", "Phone"),
     "reason": ("原因", "Reason"),
@@ -67,10 +71,6 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "slot_taken": ("该时段已满，请另选", "That slot was just taken; pick another"),
     "no_slots": ("没有可预约时段", "No free slots"),
     "starts_at": ("到店时间", "Arrival"),
-    "capacity_missing": (
-        "产能模块未安装：按手工填写的时间预约，不检查车间产能",
-        "Capacity module not installed: booking at the time entered, without capacity checks",
-    ),
     "today": ("今天", "Today"),
     "tomorrow": ("明天", "Tomorrow"),
     "advisor": ("服务顾问", "Advisor"),
@@ -110,11 +110,6 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "keypad_or_words": ("按键或说的话", "Keypad digits or words"),
     "press": ("按键或说话", "Keys or speech"),
     "start_call": ("开始通话", "Start call"),
-    "engine_missing": (
-        "对话引擎未安装（conversation engine not installed）：无法模拟回复",
-        "Conversation engine not installed: replies cannot be simulated",
-    ),
-    "voice_missing": ("语音流程未安装", "Voice prompts not installed"),
     "language": ("语言", "Language"),
 }
 

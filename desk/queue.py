@@ -10,8 +10,7 @@ from desk.auth import require_user
 from desk.context import db, now, settings, user
 from desk.forms import FormError, job_list, local_datetime, whole_number
 from desk.i18n import current_language, t
-from outreach.db import commit_with_retries
-from outreach.desk_queries import (
+from outreach.advisor_queue import (
     OUTCOMES,
     DeskError,
     claim,
@@ -21,6 +20,7 @@ from outreach.desk_queries import (
     target_response,
     transcript,
 )
+from outreach.db import commit_with_retries
 from outreach.models import Appointment, CallbackRequest, User
 
 bp = Blueprint("queue", __name__, url_prefix="/queue", template_folder="templates")
@@ -60,7 +60,6 @@ def detail(callback_id: int) -> ResponseReturnValue:
         transcript=transcript(db(), callback.customer_id),
         files=customer_file(db(), callback.customer_id),
         outcomes=OUTCOMES,
-        capacity=booking.capacity_installed(),
         job_choices=booking.job_choices(settings(), g.lang),
         jobs=jobs,
         slots=booking.offer(db(), settings(), jobs=jobs, now=at),
@@ -124,13 +123,8 @@ def book(callback_id: int) -> ResponseReturnValue:
             vehicle_id=whole_number(form.get("vehicle_id"), field="vehicle_id"),
             jobs=job_list(",".join(form.getlist("jobs"))) or ["maintenance"],
             starts_at=local_datetime(when, settings().tz, field="starts_at"),
-            advisor_id=(
-                whole_number(slot_advisor, field="starts_at")
-                if slot_advisor
-                else (None if booking.capacity_installed() else user().advisor_id)
-            ),
+            advisor_id=(whole_number(slot_advisor, field="starts_at") if slot_advisor else None),
             outreach_id=callback.outreach_id,
-            hours=float(form.get("hours") or 1),
         )
 
         def book_and_close() -> Appointment:

@@ -6,10 +6,8 @@ customer would get; nothing is sent anywhere.
 
 from __future__ import annotations
 
-import importlib
 import re
 import uuid
-from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -19,7 +17,8 @@ from sqlalchemy import or_, select
 from desk.auth import require_user
 from desk.context import db, now, settings
 from desk.i18n import t
-from outreach.desk_queries import transcript
+from outreach.advisor_queue import transcript
+from outreach.conversation import handle_sms, voice_turn
 from outreach.models import Customer
 
 _CALL_SID = re.compile(r"^CA[0-9a-f]{32}$")
@@ -35,15 +34,6 @@ def sandbox_only() -> None:
         abort(404)
 
 
-def _engine(name: str) -> Callable[..., Any] | None:
-    """``outreach.conversation.<name>`` when the conversation engine is installed."""
-    try:
-        module = importlib.import_module("outreach.conversation")
-    except ImportError:
-        return None
-    return getattr(module, name, None)
-
-
 @bp.route("/")
 def index() -> ResponseReturnValue:
     """Pick a demo customer."""
@@ -57,7 +47,6 @@ def index() -> ResponseReturnValue:
         customers=db().scalars(query).all(),
         q=q,
         customer=None,
-        engine=_engine("handle_sms") is not None,
     )
 
 
@@ -72,8 +61,6 @@ def phone(customer_id: int) -> ResponseReturnValue:
         q="",
         customer=customer,
         thread=thread,
-        engine=_engine("handle_sms") is not None,
-        voice=_engine("voice_turn") is not None,
         call=_call_in(request.args),
     )
 
@@ -91,10 +78,6 @@ def _call_in(values: Any) -> dict[str, str] | None:
 
 
 def _voice(customer: Customer, sid: str, step: str, heard: str) -> ResponseReturnValue:
-    voice_turn = _engine("voice_turn")
-    if voice_turn is None:
-        flash("conversation engine not installed", "error")
-        return redirect(url_for("simulator.phone", customer_id=customer.id))
     turn = voice_turn(
         db(),
         settings(),
@@ -133,11 +116,8 @@ def call_answer(customer_id: int) -> ResponseReturnValue:
 def sms(customer_id: int) -> ResponseReturnValue:
     """Deliver the typed reply to the conversation engine as if the customer had texted it."""
     customer = db().get(Customer, customer_id) or abort(404)
-    handle_sms = _engine("handle_sms")
     body = request.form.get("body", "").strip()
-    if handle_sms is None:
-        flash("conversation engine not installed", "error")
-    elif body:
+    if body:
         handle_sms(
             db(),
             settings(),

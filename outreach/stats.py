@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import ColumnElement, Exists, and_, exists, func, select
 from sqlalchemy.orm import Session
 
-from outreach.desk_queries import day_bounds
+from outreach.appointment_board import day_bounds
 from outreach.models import (
     APPOINTMENT_ACTIVE,
     Appointment,

@@ -6,7 +6,14 @@ from datetime import UTC, datetime
 
 import pytest
 
-from outreach.accounts import AccountError, add_user, authenticate, issue_token, user_for_token
+from outreach.accounts import (
+    AccountError,
+    add_user,
+    authenticate,
+    issue_token,
+    revoke_tokens,
+    user_for_token,
+)
 from outreach.models import ApiToken
 from tests.factories import make_advisor
 
@@ -65,3 +72,48 @@ class TestTokens:
         assert user_for_token(session, token + "x", now=NOW) is None
         user.active = False
         assert user_for_token(session, token, now=NOW) is None
+
+    def test_token_expires(self, session):
+        """A token stops working when its days are over."""
+        from datetime import timedelta
+
+        add_user(session, "li", "long enough pw")
+        token = issue_token(session, "li", now=NOW, valid_days=30)
+        assert user_for_token(session, token, now=NOW + timedelta(days=29)) is not None
+        assert user_for_token(session, token, now=NOW + timedelta(days=30)) is None
+
+    def test_revoked_tokens_stop_working(self, session):
+        """`users revoke` ends every token of the user at once; others keep theirs."""
+        add_user(session, "li", "long enough pw")
+        add_user(session, "bi", "long enough pw")
+        first, second = issue_token(session, "li", now=NOW), issue_token(session, "li", now=NOW)
+        other = issue_token(session, "bi", now=NOW)
+        assert revoke_tokens(session, "li", now=NOW) == 2
+        assert user_for_token(session, first, now=NOW) is None
+        assert user_for_token(session, second, now=NOW) is None
+        assert user_for_token(session, other, now=NOW) is not None
+
+
+class TestSignInWork:
+    def test_unknown_and_known_names_cost_the_same(self, session, monkeypatch):
+        """An unknown name checks one password hash, like a known one: no timing oracle."""
+        import outreach.accounts as accounts
+
+        add_user(session, "li", "long enough pw")
+        accounts._decoy_hash()
+        calls: list[str] = []
+        real_check = accounts.check_password_hash
+        monkeypatch.setattr(
+            accounts, "check_password_hash", lambda h, p: calls.append("check") or real_check(h, p)
+        )
+        monkeypatch.setattr(
+            accounts, "generate_password_hash", lambda p: calls.append("generate") or p
+        )
+        authenticate(session, "li", "wrong password", address="10.0.0.1", now=NOW)
+        known = list(calls)
+        calls.clear()
+        authenticate(session, "nobody", "wrong password", address="10.0.0.1", now=NOW)
+        assert calls == known == ["check"]
+        # Both hashes use the same method and cost, so each check does the same work.
+        stored = session.query(accounts.User).one().password_hash
+        assert accounts._decoy_hash().split("$")[0] == stored.split("$")[0]

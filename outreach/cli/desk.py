@@ -1,4 +1,4 @@
-"""Commands for the advisors' desk: ``users add`` and ``users token``."""
+"""Commands for the advisors' desk: ``users add``, ``users token`` and ``users revoke``."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import click
 
-from outreach.accounts import AccountError, add_user, issue_token
+from outreach.accounts import TOKEN_DAYS, AccountError, add_user, issue_token, revoke_tokens
 from outreach.cli import App, pass_app
 from outreach.db import transaction
 from outreach.models import ROLES
@@ -55,15 +55,35 @@ def users_add(
 
 @users.command("token")
 @click.argument("username")
+@click.option(
+    "--days",
+    type=click.IntRange(min=1),
+    default=TOKEN_DAYS,
+    show_default=True,
+    help="How long the token is valid.",
+)
 @pass_app
-def users_token(app: App, username: str) -> None:
+def users_token(app: App, username: str, days: int) -> None:
     """Create an API token for USERNAME and print it (it is shown only once)."""
     try:
         with transaction(app.sessions) as session:
-            token = issue_token(session, username, now=datetime.now(UTC))
+            token = issue_token(session, username, now=datetime.now(UTC), valid_days=days)
     except AccountError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(token)
+
+
+@users.command("revoke")
+@click.argument("username")
+@pass_app
+def users_revoke(app: App, username: str) -> None:
+    """Revoke every API token of USERNAME at once (the DMS or BI tool must get a new one)."""
+    try:
+        with transaction(app.sessions) as session:
+            count = revoke_tokens(session, username, now=datetime.now(UTC))
+    except AccountError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"{count} API token(s) of {username} revoked")
 
 
 commands: list[click.Command] = [users]

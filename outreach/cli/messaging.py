@@ -19,7 +19,7 @@ from outreach.scheduler import (
     recovery_job,
     run_job,
 )
-from outreach.settings import Settings
+from outreach.settings import ConfigError, Settings
 
 commands: list[click.Command] = []
 
@@ -95,7 +95,11 @@ def serve_command(app: App, host: str, port: int) -> None:
 
     settings = _local_signing(app, f"http://{host}:{port}")
     click.echo(f"gateway {settings.gateway}; requests are signed for {settings.public_base_url}")
-    create_app(settings).run(host=host, port=port)
+    try:
+        web = create_app(settings)
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from None
+    web.run(host=host, port=port)
 
 
 def _local_signing(app: App, url: str) -> Settings:

@@ -33,7 +33,7 @@ from outreach.models.outbox import (
     PendingStatus,
     SendPacing,
 )
-from outreach.models.users import ROLES, ApiToken, User
+from outreach.models.users import ROLES, SIGN_IN_SCOPES, ApiToken, SignInFailure, User
 
 __all__ = [
     "APPOINTMENT_ACTIVE",
@@ -45,6 +45,7 @@ __all__ = [
     "SANDBOX_KINDS",
     "SERVICE_VISIT_TYPES",
     "SEVERITIES",
+    "SIGN_IN_SCOPES",
     "VISIT_TYPES",
     "Advisor",
     "ApiToken",
@@ -63,6 +64,7 @@ __all__ = [
     "PendingStatus",
     "SandboxMessage",
     "SendPacing",
+    "SignInFailure",
     "SlotHold",
     "User",
     "Vehicle",

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, String
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from outreach.db import Base, utcnow
 from outreach.models.customers import Advisor, _in
 
 ROLES = ("advisor", "manager")
+SIGN_IN_SCOPES = ("user", "address")
 
 
 class User(Base):
@@ -41,5 +42,27 @@ class ApiToken(Base):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_used_at: Mapped[datetime | None]
+    # A token ends: at its expiry, or when `outreach users revoke` revokes it.
+    expires_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
 
     user: Mapped[User] = relationship()
+
+
+class SignInFailure(Base):
+    """A failed desk sign-in, counted per user name and per address to slow down guessing.
+
+    ``key`` is the SHA-256 of the name or address, so a table of guesses holds no passwords typed
+    into the name field; rows older than the lock window are deleted as new ones arrive.
+    """
+
+    __tablename__ = "sign_in_failures"
+    __table_args__ = (
+        CheckConstraint(_in("scope", SIGN_IN_SCOPES), name="sign_in_failure_scope"),
+        Index("ix_sign_in_failures_lookup", "scope", "key", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    scope: Mapped[str] = mapped_column(String(8))
+    key: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime]

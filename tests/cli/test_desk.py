@@ -1,4 +1,4 @@
-"""``outreach users add`` and ``outreach users token``."""
+"""``outreach users add``, ``outreach users token`` and ``outreach users revoke``."""
 
 from __future__ import annotations
 
@@ -69,3 +69,21 @@ class TestUsersCommands:
         assert len(token) >= 40
         with sessions() as s:
             assert token not in s.scalars(select(ApiToken.token_hash)).one()
+
+    def test_revoke_ends_the_users_tokens(self, tmp_path):
+        """users revoke marks every token of the user revoked and says how many."""
+        _run(tmp_path, ["users", "add", "bi", "--password-stdin"], input="a long password\n")
+        _run(tmp_path, ["users", "token", "bi", "--days", "7"])
+        result, sessions = _run(tmp_path, ["users", "revoke", "bi"])
+        assert result.exit_code == 0, result.output
+        assert "1 API token(s) of bi revoked" in result.output
+        with sessions() as s:
+            token = s.scalars(select(ApiToken)).one()
+            assert token.revoked_at is not None
+            assert (token.expires_at - token.created_at).days == 7
+
+    def test_revoke_unknown_user_fails_clearly(self, tmp_path):
+        """Revoking for an unknown user name is one line naming it."""
+        result, _ = _run(tmp_path, ["users", "revoke", "nobody"])
+        assert result.exit_code == 1
+        assert "no user 'nobody'" in result.output

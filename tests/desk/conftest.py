@@ -27,7 +27,9 @@ _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 def create_test_app(settings: Settings, engine: Engine | None = None) -> Flask:
     """The settings/session wiring of ``webhooks.create_app``, with only the desk registered."""
     app = Flask("desk_test")
-    app.config.update(SETTINGS=settings, TESTING=True, SECRET_KEY="test-secret")
+    app.config.update(
+        SETTINGS=settings, TESTING=True, SECRET_KEY="test-secret-key-for-the-desk-tests"
+    )
     if engine is not None:
         app.extensions["outreach.sessions"] = make_sessionmaker(engine)
     app.extensions["outreach.clock"] = lambda: NOW

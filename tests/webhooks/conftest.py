@@ -87,7 +87,13 @@ def database_url(engine: Engine) -> str:
 
 def make_app(settings: Settings, engine: Engine, **config: Any) -> Flask:
     settings = replace(settings, database_url=database_url(engine), public_base_url=BASE)
-    test_config = {"TESTING": True, "HANDLERS": FAKE_HANDLERS, "CLOCK": lambda: NOW, **config}
+    test_config = {
+        "TESTING": True,
+        "HANDLERS": FAKE_HANDLERS,
+        "CLOCK": lambda: NOW,
+        "SECRET_KEY": "webhook-tests-secret-key-not-the-default",  # https BASE needs a real key
+        **config,
+    }
     return create_app(settings, test_config=test_config)
 
 

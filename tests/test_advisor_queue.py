@@ -9,15 +9,9 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy.orm import Session
 
+from outreach.advisor_queue import DeskError, claim, customer_file, list_callbacks, record_outcome
+from outreach.appointment_board import board
 from outreach.db import make_sessionmaker
-from outreach.desk_queries import (
-    DeskError,
-    board,
-    claim,
-    customer_file,
-    list_callbacks,
-    record_outcome,
-)
 from outreach.models import Advisor, Appointment, AppointmentJob, CallbackRequest, Outreach
 from tests.factories import make_advisor, make_customer, make_item, make_vehicle, make_visit
 
