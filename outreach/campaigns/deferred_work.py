@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import case, select
 from sqlalchemy.orm import Session
 
-from outreach.campaigns import DueItem, who_columns
+from outreach.campaigns.due import DueItem, who_columns
 from outreach.models import SEVERITIES, Customer, DeferredItem, OutreachReason, Vehicle, Visit
 from outreach.rules import all_rules
 from outreach.settings import Settings

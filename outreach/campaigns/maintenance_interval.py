@@ -22,7 +22,7 @@ from dateutil.relativedelta import relativedelta
 from sqlalchemy import Date, and_, case, literal, or_, select
 from sqlalchemy.orm import Session
 
-from outreach.campaigns import DueItem, who_columns
+from outreach.campaigns.due import DueItem, who_columns
 from outreach.db import days_between
 from outreach.models import Customer, Vehicle, VehicleHistory
 from outreach.rules import all_rules, not_acted_on

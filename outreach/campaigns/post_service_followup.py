@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from outreach.campaigns import DueItem, who_columns
+from outreach.campaigns.due import DueItem, who_columns
 from outreach.models import Customer, Vehicle, Visit
 from outreach.rules import customer_may_be_contacted, not_acted_on
 from outreach.settings import Settings

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from outreach.campaigns import DueItem, who_columns
+from outreach.campaigns.due import DueItem, who_columns
 from outreach.models import Customer, OutreachReason, Vehicle
 from outreach.rules import all_rules
 from outreach.settings import SeasonalWindow, Settings
