@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from outreach import outbox
 from outreach.campaigns import post_service_followup as followup_campaign
 from outreach.conversation import records, slots
-from outreach.conversation.flow import Convo, Step, options_for, respond
+from outreach.conversation.flow import Convo, Step, options_for, respond, state_of
 from outreach.conversation.texts import render_text
 from outreach.conversation.understand import understand
 from outreach.models import OUTREACH_OPEN, ContactAttempt, Customer, Outreach
@@ -70,8 +70,13 @@ def handle_sms(
     options, confirming = options_for(outreach)
     if outreach is None and appointment is not None and appointment.reminded_at is not None:
         options = REMINDER_OPTIONS  # the day-before message asked "1 to confirm, 2 to change"
+    state = state_of(outreach, appointment, found.awaiting_person)
     intent = understand(
-        body, now_local=now.astimezone(settings.tz), options=options, confirming=confirming
+        body,
+        now_local=now.astimezone(settings.tz),
+        options=options,
+        confirming=confirming,
+        state=state,
     )
     convo = Convo(
         customer=customer,

@@ -14,16 +14,14 @@ first miss gets one clarifying question, the second in a row goes to an advisor.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time
 from typing import Any
 
 from sqlalchemy.orm import Session
 
-from outreach import consent, outbox
+from outreach import consent, lexicon, outbox
 from outreach.conversation import records, slots
-from outreach.conversation.numerals import cn_to_int
 from outreach.conversation.texts import lang
 from outreach.conversation.understand import NEEDS, Intent
 from outreach.models import Appointment, Customer, Outreach
@@ -31,12 +29,6 @@ from outreach.preferences import SlotPreference
 from outreach.settings import Settings
 
 CLOSING = {"booked", "declined", "handed_off", "opted_out", "closed"}
-# How a special service asked for is written on the appointment (the board shows it).
-SERVICE_LABELS = {
-    "car_wash": ("洗车", "car wash"),
-    "courtesy_car": ("代步车", "courtesy car"),
-    "pickup": ("上门取送车", "pick-up and delivery"),
-}
 
 
 @dataclass
@@ -75,6 +67,15 @@ class Step:
     booked: Appointment | None = None
 
 
+def state_of(outreach: Outreach | None, appointment: Appointment | None, awaiting: bool) -> str:
+    """The conversation's state as the understanding reads it (``understand.STATES``)."""
+    if outreach is not None:
+        return "followup" if outreach.state == "followup" else "offer"
+    if appointment is not None:
+        return "booked"
+    return "handoff" if awaiting else "none"
+
+
 def options_for(outreach: Outreach | None) -> tuple[int, bool]:
     """How many numbered choices the customer is looking at, and whether a yes/no is pending."""
     if outreach is None:
@@ -105,7 +106,7 @@ def respond(
             records.hand_off(session, customer, c.outreach, reason=intent.kind, now=now)
             return Step(None, handoff=True)
         return Step(None)
-    if intent.kind in ("complaint", "call_me"):
+    if intent.kind in ("complaint", "call_me", "other_need"):
         return _hand_off(session, c, intent.kind, now)
     if intent.kind == "wrong_number":
         return _wrong_number(session, c, intent, now)
@@ -177,7 +178,7 @@ def _preference(
 ) -> Step:
     """A designated technician or special services: on the appointment (or kept for it)."""
     sep = "、" if c.locale == "zh-CN" else ", "
-    labels = [SERVICE_LABELS[s][0 if c.locale == "zh-CN" else 1] for s in intent.services]
+    labels = [lexicon.label("services", s, c.locale) for s in intent.services]
     held = appt.special_services if appt is not None else c.ctx.get("services")
     services = list(dict.fromkeys([*(s for s in (held or "").split(sep) if s), *labels]))
     joined = sep.join(services) or None
@@ -202,10 +203,7 @@ def _no_conversation(
     session: Session, settings: Settings, c: Convo, intent: Intent, now: datetime
 ) -> Step:
     appt = c.appointment
-    if appt is not None and appt.reminded_at is not None and intent.kind == "choose_option":
-        # The answer to the day-before message: 1 confirms, 2 asks for another time.
-        intent = replace(intent, kind="confirm" if intent.option == 1 else "reschedule")
-    if appt is not None and appt.reminded_at is not None and intent.kind == "confirm":
+    if appt is not None and intent.kind == "confirm":
         # "They are coming": the board shows it, and the advisor prepares for them.
         appt.confirmed_at = appt.confirmed_at or now
         return Step("arrival_confirmed", appointment_context(settings, c, appt))
@@ -225,7 +223,9 @@ def _no_conversation(
         if intent.kind == "running_late":
             _note_on(settings, appt, c, intent, now)
             return Step("late_noted", appointment_context(settings, c, appt))
-        if intent.kind == "book_request" and _more_work(appt, intent):
+        if intent.kind == "add_work" or (
+            intent.kind == "book_request" and _more_work(appt, intent)
+        ):
             return _extra_work(session, settings, c, appt, intent, now)
         if intent.kind in (
             "confirm",
@@ -261,15 +261,11 @@ def _no_conversation(
 _STARTS_OVER = frozenset({"book_request", "propose_time", "reschedule", "decline"})
 
 
-_ADD = re.compile(r"加|追加|另外|顺便|还要|还想|\balso\b|\bas well\b|\badd|\btoo\b|\bextra\b")
-
-
 def _more_work(appt: Appointment, intent: Intent) -> bool:
-    """Whether a booked customer's request asks for more than the visit holds: another kind
-    of work, or work added in so many words ("加", "还要", "also")."""
+    """Whether a booked customer's request asks for another kind of work than the visit holds
+    (work added in so many words, "顺便", "also", is ``add_work`` already)."""
     booked = {j.job_code for j in appt.jobs}
-    other = intent.need is not None and slots.job_for_need(intent.need) not in booked
-    return other or bool(_ADD.search(intent.text.lower()))
+    return intent.need is not None and slots.job_for_need(intent.need) not in booked
 
 
 def _note_on(
@@ -338,9 +334,6 @@ def _asked_need(
 
 RATING_MAX = 5
 LOW_RATING = 2  # this or less: the service manager's team calls the customer back
-_RATING = re.compile(
-    r"^\s*([1-5一二三四五])\s*(?:分|星|颗星|stars?|/\s*5|分满意)?(?=$|[\s,，。.!！、:：;；])"
-)
 
 
 def _followup(
@@ -355,9 +348,13 @@ def _followup(
     if intent.kind in ("book_request", "propose_time", "reschedule"):
         c.outreach.state = "offered"  # they want to come in again: a booking like any other
         return _offered(session, settings, c, intent, now)
-    rating = _rating_of(intent)
+    rating = intent.rating
     # A fault or a question after a visit needs an answer; so do words without a rating.
-    remarks = intent.kind in ("fault", "question") or (intent.kind == "unknown" and rating is None)
+    remarks = (
+        intent.kind in ("fault", "question")
+        or (intent.kind == "unknown" and rating is None)
+        or intent.fault is not None  # "5分，但是刹车还有异响": the fault needs an answer
+    )
     c.outreach.status = "closed"
     c.outreach.state = "closed"
     c.outreach.closed_at = now
@@ -378,14 +375,6 @@ def _followup(
         return Step(None if quiet else "followup_reply", {"reply": "thanks"})
     c.outreach.outcome = f"rated {rating}/{RATING_MAX}"
     return Step("followup_reply", {"reply": "thanks"})
-
-
-def _rating_of(intent: Intent) -> int | None:
-    if intent.kind == "choose_option" and intent.option:
-        return intent.option
-    if m := _RATING.match(intent.text):
-        return cn_to_int(m[1])
-    return None
 
 
 # --- slots offered --------------------------------------------------------------------------
@@ -612,32 +601,16 @@ def _miss(
     return Step(template, extra or {})
 
 
-_PRICE = re.compile(r"多少钱|价格|价钱|费用|报价|how much|price|cost")
-_DURATION = re.compile(r"多久|多长时间|几个小时|how long")
-_WHERE = re.compile(r"地址|在哪|哪里|where|address")
-_HOURS = re.compile(
-    r"几点(?:开门|关门|上班|下班|营业|开始|结束)|营业时间|上班时间|开门|关门|营业吗|"
-    r"what time do you (?:open|close)|opening hours|business hours|are you open|when do you open"
-)
-
-
 def _question(
     session: Session, settings: Settings, c: Convo, intent: Intent, now: datetime
 ) -> Step:
     """Answer what the scripts know (price, duration, opening hours, address); anything else
     goes to a person."""
-    text = intent.text.lower()
     jobs = c.ctx.get("jobs") or _jobs(settings, c)
     est = slots.estimate(settings, jobs, c.locale)
-    topic = None
-    if _PRICE.search(text):
-        topic = "price"
-    elif _DURATION.search(text):
-        topic = "duration"
-    elif _HOURS.search(text):
-        topic = "hours"
-    elif _WHERE.search(text) and settings.dealership.address_in(c.locale):
-        topic = "address"
+    topic = intent.topic
+    if topic == "address" and not settings.dealership.address_in(c.locale):
+        topic = None
     if topic is None:
         return _hand_off(session, c, "question", now)
     answer = {"topic": topic, "price": est.price, "hours": est.labour_hours}

@@ -33,6 +33,7 @@ from outreach.conversation.flow import (
     options_for,
     respond,
     slots_context,
+    state_of,
 )
 from outreach.conversation.understand import understand
 from outreach.delivery import unanswered as call_not_taken
@@ -113,7 +114,11 @@ def voice_turn(
         return _finish(session, settings, convo, step_out, now, turn)
     options, confirming = options_for(outreach)
     intent = understand(
-        heard, now_local=now.astimezone(settings.tz), options=options, confirming=confirming
+        heard,
+        now_local=now.astimezone(settings.tz),
+        options=options,
+        confirming=confirming,
+        state=state_of(outreach, convo.appointment, awaiting=False),
     )
     if intent.kind == "thanks":
         intent = replace(intent, kind="unknown")  # on a call, "thank you" is not an answer

@@ -32,7 +32,7 @@ class TestShippedScripts:
             (["现在跑了35000公里"], "noted", "35,000公里"),
             (["请问多少钱？"], "answer", "参考价格"),
             (["周日上午十点"], "slot_options", "回复序号"),
-            (["1", "好的"], "already_booked", "您已预约"),
+            (["1", "保养"], "already_booked", "您已预约"),
         ],
     )
     def test_each_step_uses_its_script(
