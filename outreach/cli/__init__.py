@@ -71,10 +71,11 @@ def _register() -> None:
         desk,
         messaging,
         scripts,
+        understanding,
         workdays,
     )
 
-    for module in (data, demo, campaigns, scripts, capacity, workdays, messaging, desk, config):
+    for module in (data, demo, campaigns, scripts, capacity, workdays, messaging, desk, config, understanding):  # noqa: E501
         for command in module.commands:
             main.add_command(command)
 
