@@ -14,14 +14,14 @@ from zoneinfo import ZoneInfo
 
 import phonenumbers
 
-_WEEKDAYS_ZH = "一二三四五六日"
-_WEEKDAYS_EN = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-_WEEKDAYS_EN_FULL = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
-_MONTHS_EN_FULL = (
-    "January", "February", "March", "April", "May", "June",
-    "July", "August", "September", "October", "November", "December",
-)  # fmt: skip
-_MONTHS_EN = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+from outreach import lexicon
+
+# Weekday and month names are the lexicon's (outreach/lexicon), like every word list.
+_WEEKDAYS_ZH = "".join(lexicon.names("weekday_names", "zh-CN"))
+_WEEKDAYS_EN = lexicon.names("weekday_names", "en")
+_WEEKDAYS_EN_FULL = lexicon.names("weekday_names", "en", "full")
+_MONTHS_EN_FULL = lexicon.names("month_names", "en", "full")
+_MONTHS_EN = lexicon.names("month_names", "en")
 
 
 def _zh(locale: str) -> bool:
