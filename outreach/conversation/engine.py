@@ -21,7 +21,8 @@ from sqlalchemy.orm import Session
 from outreach import outbox
 from outreach.campaigns import post_service_followup as followup_campaign
 from outreach.conversation import records, slots
-from outreach.conversation.flow import Convo, Step, options_for, respond, state_of
+from outreach.conversation.convo import Convo, Step, options_for, state_of
+from outreach.conversation.flow import respond
 from outreach.conversation.texts import render_text
 from outreach.conversation.understand import understand
 from outreach.models import OUTREACH_OPEN, ContactAttempt, Customer, Outreach

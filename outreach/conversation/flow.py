@@ -14,78 +14,23 @@ first miss gets one clarifying question, the second in a row goes to an advisor.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
-from datetime import date, datetime, time
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from outreach import consent, lexicon, outbox
-from outreach.conversation import records, slots
-from outreach.conversation.texts import lang
+from outreach.conversation import booking, convo, records, slots
+from outreach.conversation.convo import (
+    RATING_MAX,
+    Convo,
+    Step,
+    appointment_context,
+    slots_context,
+)
 from outreach.conversation.understand import NEEDS, Intent
-from outreach.models import Appointment, Customer, Outreach
-from outreach.preferences import SlotPreference
+from outreach.models import Appointment, Outreach
 from outreach.settings import Settings
-
-CLOSING = {"booked", "declined", "handed_off", "opted_out", "closed"}
-
-
-@dataclass
-class Convo:
-    """Who is talking, in which conversation, about which appointment."""
-
-    customer: Customer
-    outreach: Outreach | None
-    appointment: Appointment | None
-    channel: str
-    # The outreach whose queued messages this reply already cancelled (spares a repeat).
-    outbox_cleared_for: int | None = None
-    awaiting_person: bool = False  # an advisor has yet to call them back
-
-    @property
-    def ctx(self) -> dict[str, Any]:
-        return dict(self.outreach.context or {}) if self.outreach else {}
-
-    def update(self, **changes: Any) -> None:
-        """Replace the JSON context (in-place changes to a JSON column are not tracked)."""
-        assert self.outreach is not None  # noqa: S101 - callers open a conversation first
-        self.outreach.context = {**(self.outreach.context or {}), **changes}
-
-    @property
-    def locale(self) -> str:
-        return lang(self.customer.locale)
-
-
-@dataclass
-class Step:
-    """The answer to one reply: a script name and its variables (None: say nothing)."""
-
-    template: str | None
-    context: dict[str, Any] = field(default_factory=dict)
-    handoff: bool = False
-    booked: Appointment | None = None
-
-
-def state_of(outreach: Outreach | None, appointment: Appointment | None, awaiting: bool) -> str:
-    """The conversation's state as the understanding reads it (``understand.STATES``)."""
-    if outreach is not None:
-        return "followup" if outreach.state == "followup" else "offer"
-    if appointment is not None:
-        return "booked"
-    return "handoff" if awaiting else "none"
-
-
-def options_for(outreach: Outreach | None) -> tuple[int, bool]:
-    """How many numbered choices the customer is looking at, and whether a yes/no is pending."""
-    if outreach is None:
-        return 0, False
-    ctx = outreach.context or {}
-    if outreach.state == "asked_need":
-        return len(NEEDS), False
-    if outreach.state == "followup":
-        return RATING_MAX, False
-    return len(ctx.get("slots") or []), bool(ctx.get("confirming"))
 
 
 def respond(
@@ -107,7 +52,7 @@ def respond(
             return Step(None, handoff=True)
         return Step(None)
     if intent.kind in ("complaint", "call_me", "other_need"):
-        return _hand_off(session, c, intent.kind, now)
+        return convo.hand_off(session, c, intent.kind, now)
     if intent.kind == "wrong_number":
         return _wrong_number(session, c, intent, now)
     if intent.kind == "thanks":
@@ -142,12 +87,6 @@ def _wrong_number(session: Session, c: Convo, intent: Intent, now: datetime) -> 
     _opt_out(session, c, intent, now, prefix=consent.WRONG_NUMBER)
     records.queue_callback(session, c.customer, c.outreach, reason="bad_number", now=now)
     return Step("wrong_number", handoff=True)
-
-
-def _hand_off(session: Session, c: Convo, reason: str, now: datetime) -> Step:
-    slots.release(session, c.customer.id)
-    records.hand_off(session, c.customer, c.outreach, reason=reason, now=now)
-    return Step("handoff", handoff=True)
 
 
 def _note_facts(c: Convo, intent: Intent) -> None:
@@ -196,9 +135,6 @@ def _preference(
     return Step("preference_noted", {**context, **(extra or {})})
 
 
-# --- no open conversation ----------------------------------------------------------------
-
-
 def _no_conversation(
     session: Session, settings: Settings, c: Convo, intent: Intent, now: datetime
 ) -> Step:
@@ -211,17 +147,17 @@ def _no_conversation(
         if intent.kind in ("technician", "special_service"):
             return _preference(c, intent, appt)
         if intent.kind == "cancel_appointment":
-            return _cancel(session, settings, c, appt, now)
+            return booking.cancel(session, settings, c, appt, now)
         if intent.kind in ("reschedule", "propose_time"):
             _open(session, c, now, campaign="reschedule", mode="reschedule", appointment_id=appt.id)
-            return _offer(session, settings, c, intent.preference, now, intro="reschedule")
+            return booking.offer(session, settings, c, intent.preference, now, intro="reschedule")
         if intent.kind in ("mileage", "fault"):
             return Step("noted", {"noted": _noted(c, intent)})
         if intent.because == "vehicle_sold":
             # A booked car that is no longer theirs: a person sorts out the appointment.
-            return _hand_off(session, c, "vehicle_sold", now)
+            return convo.hand_off(session, c, "vehicle_sold", now)
         if intent.kind == "running_late":
-            _note_on(settings, appt, c, intent, now)
+            convo.note_on(settings, appt, c, intent, now)
             return Step("late_noted", appointment_context(settings, c, appt))
         if intent.kind == "add_work" or (
             intent.kind == "book_request" and _more_work(appt, intent)
@@ -243,18 +179,18 @@ def _no_conversation(
         return Step(None if intent.kind == "confirm" else "handoff_pending")
     if intent.kind == "decline":
         if intent.because == "vehicle_sold":
-            _vehicle_sold(c, None)
+            booking.vehicle_sold(c, None)
         return Step("declined", {"because": intent.because})
     if intent.kind == "cancel_appointment":
         return Step("no_appointment")
     # Anything else starts a passive booking: what do you need, then slots.
     need = intent.need or ("repair" if intent.fault else None)
     if need is None:
-        preference = _pref_json(intent.preference)
+        preference = convo.pref_json(intent.preference)
         _open(session, c, now, campaign="inbound", state="asked_need", preference=preference)
         return Step("ask_need")
     _open(session, c, now, campaign="inbound", need=need)
-    return _offer(session, settings, c, intent.preference, now)
+    return booking.offer(session, settings, c, intent.preference, now)
 
 
 # Replies that still start a new booking while an advisor is to call the customer back.
@@ -268,14 +204,6 @@ def _more_work(appt: Appointment, intent: Intent) -> bool:
     return intent.need is not None and slots.job_for_need(intent.need) not in booked
 
 
-def _note_on(
-    settings: Settings, appt: Appointment, c: Convo, intent: Intent, now: datetime
-) -> None:
-    """Write what the customer said on the appointment's notes (the board shows them)."""
-    line = f"{now.astimezone(settings.tz):%Y-%m-%d %H:%M} {c.channel}: {intent.text}"
-    appt.notes = f"{appt.notes}\n{line}" if appt.notes else line
-
-
 def _extra_work(
     session: Session,
     settings: Settings,
@@ -286,7 +214,7 @@ def _extra_work(
 ) -> Step:
     """More work on a booked visit ("我想加一个四轮定位"): written on the appointment, and an
     advisor confirms it fits (labour, bays) — never a second booking beside the first."""
-    _note_on(settings, appt, c, intent, now)
+    convo.note_on(settings, appt, c, intent, now)
     records.queue_callback(session, c.customer, None, reason="extra_work", now=now)
     return Step("extra_work_noted", appointment_context(settings, c, appt))
 
@@ -322,17 +250,14 @@ def _asked_need(
     elif intent.fault and not need:
         need = "repair"
     if intent.kind in ("decline", "cancel_appointment"):
-        return _decline(session, c, now, intent.because)
+        return booking.decline(session, c, now, intent.because)
     if need is None and intent.preference is None:
-        return _miss(session, c, now, template="ask_need")
+        return convo.miss(session, c, now, template="ask_need")
     c.update(need=need, misses=0)
-    pref = intent.preference or _pref_from_json(c.ctx.get("preference"))
-    return _offer(session, settings, c, pref, now)
+    pref = intent.preference or convo.pref_from_json(c.ctx.get("preference"))
+    return booking.offer(session, settings, c, pref, now)
 
 
-# --- after a visit ---------------------------------------------------------------------------
-
-RATING_MAX = 5
 LOW_RATING = 2  # this or less: the service manager's team calls the customer back
 
 
@@ -377,38 +302,35 @@ def _followup(
     return Step("followup_reply", {"reply": "thanks"})
 
 
-# --- slots offered --------------------------------------------------------------------------
-
-
 def _offered(session: Session, settings: Settings, c: Convo, intent: Intent, now: datetime) -> Step:
     ctx = c.ctx
     offered: list[dict[str, Any]] = ctx.get("slots") or []
     kind = intent.kind
     if kind == "choose_option" and intent.option and intent.option <= len(offered):
-        return _take(session, settings, c, offered[intent.option - 1], now)
+        return booking.take(session, settings, c, offered[intent.option - 1], now)
     if kind == "confirm":
         if offered and (len(offered) == 1 or ctx.get("confirming")):
-            return _take(session, settings, c, offered[0], now)
+            return booking.take(session, settings, c, offered[0], now)
         if offered:
             c.update(misses=0)
             return Step("which_option", slots_context(settings, c, offered))
-        return _offer(session, settings, c, None, now)
+        return booking.offer(session, settings, c, None, now)
     if kind in ("propose_time", "reschedule", "book_request") and intent.preference is not None:
-        pref = _on_the_day_asked(settings, c, intent.preference, now)
-        return _offer(session, settings, c, pref, now, exact=True)
+        pref = booking.on_the_day_asked(settings, c, intent.preference, now)
+        return booking.offer(session, settings, c, pref, now, exact=True)
     if kind == "reschedule":
         c.update(misses=0)
         return Step("ask_time", slots_context(settings, c, offered))
     if kind == "book_request" or (kind == "propose_time" and not offered):
         if intent.need:
             c.update(need=intent.need)
-        return _offer(session, settings, c, intent.preference, now)
+        return booking.offer(session, settings, c, intent.preference, now)
     if kind == "decline":
-        return _decline(session, c, now, intent.because)
+        return booking.decline(session, c, now, intent.because)
     if kind == "cancel_appointment":
         if c.appointment is not None and ctx.get("mode") == "reschedule":
-            return _cancel(session, settings, c, c.appointment, now)
-        return _decline(session, c, now)
+            return booking.cancel(session, settings, c, c.appointment, now)
+        return booking.decline(session, c, now)
     if kind in ("mileage", "fault"):
         c.update(misses=0)
         return Step("noted", {"noted": _noted(c, intent), **slots_context(settings, c, offered)})
@@ -417,188 +339,8 @@ def _offered(session: Session, settings: Settings, c: Convo, intent: Intent, now
         return _preference(c, intent, None, slots_context(settings, c, offered))
     if kind == "question":
         return _question(session, settings, c, intent, now)
-    return _miss(session, c, now, template="clarify", extra=slots_context(settings, c, offered))
-
-
-def _offer(
-    session: Session,
-    settings: Settings,
-    c: Convo,
-    preference: SlotPreference | None,
-    now: datetime,
-    *,
-    exact: bool = False,
-    intro: str | None = None,
-) -> Step:
-    """Offer (and hold) up to three slots near the preference; book at once on an exact match."""
-    assert c.outreach is not None  # noqa: S101 - only called inside a conversation
-    ctx = c.ctx
-    jobs = ctx.get("jobs") or _jobs(settings, c)
-    slots.release(session, c.customer.id)
-    hold = "voice" if c.channel == "voice" else "sms"
-    found = slots.offer(
-        session, settings, jobs=jobs, preference=preference, now=now,
-        customer_id=c.customer.id, hold_for=hold,
-    )  # fmt: skip
-    note = None
-    if not found and preference is not None:
-        # Nothing at the time asked for: say whether we are closed then or only full.
-        closed = slots.never_open(settings, jobs=jobs, preference=preference, now=now)
-        too_far = slots.past_horizon(settings, preference=preference, now=now)
-        note = "closed" if closed else "too_far" if too_far else "full"
-        found = slots.offer(
-            session, settings, jobs=jobs, preference=None, now=now,
-            customer_id=c.customer.id, hold_for=hold,
-        )  # fmt: skip
-    if not found and not c.ctx.get("no_slots_queued"):
-        # Nothing free in the horizon: the script says an advisor will arrange a time, so one
-        # is asked to (once per conversation); the customer may still name another date.
-        records.queue_callback(session, c.customer, c.outreach, reason="no_slots", now=now)
-        c.update(no_slots_queued=True)
-    c.outreach.state = "offered"
-    asked = _pref_json(preference) if preference is not None and preference.on else None
-    c.update(slots=found, jobs=jobs, misses=0, confirming=False, asked=asked)
-    if exact and found and _is_exact(settings, found[0], preference):
-        return _take(session, settings, c, found[0], now)
-    if intro == "reschedule":
-        note = "reschedule"
-    return Step("slot_options", {"intro": note, **slots_context(settings, c, found)})
-
-
-def _on_the_day_asked(
-    settings: Settings, c: Convo, pref: SlotPreference, now: datetime
-) -> SlotPreference:
-    """ "下午三点半" right after "明天下午…" means tomorrow: a time with no day of its own keeps
-    the day the customer asked for in their last reply (while that day is still ahead)."""
-    if pref.earliest or pref.on is not None or pref.weekday is not None or pref.not_before:
-        return pref
-    asked = _pref_from_json(c.ctx.get("asked"))
-    if asked is None or asked.on is None or asked.on < now.astimezone(settings.tz).date():
-        return pref
-    return replace(pref, on=asked.on)
-
-
-def _is_exact(settings: Settings, slot: dict[str, Any], pref: SlotPreference | None) -> bool:
-    if pref is None or pref.at is None:
-        return False
-    local = slots.starts_at(slot).astimezone(settings.tz)
-    return local.time() == pref.at and (pref.on is None or local.date() == pref.on)
-
-
-def _jobs(settings: Settings, c: Convo) -> list[str]:
-    assert c.outreach is not None  # noqa: S101
-    if c.ctx.get("mode") == "reschedule" and c.appointment is not None:
-        return [j.job_code for j in c.appointment.jobs]
-    return slots.jobs_for(settings, c.outreach, c.ctx.get("need"))
-
-
-def _take(
-    session: Session, settings: Settings, c: Convo, slot: dict[str, Any], now: datetime
-) -> Step:
-    """Book (or move the appointment to) the chosen slot; a lost race offers new slots."""
-    assert c.outreach is not None  # noqa: S101
-    ctx = c.ctx
-    try:
-        if ctx.get("mode") == "reschedule" and c.appointment is not None:
-            appt = slots.move(session, settings, c.appointment, slot, now=now)
-            template = "rescheduled"
-        else:
-            source = "inbound" if c.outreach.campaign in ("inbound",) else "bot"
-            appt = slots.book(
-                session, settings, c.outreach, slot, jobs=ctx.get("jobs") or _jobs(settings, c),
-                now=now, source=source,
-            )  # fmt: skip
-            template = "confirmation"
-    except (slots.SlotTaken, slots.SlotUnavailable):
-        slots.release(session, c.customer.id)
-        found = slots.offer(
-            session, settings, jobs=ctx.get("jobs") or _jobs(settings, c), preference=None,
-            now=now, customer_id=c.customer.id,
-            hold_for="voice" if c.channel == "voice" else "sms",
-        )  # fmt: skip
-        c.update(slots=found, confirming=False, misses=0)
-        return Step("slot_taken", slots_context(settings, c, found))
-    if ctx.get("mileage_km") is not None:
-        appt.mileage_reported_km = ctx["mileage_km"]
-    if ctx.get("faults"):
-        appt.faults_reported = "\n".join(ctx["faults"])
-    if "technician" in ctx:
-        appt.designated_technician = ctx["technician"] or None
-    if ctx.get("services"):
-        appt.special_services = ctx["services"]
-    c.appointment = appt
-    c.outreach.status = "booked"
-    c.outreach.state = "booked"
-    c.outreach.closed_at = now
-    c.outreach.outcome = f"booked appointment {appt.id}"
-    c.update(slots=[], appointment_id=appt.id, misses=0, confirming=False)
-    _cancel_queued(session, c, reason="booked")
-    if c.awaiting_person:
-        records.settle_callbacks(session, c.customer.id)
-    return Step(template, appointment_context(settings, c, appt), booked=appt)
-
-
-def _cancel(
-    session: Session, settings: Settings, c: Convo, appt: Appointment, now: datetime
-) -> Step:
-    context = appointment_context(settings, c, appt)
-    slots.cancel(session, settings, appt, now)
-    if c.outreach is not None and c.outreach.status in ("planned", "open"):
-        c.outreach.status = "closed"
-        c.outreach.state = "closed"
-        c.outreach.closed_at = now
-        c.outreach.outcome = f"appointment {appt.id} cancelled by the customer"
-    return Step("cancelled", context)
-
-
-# Why a customer said no, as the conversation's outcome reads (the desk and the results show it).
-DECLINE_OUTCOMES = {
-    None: "declined by the customer",
-    "later": "declined for now: later",
-    "serviced_elsewhere": "declined: already serviced (elsewhere)",
-    "vehicle_sold": "declined: the vehicle was sold",
-}
-
-
-def _decline(session: Session, c: Convo, now: datetime, because: str | None = None) -> Step:
-    assert c.outreach is not None  # noqa: S101
-    slots.release(session, c.customer.id)
-    _cancel_queued(session, c, reason="declined")
-    c.outreach.status = "declined"
-    c.outreach.state = "declined"
-    c.outreach.closed_at = now
-    c.outreach.outcome = DECLINE_OUTCOMES.get(because, DECLINE_OUTCOMES[None])
-    c.update(slots=[], **({"because": because} if because else {}))
-    if because == "vehicle_sold":
-        _vehicle_sold(c, c.outreach.vehicle_id)
-    return Step("declined", {"because": because})
-
-
-def _vehicle_sold(c: Convo, vehicle_id: int | None) -> None:
-    """The customer sold the car: it leaves every campaign (``Vehicle.active``).  Which car:
-    the conversation's, or without one the customer's only active car (never a guess)."""
-    active = [v for v in c.customer.vehicles if v.active]
-    if vehicle_id is not None:
-        active = [v for v in active if v.id == vehicle_id]
-    if len(active) == 1:
-        active[0].active = False
-
-
-def _cancel_queued(session: Session, c: Convo, *, reason: str) -> None:
-    """Cancel the conversation's queued messages, unless this reply already did."""
-    assert c.outreach is not None  # noqa: S101
-    if c.outbox_cleared_for != c.outreach.id:
-        outbox.cancel_pending(session, outreach_id=c.outreach.id, reason=reason)
-
-
-def _miss(
-    session: Session, c: Convo, now: datetime, *, template: str, extra: dict[str, Any] | None = None
-) -> Step:
-    misses = int(c.ctx.get("misses", 0)) + 1
-    c.update(misses=misses)
-    if misses >= 2:
-        return _hand_off(session, c, "not_understood", now)
-    return Step(template, extra or {})
+    extra = slots_context(settings, c, offered)
+    return convo.miss(session, c, now, template="clarify", extra=extra)
 
 
 def _question(
@@ -606,49 +348,15 @@ def _question(
 ) -> Step:
     """Answer what the scripts know (price, duration, opening hours, address); anything else
     goes to a person."""
-    jobs = c.ctx.get("jobs") or _jobs(settings, c)
+    jobs = c.ctx.get("jobs") or booking.jobs_of(settings, c)
     est = slots.estimate(settings, jobs, c.locale)
     topic = intent.topic
     if topic == "address" and not settings.dealership.address_in(c.locale):
         topic = None
     if topic is None:
-        return _hand_off(session, c, "question", now)
+        return convo.hand_off(session, c, "question", now)
     answer = {"topic": topic, "price": est.price, "hours": est.labour_hours}
     c.update(misses=0)
     return Step(
         "answer", {"answer": answer, **slots_context(settings, c, c.ctx.get("slots") or [])}
     )
-
-
-# --- script variables ---------------------------------------------------------------------
-
-
-def slots_context(settings: Settings, c: Convo, offered: list[dict[str, Any]]) -> dict[str, Any]:
-    """The slots on offer, for the scripts (texts.py shapes them)."""
-    return {"slot_list": list(offered)}
-
-
-def appointment_context(settings: Settings, c: Convo, appt: Appointment) -> dict[str, Any]:
-    """The appointment, for the scripts (texts.py shapes it)."""
-    return {"appointment": appt}
-
-
-def _pref_json(pref: SlotPreference | None) -> dict[str, str] | None:
-    if pref is None:
-        return None
-    return {
-        k: v.isoformat() if hasattr(v, "isoformat") else v
-        for k, v in vars(pref).items()
-        if v is not None and v is not False
-    }
-
-
-def _pref_from_json(raw: dict[str, Any] | None) -> SlotPreference | None:
-    if not raw:
-        return None
-    conv: dict[str, Any] = {
-        "on": date.fromisoformat,
-        "not_before": date.fromisoformat,
-        "at": time.fromisoformat,
-    }
-    return SlotPreference(**{k: conv.get(k, lambda v: v)(v) for k, v in raw.items()})

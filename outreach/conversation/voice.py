@@ -18,6 +18,14 @@ from sqlalchemy.orm import Session
 
 from outreach.consent import may_contact
 from outreach.conversation import records
+from outreach.conversation.convo import (
+    Convo,
+    Step,
+    appointment_context,
+    options_for,
+    slots_context,
+    state_of,
+)
 from outreach.conversation.engine import (
     OFFER_TEXT_KEY,
     followup_text,
@@ -26,15 +34,7 @@ from outreach.conversation.engine import (
     say,
     start_offer,
 )
-from outreach.conversation.flow import (
-    Convo,
-    Step,
-    appointment_context,
-    options_for,
-    respond,
-    slots_context,
-    state_of,
-)
+from outreach.conversation.flow import respond
 from outreach.conversation.understand import understand
 from outreach.delivery import unanswered as call_not_taken
 from outreach.models import Outreach

@@ -1,0 +1,138 @@
+"""Who is talking and what one reply answers (:class:`Convo`, :class:`Step`), and the small
+steps every handler shares: handing off, counting misses, cancelling queued messages."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from outreach import outbox
+from outreach.conversation import records, slots
+from outreach.conversation.texts import lang
+from outreach.conversation.understand import NEEDS, Intent
+from outreach.models import Appointment, Customer, Outreach
+from outreach.preferences import SlotPreference
+from outreach.settings import Settings
+
+RATING_MAX = 5  # a follow-up asks for a rating of 1 to 5
+CLOSING = {"booked", "declined", "handed_off", "opted_out", "closed"}
+
+
+@dataclass
+class Convo:
+    """Who is talking, in which conversation, about which appointment."""
+
+    customer: Customer
+    outreach: Outreach | None
+    appointment: Appointment | None
+    channel: str
+    # The outreach whose queued messages this reply already cancelled (spares a repeat).
+    outbox_cleared_for: int | None = None
+    awaiting_person: bool = False  # an advisor has yet to call them back
+
+    @property
+    def ctx(self) -> dict[str, Any]:
+        return dict(self.outreach.context or {}) if self.outreach else {}
+
+    def update(self, **changes: Any) -> None:
+        """Replace the JSON context (in-place changes to a JSON column are not tracked)."""
+        assert self.outreach is not None  # noqa: S101 - callers open a conversation first
+        self.outreach.context = {**(self.outreach.context or {}), **changes}
+
+    @property
+    def locale(self) -> str:
+        return lang(self.customer.locale)
+
+
+@dataclass
+class Step:
+    """The answer to one reply: a script name and its variables (None: say nothing)."""
+
+    template: str | None
+    context: dict[str, Any] = field(default_factory=dict)
+    handoff: bool = False
+    booked: Appointment | None = None
+
+
+def state_of(outreach: Outreach | None, appointment: Appointment | None, awaiting: bool) -> str:
+    """The conversation's state as the understanding reads it (``understand.STATES``)."""
+    if outreach is not None:
+        return "followup" if outreach.state == "followup" else "offer"
+    if appointment is not None:
+        return "booked"
+    return "handoff" if awaiting else "none"
+
+
+def options_for(outreach: Outreach | None) -> tuple[int, bool]:
+    """How many numbered choices the customer is looking at, and whether a yes/no is pending."""
+    if outreach is None:
+        return 0, False
+    ctx = outreach.context or {}
+    if outreach.state == "asked_need":
+        return len(NEEDS), False
+    if outreach.state == "followup":
+        return RATING_MAX, False
+    return len(ctx.get("slots") or []), bool(ctx.get("confirming"))
+
+
+def hand_off(session: Session, c: Convo, reason: str, now: datetime) -> Step:
+    slots.release(session, c.customer.id)
+    records.hand_off(session, c.customer, c.outreach, reason=reason, now=now)
+    return Step("handoff", handoff=True)
+
+
+def cancel_queued(session: Session, c: Convo, *, reason: str) -> None:
+    """Cancel the conversation's queued messages, unless this reply already did."""
+    assert c.outreach is not None  # noqa: S101
+    if c.outbox_cleared_for != c.outreach.id:
+        outbox.cancel_pending(session, outreach_id=c.outreach.id, reason=reason)
+
+
+def miss(
+    session: Session, c: Convo, now: datetime, *, template: str, extra: dict[str, Any] | None = None
+) -> Step:
+    misses = int(c.ctx.get("misses", 0)) + 1
+    c.update(misses=misses)
+    if misses >= 2:
+        return hand_off(session, c, "not_understood", now)
+    return Step(template, extra or {})
+
+
+def note_on(settings: Settings, appt: Appointment, c: Convo, intent: Intent, now: datetime) -> None:
+    """Write what the customer said on the appointment's notes (the board shows them)."""
+    line = f"{now.astimezone(settings.tz):%Y-%m-%d %H:%M} {c.channel}: {intent.text}"
+    appt.notes = f"{appt.notes}\n{line}" if appt.notes else line
+
+
+def slots_context(settings: Settings, c: Convo, offered: list[dict[str, Any]]) -> dict[str, Any]:
+    """The slots on offer, for the scripts (texts.py shapes them)."""
+    return {"slot_list": list(offered)}
+
+
+def appointment_context(settings: Settings, c: Convo, appt: Appointment) -> dict[str, Any]:
+    """The appointment, for the scripts (texts.py shapes it)."""
+    return {"appointment": appt}
+
+
+def pref_json(pref: SlotPreference | None) -> dict[str, str] | None:
+    if pref is None:
+        return None
+    return {
+        k: v.isoformat() if hasattr(v, "isoformat") else v
+        for k, v in vars(pref).items()
+        if v is not None and v is not False
+    }
+
+
+def pref_from_json(raw: dict[str, Any] | None) -> SlotPreference | None:
+    if not raw:
+        return None
+    conv: dict[str, Any] = {
+        "on": date.fromisoformat,
+        "not_before": date.fromisoformat,
+        "at": time.fromisoformat,
+    }
+    return SlotPreference(**{k: conv.get(k, lambda v: v)(v) for k, v in raw.items()})
