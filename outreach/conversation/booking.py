@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from outreach.conversation import convo, records, slots
 from outreach.conversation.convo import Convo, Step, appointment_context, slots_context
+from outreach.conversation.state import State, close
 from outreach.models import Appointment
 from outreach.preferences import SlotPreference
 from outreach.settings import Settings
@@ -27,8 +28,8 @@ def offer(
 ) -> Step:
     """Offer (and hold) up to three slots near the preference; book at once on an exact match."""
     assert c.outreach is not None  # noqa: S101 - only called inside a conversation
-    ctx = c.ctx
-    jobs = ctx.get("jobs") or jobs_of(settings, c)
+    ctx = c.state
+    jobs = ctx.jobs or jobs_of(settings, c)
     slots.release(session, c.customer.id)
     hold = "voice" if c.channel == "voice" else "sms"
     found = slots.offer(
@@ -45,12 +46,12 @@ def offer(
             session, settings, jobs=jobs, preference=None, now=now,
             customer_id=c.customer.id, hold_for=hold,
         )  # fmt: skip
-    if not found and not c.ctx.get("no_slots_queued"):
+    if not found and not c.state.no_slots_queued:
         # Nothing free in the horizon: the script says an advisor will arrange a time, so one
         # is asked to (once per conversation); the customer may still name another date.
         records.queue_callback(session, c.customer, c.outreach, reason="no_slots", now=now)
         c.update(no_slots_queued=True)
-    c.outreach.state = "offered"
+    c.outreach.state = State.OFFERED.value
     asked = convo.pref_json(preference) if preference is not None and preference.on else None
     c.update(slots=found, jobs=jobs, misses=0, confirming=False, asked=asked)
     if exact and found and _is_exact(settings, found[0], preference):
@@ -67,7 +68,7 @@ def on_the_day_asked(
     the day the customer asked for in their last reply (while that day is still ahead)."""
     if pref.earliest or pref.on is not None or pref.weekday is not None or pref.not_before:
         return pref
-    asked = convo.pref_from_json(c.ctx.get("asked"))
+    asked = convo.pref_from_json(c.state.asked)
     if asked is None or asked.on is None or asked.on < now.astimezone(settings.tz).date():
         return pref
     return replace(pref, on=asked.on)
@@ -82,9 +83,9 @@ def _is_exact(settings: Settings, slot: dict[str, Any], pref: SlotPreference | N
 
 def jobs_of(settings: Settings, c: Convo) -> list[str]:
     assert c.outreach is not None  # noqa: S101
-    if c.ctx.get("mode") == "reschedule" and c.appointment is not None:
+    if c.state.mode == "reschedule" and c.appointment is not None:
         return [j.job_code for j in c.appointment.jobs]
-    return slots.jobs_for(settings, c.outreach, c.ctx.get("need"))
+    return slots.jobs_for(settings, c.outreach, c.state.need)
 
 
 def take(
@@ -92,40 +93,37 @@ def take(
 ) -> Step:
     """Book (or move the appointment to) the chosen slot; a lost race offers new slots."""
     assert c.outreach is not None  # noqa: S101
-    ctx = c.ctx
+    ctx = c.state
     try:
-        if ctx.get("mode") == "reschedule" and c.appointment is not None:
+        if ctx.mode == "reschedule" and c.appointment is not None:
             appt = slots.move(session, settings, c.appointment, slot, now=now)
             template = "rescheduled"
         else:
             source = "inbound" if c.outreach.campaign in ("inbound",) else "bot"
             appt = slots.book(
-                session, settings, c.outreach, slot, jobs=ctx.get("jobs") or jobs_of(settings, c),
+                session, settings, c.outreach, slot, jobs=ctx.jobs or jobs_of(settings, c),
                 now=now, source=source,
             )  # fmt: skip
             template = "confirmation"
     except (slots.SlotTaken, slots.SlotUnavailable):
         slots.release(session, c.customer.id)
         found = slots.offer(
-            session, settings, jobs=ctx.get("jobs") or jobs_of(settings, c), preference=None,
+            session, settings, jobs=ctx.jobs or jobs_of(settings, c), preference=None,
             now=now, customer_id=c.customer.id,
             hold_for="voice" if c.channel == "voice" else "sms",
         )  # fmt: skip
         c.update(slots=found, confirming=False, misses=0)
         return Step("slot_taken", slots_context(settings, c, found))
-    if ctx.get("mileage_km") is not None:
-        appt.mileage_reported_km = ctx["mileage_km"]
-    if ctx.get("faults"):
-        appt.faults_reported = "\n".join(ctx["faults"])
-    if "technician" in ctx:
-        appt.designated_technician = ctx["technician"] or None
-    if ctx.get("services"):
-        appt.special_services = ctx["services"]
+    if ctx.mileage_km is not None:
+        appt.mileage_reported_km = ctx.mileage_km
+    if ctx.faults:
+        appt.faults_reported = "\n".join(ctx.faults)
+    if ctx.technician is not None:
+        appt.designated_technician = ctx.technician or None
+    if ctx.services:
+        appt.special_services = ctx.services
     c.appointment = appt
-    c.outreach.status = "booked"
-    c.outreach.state = "booked"
-    c.outreach.closed_at = now
-    c.outreach.outcome = f"booked appointment {appt.id}"
+    close(c.outreach, status="booked", outcome=f"booked appointment {appt.id}", now=now)
     c.update(slots=[], appointment_id=appt.id, misses=0, confirming=False)
     convo.cancel_queued(session, c, reason="booked")
     if c.awaiting_person:
@@ -138,11 +136,8 @@ def cancel(
 ) -> Step:
     context = appointment_context(settings, c, appt)
     slots.cancel(session, settings, appt, now)
-    if c.outreach is not None and c.outreach.status in ("planned", "open"):
-        c.outreach.status = "closed"
-        c.outreach.state = "closed"
-        c.outreach.closed_at = now
-        c.outreach.outcome = f"appointment {appt.id} cancelled by the customer"
+    close(c.outreach, status="closed", outcome=f"appointment {appt.id} cancelled by the customer",
+          now=now)  # fmt: skip
     return Step("cancelled", context)
 
 
@@ -159,10 +154,8 @@ def decline(session: Session, c: Convo, now: datetime, because: str | None = Non
     assert c.outreach is not None  # noqa: S101
     slots.release(session, c.customer.id)
     convo.cancel_queued(session, c, reason="declined")
-    c.outreach.status = "declined"
-    c.outreach.state = "declined"
-    c.outreach.closed_at = now
-    c.outreach.outcome = DECLINE_OUTCOMES.get(because, DECLINE_OUTCOMES[None])
+    outcome = DECLINE_OUTCOMES.get(because, DECLINE_OUTCOMES[None])
+    close(c.outreach, status="declined", outcome=outcome, now=now)
     c.update(slots=[], **({"because": because} if because else {}))
     if because == "vehicle_sold":
         vehicle_sold(c, c.outreach.vehicle_id)

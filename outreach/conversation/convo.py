@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from outreach import outbox
 from outreach.conversation import records, slots
+from outreach.conversation.state import ConversationState, State, read, write
 from outreach.conversation.texts import lang
 from outreach.conversation.understand import NEEDS, Intent
 from outreach.models import Appointment, Customer, Outreach
@@ -34,13 +35,14 @@ class Convo:
     awaiting_person: bool = False  # an advisor has yet to call them back
 
     @property
-    def ctx(self) -> dict[str, Any]:
-        return dict(self.outreach.context or {}) if self.outreach else {}
+    def state(self) -> ConversationState:
+        """What the conversation remembers (typed ``Outreach.context``)."""
+        return read(self.outreach)
 
     def update(self, **changes: Any) -> None:
-        """Replace the JSON context (in-place changes to a JSON column are not tracked)."""
+        """Change fields of the conversation's state (unknown fields are an error)."""
         assert self.outreach is not None  # noqa: S101 - callers open a conversation first
-        self.outreach.context = {**(self.outreach.context or {}), **changes}
+        write(self.outreach, **changes)
 
     @property
     def locale(self) -> str:
@@ -60,7 +62,7 @@ class Step:
 def state_of(outreach: Outreach | None, appointment: Appointment | None, awaiting: bool) -> str:
     """The conversation's state as the understanding reads it (``understand.STATES``)."""
     if outreach is not None:
-        return "followup" if outreach.state == "followup" else "offer"
+        return "followup" if outreach.state == State.FOLLOWUP else "offer"
     if appointment is not None:
         return "booked"
     return "handoff" if awaiting else "none"
@@ -70,12 +72,12 @@ def options_for(outreach: Outreach | None) -> tuple[int, bool]:
     """How many numbered choices the customer is looking at, and whether a yes/no is pending."""
     if outreach is None:
         return 0, False
-    ctx = outreach.context or {}
-    if outreach.state == "asked_need":
+    ctx = read(outreach)
+    if outreach.state == State.ASKED_NEED:
         return len(NEEDS), False
-    if outreach.state == "followup":
+    if outreach.state == State.FOLLOWUP:
         return RATING_MAX, False
-    return len(ctx.get("slots") or []), bool(ctx.get("confirming"))
+    return len(ctx.slots), ctx.confirming
 
 
 def hand_off(session: Session, c: Convo, reason: str, now: datetime) -> Step:
@@ -94,7 +96,7 @@ def cancel_queued(session: Session, c: Convo, *, reason: str) -> None:
 def miss(
     session: Session, c: Convo, now: datetime, *, template: str, extra: dict[str, Any] | None = None
 ) -> Step:
-    misses = int(c.ctx.get("misses", 0)) + 1
+    misses = c.state.misses + 1
     c.update(misses=misses)
     if misses >= 2:
         return hand_off(session, c, "not_understood", now)

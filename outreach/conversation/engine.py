@@ -23,6 +23,7 @@ from outreach.campaigns import post_service_followup as followup_campaign
 from outreach.conversation import records, slots
 from outreach.conversation.convo import Convo, Step, options_for, state_of
 from outreach.conversation.flow import respond
+from outreach.conversation.state import State
 from outreach.conversation.texts import render_text
 from outreach.conversation.understand import understand
 from outreach.models import OUTREACH_OPEN, ContactAttempt, Customer, Outreach
@@ -150,7 +151,7 @@ def start_offer(
         hold_for="voice" if channel == "voice" else "sms",
     )  # fmt: skip
     outreach.status = "open"
-    outreach.state = "offered"
+    outreach.state = State.OFFERED.value
     outreach.opened_at = outreach.opened_at or now
     texts = {
         ch: render_text(
@@ -175,7 +176,7 @@ def start_followup(
     """Open a follow-up after a visit (跟踪回访): ask for a 1-5 rating and any remarks; no slots
     are held.  Returns the text for ``channel``; the SMS wording is kept for escalation."""
     outreach.status = "open"
-    outreach.state = "followup"
+    outreach.state = State.FOLLOWUP.value
     outreach.opened_at = outreach.opened_at or now
     texts = {ch: followup_text(settings, outreach, channel=ch, now=now) for ch in {"sms", channel}}
     convo = Convo(customer=outreach.customer, outreach=outreach, appointment=None, channel=channel)

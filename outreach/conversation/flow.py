@@ -28,6 +28,7 @@ from outreach.conversation.convo import (
     appointment_context,
     slots_context,
 )
+from outreach.conversation.state import ConversationState, State, close
 from outreach.conversation.understand import NEEDS, Intent
 from outreach.models import Appointment, Outreach
 from outreach.settings import Settings
@@ -60,9 +61,9 @@ def respond(
     _note_facts(c, intent)
     if c.outreach is None:
         return _no_conversation(session, settings, c, intent, now)
-    if c.outreach.state == "asked_need":
+    if c.outreach.state == State.ASKED_NEED:
         return _asked_need(session, settings, c, intent, now)
-    if c.outreach.state == "followup":
+    if c.outreach.state == State.FOLLOWUP:
         return _followup(session, settings, c, intent, now)
     return _offered(session, settings, c, intent, now)
 
@@ -76,7 +77,7 @@ def _opt_out(
     outbox.cancel_pending(session, customer_id=c.customer.id, reason="opted out")
     if c.outreach is not None:
         session.refresh(c.outreach)
-        c.outreach.state = "opted_out"
+        c.outreach.state = State.OPTED_OUT.value
     return Step("opt_out_confirmation" if changed else None)
 
 
@@ -100,11 +101,11 @@ def _note_facts(c: Convo, intent: Intent) -> None:
             before = c.appointment.faults_reported
             c.appointment.faults_reported = f"{before}\n{intent.fault}" if before else intent.fault
     if c.outreach is not None:
-        ctx = c.ctx
+        ctx = c.state
         if intent.mileage_km is not None:
             c.update(mileage_km=intent.mileage_km)
         if intent.fault:
-            c.update(faults=[*ctx.get("faults", []), intent.fault])
+            c.update(faults=[*ctx.faults, intent.fault])
 
 
 def _noted(c: Convo, intent: Intent) -> dict[str, Any]:
@@ -118,7 +119,7 @@ def _preference(
     """A designated technician or special services: on the appointment (or kept for it)."""
     sep = "、" if c.locale == "zh-CN" else ", "
     labels = [lexicon.label("services", s, c.locale) for s in intent.services]
-    held = appt.special_services if appt is not None else c.ctx.get("services")
+    held = appt.special_services if appt is not None else c.state.services
     services = list(dict.fromkeys([*(s for s in (held or "").split(sep) if s), *labels]))
     joined = sep.join(services) or None
     if appt is not None:
@@ -187,7 +188,7 @@ def _no_conversation(
     need = intent.need or ("repair" if intent.fault else None)
     if need is None:
         preference = convo.pref_json(intent.preference)
-        _open(session, c, now, campaign="inbound", state="asked_need", preference=preference)
+        _open(session, c, now, campaign="inbound", state=State.ASKED_NEED, preference=preference)
         return Step("ask_need")
     _open(session, c, now, campaign="inbound", need=need)
     return booking.offer(session, settings, c, intent.preference, now)
@@ -220,7 +221,13 @@ def _extra_work(
 
 
 def _open(
-    session: Session, c: Convo, now: datetime, *, campaign: str, state: str = "new", **ctx: Any
+    session: Session,
+    c: Convo,
+    now: datetime,
+    *,
+    campaign: str,
+    state: State = State.NEW,
+    **remember: Any,
 ) -> None:
     """Open a conversation with its first state and context (one INSERT, no UPDATE after)."""
     vehicle = next((v for v in c.customer.vehicles if v.active), None)
@@ -232,8 +239,8 @@ def _open(
         campaign=campaign,
         planned_on=now.date(),
         opened_at=now,
-        state=state,
-        context=ctx,
+        state=state.value,
+        context=ConversationState(**remember).to_json(),
         created_at=now,
         reasons=[],  # a new conversation has none: spare the lazy load
     )
@@ -254,7 +261,7 @@ def _asked_need(
     if need is None and intent.preference is None:
         return convo.miss(session, c, now, template="ask_need")
     c.update(need=need, misses=0)
-    pref = intent.preference or convo.pref_from_json(c.ctx.get("preference"))
+    pref = intent.preference or convo.pref_from_json(c.state.preference)
     return booking.offer(session, settings, c, pref, now)
 
 
@@ -271,7 +278,7 @@ def _followup(
     """
     assert c.outreach is not None  # noqa: S101
     if intent.kind in ("book_request", "propose_time", "reschedule"):
-        c.outreach.state = "offered"  # they want to come in again: a booking like any other
+        c.outreach.state = State.OFFERED.value  # they want to come in again: a new booking
         return _offered(session, settings, c, intent, now)
     rating = intent.rating
     # A fault or a question after a visit needs an answer; so do words without a rating.
@@ -280,36 +287,33 @@ def _followup(
         or (intent.kind == "unknown" and rating is None)
         or intent.fault is not None  # "5分，但是刹车还有异响": the fault needs an answer
     )
-    c.outreach.status = "closed"
-    c.outreach.state = "closed"
-    c.outreach.closed_at = now
     c.outreach.rating = rating
+    rated = f"rated {rating}/{RATING_MAX}" if rating is not None else None
     if rating is not None and rating <= LOW_RATING:
-        c.outreach.outcome = f"rated {rating}/{RATING_MAX}: advisor to call"
+        close(c.outreach, status="closed", outcome=f"{rated}: advisor to call", now=now)
         records.queue_callback(session, c.customer, c.outreach, reason="low_rating", now=now)
         return Step("followup_reply", {"reply": "sorry"}, handoff=True)
     if remarks:
-        rated = f"rated {rating}/{RATING_MAX}, " if rating is not None else ""
-        c.outreach.outcome = f"{rated}remarks: advisor to read"
+        outcome = f"{rated}, remarks: advisor to read" if rated else "remarks: advisor to read"
+        close(c.outreach, status="closed", outcome=outcome, now=now)
         records.queue_callback(session, c.customer, c.outreach, reason="feedback", now=now)
         return Step("followup_reply", {"reply": "noted"})
+    close(c.outreach, status="closed", outcome=rated or "followed up: no rating", now=now)
     if rating is None:
-        c.outreach.outcome = "followed up: no rating"
         # ("thanks" never gets here: respond answers it with nothing.)
         quiet = intent.kind in ("confirm", "decline")
         return Step(None if quiet else "followup_reply", {"reply": "thanks"})
-    c.outreach.outcome = f"rated {rating}/{RATING_MAX}"
     return Step("followup_reply", {"reply": "thanks"})
 
 
 def _offered(session: Session, settings: Settings, c: Convo, intent: Intent, now: datetime) -> Step:
-    ctx = c.ctx
-    offered: list[dict[str, Any]] = ctx.get("slots") or []
+    ctx = c.state
+    offered = ctx.slots
     kind = intent.kind
     if kind == "choose_option" and intent.option and intent.option <= len(offered):
         return booking.take(session, settings, c, offered[intent.option - 1], now)
     if kind == "confirm":
-        if offered and (len(offered) == 1 or ctx.get("confirming")):
+        if offered and (len(offered) == 1 or ctx.confirming):
             return booking.take(session, settings, c, offered[0], now)
         if offered:
             c.update(misses=0)
@@ -328,7 +332,7 @@ def _offered(session: Session, settings: Settings, c: Convo, intent: Intent, now
     if kind == "decline":
         return booking.decline(session, c, now, intent.because)
     if kind == "cancel_appointment":
-        if c.appointment is not None and ctx.get("mode") == "reschedule":
+        if c.appointment is not None and ctx.mode == "reschedule":
             return booking.cancel(session, settings, c, c.appointment, now)
         return booking.decline(session, c, now)
     if kind in ("mileage", "fault"):
@@ -348,7 +352,7 @@ def _question(
 ) -> Step:
     """Answer what the scripts know (price, duration, opening hours, address); anything else
     goes to a person."""
-    jobs = c.ctx.get("jobs") or booking.jobs_of(settings, c)
+    jobs = c.state.jobs or booking.jobs_of(settings, c)
     est = slots.estimate(settings, jobs, c.locale)
     topic = intent.topic
     if topic == "address" and not settings.dealership.address_in(c.locale):
@@ -357,6 +361,4 @@ def _question(
         return convo.hand_off(session, c, "question", now)
     answer = {"topic": topic, "price": est.price, "hours": est.labour_hours}
     c.update(misses=0)
-    return Step(
-        "answer", {"answer": answer, **slots_context(settings, c, c.ctx.get("slots") or [])}
-    )
+    return Step("answer", {"answer": answer, **slots_context(settings, c, c.state.slots or [])})

@@ -35,6 +35,7 @@ from outreach.conversation.engine import (
     start_offer,
 )
 from outreach.conversation.flow import respond
+from outreach.conversation.state import State
 from outreach.conversation.understand import understand
 from outreach.delivery import unanswered as call_not_taken
 from outreach.models import Outreach
@@ -147,9 +148,9 @@ def _parse_step(step: str) -> tuple[bool, int]:
 
 def _opening(session: Session, settings: Settings, convo: Convo, now: datetime) -> str:
     outreach = convo.outreach
-    if outreach is not None and outreach.state == "asked_need":
+    if outreach is not None and outreach.state == State.ASKED_NEED:
         return say(settings, convo, Step("ask_need"), channel="voice") or ""
-    if outreach is not None and outreach.state == "followup":
+    if outreach is not None and outreach.state == State.FOLLOWUP:
         return followup_text(settings, outreach, channel="voice", now=now)
     if outreach is not None:
         return start_offer(session, settings, outreach, now=now, channel="voice")
@@ -161,7 +162,7 @@ def _opening(session: Session, settings: Settings, convo: Convo, now: datetime) 
 
 
 def _listing(convo: Convo, settings: Settings) -> dict[str, object]:
-    return slots_context(settings, convo, (convo.ctx.get("slots") or []))
+    return slots_context(settings, convo, convo.state.slots)
 
 
 def _finish(
