@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from outreach import outbox
+from outreach import lexicon, outbox
 from outreach.conversation import records, slots
 from outreach.conversation.state import ConversationState, State, read, write
 from outreach.conversation.texts import lang
@@ -138,3 +138,49 @@ def pref_from_json(raw: dict[str, Any] | None) -> SlotPreference | None:
         "at": time.fromisoformat,
     }
     return SlotPreference(**{k: conv.get(k, lambda v: v)(v) for k, v in raw.items()})
+
+
+def note_facts(c: Convo, intent: Intent) -> None:
+    """Mileage and faults go on the appointment and the conversation, whatever else happens."""
+    if intent.mileage_km is None and intent.fault is None:
+        return
+    if c.appointment is not None:
+        if intent.mileage_km is not None:
+            c.appointment.mileage_reported_km = intent.mileage_km
+        if intent.fault:
+            before = c.appointment.faults_reported
+            c.appointment.faults_reported = f"{before}\n{intent.fault}" if before else intent.fault
+    if c.outreach is not None:
+        ctx = c.state
+        if intent.mileage_km is not None:
+            c.update(mileage_km=intent.mileage_km)
+        if intent.fault:
+            c.update(faults=[*ctx.faults, intent.fault])
+
+
+def noted(c: Convo, intent: Intent) -> dict[str, Any]:
+    """What was put on file, for the ``noted`` script."""
+    return {"mileage_km": intent.mileage_km, "fault": intent.fault}
+
+
+def note_preference(
+    c: Convo, intent: Intent, appt: Appointment | None, extra: dict[str, Any] | None = None
+) -> Step:
+    """A designated technician or special services: on the appointment (or kept for it)."""
+    sep = "、" if c.locale == "zh-CN" else ", "
+    labels = [lexicon.label("services", s, c.locale) for s in intent.services]
+    held = appt.special_services if appt is not None else c.state.services
+    services = list(dict.fromkeys([*(s for s in (held or "").split(sep) if s), *labels]))
+    joined = sep.join(services) or None
+    if appt is not None:
+        if intent.technician is not None:
+            appt.designated_technician = intent.technician or None
+        if labels:
+            appt.special_services = joined
+    else:
+        if intent.technician is not None:
+            c.update(technician=intent.technician)
+        if labels:
+            c.update(services=joined)
+    context = {"technician": intent.technician, "services": labels}
+    return Step("preference_noted", {**context, **(extra or {})})

@@ -1,25 +1,28 @@
-"""The booking conversation as a state machine over ``Outreach.state`` / ``Outreach.context``.
+"""The booking conversation as a state machine over ``Outreach.state`` (:class:`State`) and
+``Outreach.context`` (:class:`ConversationState`).
 
-:func:`respond` takes one understood reply and decides what happens and which script answers;
-it is the same for SMS and voice (the callers render for their channel).  States:
+:func:`respond` takes one understood reply and calls the handler :data:`HANDLERS` names for
+(state, intent); it is the same for SMS and voice (the callers render for their channel).  It
+never reads the reply's text: everything it needs is on the :class:`Intent`.  States:
 
-``offered``   slots are listed in ``context["slots"]`` (``mode`` "book" or "reschedule")
+``offered``   slots are on offer (``ConversationState.slots``; ``mode`` "book" or "reschedule")
 ``asked_need`` an inbound customer was asked what they need (five numbered needs)
 ``followup``  after a visit, the customer was asked to rate it 1-5 (跟踪回访); no slots held
-``booked`` / ``declined`` / ``handed_off`` / ``opted_out`` — the conversation is closed.
+``booked`` / ``declined`` / ``handed_off`` / ``opted_out`` — closed, by :func:`close` only.
 
-Misses are counted in ``context["misses"]`` and reset by any reply that was understood: the
-first miss gets one clarifying question, the second in a row goes to an advisor.
+Misses are counted (``ConversationState.misses``) and reset by any reply that was understood:
+the first miss gets one clarifying question, the second in a row goes to an advisor.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
 
-from outreach import consent, lexicon, outbox
+from outreach import consent, outbox
 from outreach.conversation import booking, convo, records, slots
 from outreach.conversation.convo import (
     RATING_MAX,
@@ -33,43 +36,63 @@ from outreach.conversation.understand import NEEDS, Intent
 from outreach.models import Appointment, Outreach
 from outreach.settings import Settings
 
+Handler = Callable[[Session, Settings, Convo, Intent, datetime], Step]
+
 
 def respond(
     session: Session, settings: Settings, c: Convo, intent: Intent, *, now: datetime
 ) -> Step:
-    """Advance the conversation by one understood reply (never commits)."""
-    customer = c.customer
-    if intent.kind == "opt_out":
-        return _opt_out(session, c, intent, now)
-    if intent.kind == "opt_in":
-        changed = consent.opt_in(session, customer, source=f"{c.channel}:{intent.text}", now=now)
-        return Step("opt_in_confirmation" if changed else None)
-    if intent.kind == "help":
-        return Step("help")
-    if customer.opted_out_at is not None:
-        # No messages to an opted-out customer; a person still hears a complaint or a request.
-        if intent.kind in ("complaint", "call_me"):
-            records.hand_off(session, customer, c.outreach, reason=intent.kind, now=now)
-            return Step(None, handoff=True)
-        return Step(None)
+    """Advance the conversation by one understood reply (never commits): the handler of
+    :data:`HANDLERS` for (state, intent), else for (any state, intent), else the state's."""
+    where = c.outreach.state if c.outreach is not None else "none"
+    if c.customer.opted_out_at is not None and intent.kind not in _CONSENT:
+        return _opted_out(session, settings, c, intent, now)
+    handler = (
+        HANDLERS.get((where, intent.kind))
+        or HANDLERS.get(("*", intent.kind))
+        or HANDLERS[(where, "*")]
+    )
+    return handler(session, settings, c, intent, now)
+
+
+_CONSENT = frozenset({"opt_out", "opt_in", "help"})  # answered whether or not opted out
+
+
+def _opted_out(
+    session: Session, settings: Settings, c: Convo, intent: Intent, now: datetime
+) -> Step:
+    """No messages to an opted-out customer; a person still hears a complaint or a request."""
     if intent.kind in ("complaint", "call_me", "other_need"):
-        return convo.hand_off(session, c, intent.kind, now)
-    if intent.kind == "wrong_number":
-        return _wrong_number(session, c, intent, now)
-    if intent.kind == "thanks":
-        return Step(None)  # a thank-you needs no answer (and costs the dealership nothing)
-    _note_facts(c, intent)
-    if c.outreach is None:
-        return _no_conversation(session, settings, c, intent, now)
-    if c.outreach.state == State.ASKED_NEED:
-        return _asked_need(session, settings, c, intent, now)
-    if c.outreach.state == State.FOLLOWUP:
-        return _followup(session, settings, c, intent, now)
-    return _offered(session, settings, c, intent, now)
+        records.hand_off(session, c.customer, c.outreach, reason=intent.kind, now=now)
+        return Step(None, handoff=True)
+    return Step(None)
+
+
+def _opt_in(session: Session, settings: Settings, c: Convo, intent: Intent, now: datetime) -> Step:
+    source = f"{c.channel}:{intent.text}"
+    changed = consent.opt_in(session, c.customer, source=source, now=now)
+    return Step("opt_in_confirmation" if changed else None)
+
+
+def _person(session: Session, settings: Settings, c: Convo, intent: Intent, now: datetime) -> Step:
+    """A complaint, a request for a person, a need outside the five: an advisor, first."""
+    return convo.hand_off(session, c, intent.kind, now)
+
+
+def _noting(handler: Handler) -> Handler:
+    """The state's own handler, after the mileage and faults said are put on file."""
+
+    def noted(
+        session: Session, settings: Settings, c: Convo, intent: Intent, now: datetime
+    ) -> Step:
+        convo.note_facts(c, intent)
+        return handler(session, settings, c, intent, now)
+
+    return noted
 
 
 def _opt_out(
-    session: Session, c: Convo, intent: Intent, now: datetime, *, prefix: str = ""
+    session: Session, settings: Settings, c: Convo, intent: Intent, now: datetime, prefix: str = ""
 ) -> Step:
     source = f"{prefix}{c.channel}: {intent.text}"
     changed = consent.opt_out(session, c.customer, source=source, now=now)
@@ -81,59 +104,15 @@ def _opt_out(
     return Step("opt_out_confirmation" if changed else None)
 
 
-def _wrong_number(session: Session, c: Convo, intent: Intent, now: datetime) -> Step:
+def _wrong_number(
+    session: Session, settings: Settings, c: Convo, intent: Intent, now: datetime
+) -> Step:
     """Whoever answered is not our customer: nothing more goes to this number (an opt-out that
     a corrected number lifts, see :data:`consent.WRONG_NUMBER`), and an advisor is asked to
     fix the customer's file."""
-    _opt_out(session, c, intent, now, prefix=consent.WRONG_NUMBER)
+    _opt_out(session, settings, c, intent, now, prefix=consent.WRONG_NUMBER)
     records.queue_callback(session, c.customer, c.outreach, reason="bad_number", now=now)
     return Step("wrong_number", handoff=True)
-
-
-def _note_facts(c: Convo, intent: Intent) -> None:
-    """Mileage and faults go on the appointment and the conversation, whatever else happens."""
-    if intent.mileage_km is None and intent.fault is None:
-        return
-    if c.appointment is not None:
-        if intent.mileage_km is not None:
-            c.appointment.mileage_reported_km = intent.mileage_km
-        if intent.fault:
-            before = c.appointment.faults_reported
-            c.appointment.faults_reported = f"{before}\n{intent.fault}" if before else intent.fault
-    if c.outreach is not None:
-        ctx = c.state
-        if intent.mileage_km is not None:
-            c.update(mileage_km=intent.mileage_km)
-        if intent.fault:
-            c.update(faults=[*ctx.faults, intent.fault])
-
-
-def _noted(c: Convo, intent: Intent) -> dict[str, Any]:
-    """What was put on file, for the ``noted`` script."""
-    return {"mileage_km": intent.mileage_km, "fault": intent.fault}
-
-
-def _preference(
-    c: Convo, intent: Intent, appt: Appointment | None, extra: dict[str, Any] | None = None
-) -> Step:
-    """A designated technician or special services: on the appointment (or kept for it)."""
-    sep = "、" if c.locale == "zh-CN" else ", "
-    labels = [lexicon.label("services", s, c.locale) for s in intent.services]
-    held = appt.special_services if appt is not None else c.state.services
-    services = list(dict.fromkeys([*(s for s in (held or "").split(sep) if s), *labels]))
-    joined = sep.join(services) or None
-    if appt is not None:
-        if intent.technician is not None:
-            appt.designated_technician = intent.technician or None
-        if labels:
-            appt.special_services = joined
-    else:
-        if intent.technician is not None:
-            c.update(technician=intent.technician)
-        if labels:
-            c.update(services=joined)
-    context = {"technician": intent.technician, "services": labels}
-    return Step("preference_noted", {**context, **(extra or {})})
 
 
 def _no_conversation(
@@ -146,14 +125,14 @@ def _no_conversation(
         return Step("arrival_confirmed", appointment_context(settings, c, appt))
     if appt is not None:
         if intent.kind in ("technician", "special_service"):
-            return _preference(c, intent, appt)
+            return convo.note_preference(c, intent, appt)
         if intent.kind == "cancel_appointment":
             return booking.cancel(session, settings, c, appt, now)
         if intent.kind in ("reschedule", "propose_time"):
             _open(session, c, now, campaign="reschedule", mode="reschedule", appointment_id=appt.id)
             return booking.offer(session, settings, c, intent.preference, now, intro="reschedule")
         if intent.kind in ("mileage", "fault"):
-            return Step("noted", {"noted": _noted(c, intent)})
+            return Step("noted", {"noted": convo.noted(c, intent)})
         if intent.because == "vehicle_sold":
             # A booked car that is no longer theirs: a person sorts out the appointment.
             return convo.hand_off(session, c, "vehicle_sold", now)
@@ -337,10 +316,12 @@ def _offered(session: Session, settings: Settings, c: Convo, intent: Intent, now
         return booking.decline(session, c, now)
     if kind in ("mileage", "fault"):
         c.update(misses=0)
-        return Step("noted", {"noted": _noted(c, intent), **slots_context(settings, c, offered)})
+        return Step(
+            "noted", {"noted": convo.noted(c, intent), **slots_context(settings, c, offered)}
+        )
     if kind in ("technician", "special_service"):
         c.update(misses=0)
-        return _preference(c, intent, None, slots_context(settings, c, offered))
+        return convo.note_preference(c, intent, None, slots_context(settings, c, offered))
     if kind == "question":
         return _question(session, settings, c, intent, now)
     extra = slots_context(settings, c, offered)
@@ -362,3 +343,22 @@ def _question(
     answer = {"topic": topic, "price": est.price, "hours": est.labour_hours}
     c.update(misses=0)
     return Step("answer", {"answer": answer, **slots_context(settings, c, c.state.slots or [])})
+
+
+# (state, intent) → handler; "*" is any.  The first three rows answer whatever the state;
+# the state rows read every other reply in the state's own terms.
+HANDLERS: dict[tuple[str, str], Handler] = {
+    ("*", "opt_out"): _opt_out,
+    ("*", "opt_in"): _opt_in,
+    ("*", "help"): lambda session, settings, c, intent, now: Step("help"),
+    ("*", "complaint"): _person,
+    ("*", "call_me"): _person,
+    ("*", "other_need"): _person,
+    ("*", "wrong_number"): _wrong_number,
+    ("*", "thanks"): lambda session, settings, c, intent, now: Step(None),  # nothing to answer
+    ("none", "*"): _noting(_no_conversation),
+    (State.NEW.value, "*"): _noting(_offered),
+    (State.OFFERED.value, "*"): _noting(_offered),
+    (State.ASKED_NEED.value, "*"): _noting(_asked_need),
+    (State.FOLLOWUP.value, "*"): _noting(_followup),
+}
