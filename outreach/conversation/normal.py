@@ -22,6 +22,7 @@ _SPACES = re.compile(r"\s+")
 _EMPTY = re.compile(r"^[\W_]*$")
 
 
+@functools.lru_cache(maxsize=4096)
 def normalise(text: str) -> str:
     """The reply as every reader sees it (see the module's docstring)."""
     text = unicodedata.normalize("NFKC", text)
@@ -34,7 +35,8 @@ def normalise(text: str) -> str:
             continue  # control and format characters, emoji and other pictures
         else:
             kept.append(ch)
-    simplified = _CONVERTER.convert("".join(kept))
+    joined = "".join(kept)
+    simplified = joined if joined.isascii() else _CONVERTER.convert(joined)
     return _SPACES.sub(" ", simplified.translate(_QUOTES)).strip().lower()
 
 
@@ -54,6 +56,7 @@ def _parts(names: tuple[str, ...]) -> re.Pattern[str]:
     return re.compile("|".join(f"(?:{w})" for w in bounded))
 
 
+@functools.lru_cache(maxsize=4096)
 def strip(norm: str, *names: str) -> str:
     """``norm`` without any word of the lists ``names`` (punctuation kept)."""
     previous = None
