@@ -11,6 +11,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from outreach import callbacks
+from outreach.conversation import flow
 from outreach.conversation.understand import RULES, understand
 
 NOW = datetime(2025, 11, 26, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
@@ -190,3 +192,10 @@ def test_a_complaint_outranks_any_booking_slot(
     text = f"{slot}{sep}{grievance}"
     got = understand(text, now_local=NOW, options=OFFERED.get(state, 0), state=state)
     assert got.kind == "complaint", (text, got.rule)
+
+
+def test_every_intent_handed_to_a_person_is_a_callback_reason() -> None:
+    """The intents the conversation hands to a person are callback reasons with labels."""
+    handed = {kind for (where, kind), handler in flow.HANDLERS.items() if handler is flow._person}
+    assert handed == {"complaint", "call_me", "other_need"}
+    assert all(callbacks.REASONS[k].zh and callbacks.REASONS[k].en for k in handed)
