@@ -82,6 +82,9 @@ CASES: list[tuple[str, str, str, int | str | None]] = [
     ("ok see you Friday", "booked", "confirm", None),
     ("yep, still coming", "booked", "confirm", None),
     ("不去了，取消吧", "booked", "cancel_appointment", None),
+    ("我不来了", "booked", "cancel_appointment", None),
+    # "不用了" may answer "would you like a designated technician?": never a cancellation
+    ("不用了，谢谢", "booked", "decline", "none"),
     ("please cancel my booking", "booked", "cancel_appointment", None),
     ("能改到下周一吗", "booked", "reschedule", None),
     ("something came up, can we move it", "booked", "reschedule", None),
