@@ -4,7 +4,7 @@ characters, a complaint next to a booking slot)."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -202,3 +202,11 @@ def test_every_intent_handed_to_a_person_is_a_callback_reason() -> None:
     handed = {kind for (where, kind), handler in flow.HANDLERS.items() if handler is flow._person}
     assert handed == {"complaint", "call_me", "other_need"}
     assert all(callbacks.REASONS[k].zh and callbacks.REASONS[k].en for k in handed)
+
+
+@pytest.mark.parametrize("text", ["明天有没有空", "明天可不可以", "明天能不能约"])
+def test_an_a_not_a_question_asks_for_that_day(text: str) -> None:
+    """ "明天有没有空" asks for tomorrow; its 没 is no refusal of tomorrow."""
+    got = understand(text, now_local=NOW, options=3, state="offer")
+    assert got.kind == "propose_time" and got.preference is not None
+    assert (got.preference.on, got.preference.not_before) == (date(2025, 11, 27), None)
