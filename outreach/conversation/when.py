@@ -29,6 +29,7 @@ _WEEKDAY_CN = {str(k): int(v) for k, v in lexicon.data("zh-CN")["weekdays"].item
 _WEEKDAY_EN = {str(k): int(v) for k, v in lexicon.data("en")["weekdays"].items()}
 _MONTHS_EN = {str(k): int(v) for k, v in lexicon.table("months").items()}
 _CLAUSES = re.compile(r"[,，。;；!！?？]|\bbut\b|但是|不过")
+_WEEKS_AHEAD = [(re.compile(p), int(n)) for p, n in lexicon.table("weeks_ahead").items()]
 _PARTS = [(lexicon.pattern(f"part_{part}"), part) for part in ("morning", "afternoon", "evening")]
 
 
@@ -152,8 +153,9 @@ def _merge(into: _Found, found: _Found) -> None:
 def _parse_clause(clause: str, today: date) -> _Found:
     found = _Found()
     found.on = _date(clause, today)
-    if found.on is None and re.search(r"下周|下个星期|下星期|next week", clause):
-        found.not_before = today + timedelta(days=7 - today.weekday())
+    weeks = next((n for pattern, n in _WEEKS_AHEAD if pattern.search(clause)), None)
+    if found.on is None and weeks is not None:
+        found.not_before = today + timedelta(days=7 * weeks - today.weekday())
     for pattern, part in _PARTS:
         if pattern.search(clause):
             found.part = part

@@ -210,3 +210,14 @@ def test_an_a_not_a_question_asks_for_that_day(text: str) -> None:
     got = understand(text, now_local=NOW, options=3, state="offer")
     assert got.kind == "propose_time" and got.preference is not None
     assert (got.preference.on, got.preference.not_before) == (date(2025, 11, 27), None)
+
+
+@pytest.mark.parametrize(
+    ("text", "monday"),
+    [("下周", date(2025, 12, 1)), ("下下周", date(2025, 12, 8)), ("两周后", date(2025, 12, 8)),
+     ("next week", date(2025, 12, 1)), ("in a couple of weeks", date(2025, 12, 8))],
+)  # fmt: skip
+def test_a_span_in_weeks_starts_that_weeks_monday(text: str, monday: date) -> None:
+    """Weeks ahead, said either way, count from the Monday of that week."""
+    got = understand(text, now_local=NOW, options=3, state="offer")
+    assert got.preference is not None and got.preference.not_before == monday
