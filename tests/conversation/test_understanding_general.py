@@ -82,6 +82,13 @@ CASES: list[tuple[str, str, str, int | str | None]] = [
     ("ok see you Friday", "booked", "confirm", None),
     ("yep, still coming", "booked", "confirm", None),
     ("不去了，取消吧", "booked", "cancel_appointment", None),
+    ("sorry have to cancel", "booked", "cancel_appointment", None),
+    ("cancel my subscription", "booked", "opt_out", None),
+    ("我考虑一下", "offer", "decline", "later"),
+    ("let me think about it", "offer", "decline", "later"),
+    ("刹车踩下去软软的", "offer", "fault", None),
+    ("我要跟你们经理说话", "offer", "call_me", None),
+    ("你们是哪家店", "offer", "question", None),
     ("我不来了", "booked", "cancel_appointment", None),
     # "不用了" may answer "would you like a designated technician?": never a cancellation
     ("不用了，谢谢", "booked", "decline", "none"),
