@@ -13,7 +13,8 @@ from hypothesis import strategies as st
 
 from outreach import callbacks
 from outreach.conversation import flow
-from outreach.conversation.understand import RULES, understand
+from outreach.conversation.normal import normalise
+from outreach.conversation.understand import KINDS, RULES, understand
 
 NOW = datetime(2025, 11, 26, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
 OFFERED = {"offer": 3, "followup": 5}
@@ -228,3 +229,17 @@ def test_a_span_in_weeks_starts_that_weeks_monday(text: str, monday: date) -> No
     """Weeks ahead, said either way, count from the Monday of that week."""
     got = understand(text, now_local=NOW, options=3, state="offer")
     assert got.preference is not None and got.preference.not_before == monday
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    text=st.text(max_size=80),
+    state=st.sampled_from(["none", "offer", "booked", "followup", "handoff"]),
+)
+def test_any_text_is_understood_without_error(text: str, state: str) -> None:
+    """Whatever arrives (control characters, emoji, any script), the reply gets an intent and
+    normalising twice changes nothing."""
+    got = understand(text, now_local=NOW, options=OFFERED.get(state, 0), state=state)
+    assert got.kind in KINDS and got.rule
+    once = normalise(text)
+    assert normalise(once) == once
