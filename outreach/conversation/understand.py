@@ -24,6 +24,7 @@ The precedence, most binding first, and why:
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -83,6 +84,7 @@ def _opt_out_keyword(s: Slots, state: str, n: int) -> bool:
     return s.keyword in _keywords("opt_out_keywords")
 
 
+@functools.cache
 def _keywords(name: str) -> frozenset[str]:
     return frozenset(w.replace(" ", "") for w in lexicon.words(name))
 

@@ -46,6 +46,7 @@ def pattern(name: str) -> re.Pattern[str]:
     return _compile(name, "|".join(f"(?:{w})" for w in entries))
 
 
+@functools.cache
 def table(name: str) -> dict[str, Any]:
     """The ``[name]`` table of every locale merged (a word → its meaning)."""
     merged: dict[str, Any] = {}
@@ -83,6 +84,7 @@ def grouped(name: str) -> dict[str, re.Pattern[str]]:
     }
 
 
+@functools.cache
 def number_words() -> dict[str, int]:
     """Every number word of every locale → its value."""
     return {str(k): int(v) for k, v in table("numbers").items()}
