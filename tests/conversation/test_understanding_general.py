@@ -161,7 +161,7 @@ def test_an_option_in_any_wrapping_is_that_option(
 
 
 _KEYWORDS = ["STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE", "OPTOUT",
-             "退订", "TD", "T", "取消订阅"]  # fmt: skip
+             "退订", "TD", "T", "R", "取消订阅"]  # fmt: skip
 
 
 @settings(max_examples=150, deadline=None)
