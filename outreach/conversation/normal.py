@@ -25,6 +25,8 @@ _EMPTY = re.compile(r"^[\W_]*$")
 @functools.lru_cache(maxsize=4096)
 def normalise(text: str) -> str:
     """The reply as every reader sees it (see the module's docstring)."""
+    for picture, words in lexicon.table("emoji").items():
+        text = text.replace(picture, f" {words} ")
     text = unicodedata.normalize("NFKC", text)
     kept = []
     for ch in text:

@@ -24,7 +24,7 @@ FLAGS = (
     "opt_out_sentences", "complaint", "reproach", "person", "cancel_appointment", "reschedule",
     "decline", "running_late", "wrong_number", "book", "add_work", "earlier", "span_later",
     "other_need", "question", "a_not_a", "refusal", "opt_in_sentences", "want", "coming",
-    "not_coming",
+    "not_coming", "no_person",
 )  # fmt: skip
 # Why a "no thanks": the lists that name a reason, in the order they are tried.
 BECAUSE = ("serviced_elsewhere", "vehicle_sold", "span_later")
@@ -107,7 +107,7 @@ def read(text: str, now_local: datetime) -> Slots:
         flags=frozenset(flags),
         option=option,
         number=_bare_number(norm),
-        rating=_rating(norm),
+        rating=_rating(norm) or _stars(text),
         preference=preference,
         mileage_km=_mileage(norm),
         services=services,
@@ -180,7 +180,16 @@ def _option(norm: str) -> int | None:
 
 def _bare_number(norm: str) -> int | None:
     """The first number of a reply that is numbers and fillers only ("1 thx", "2或者3都可以")."""
-    rest = normal.strip(norm, "fillers", "politeness", "option_words")
+    whole = _numbers_only(norm)
+    if whole is not None:
+        return whole
+    # "3 please, and my mileage is around 52k": a first clause that is only a number
+    first = re.split(r"[,，。;；!！]", norm, maxsplit=1)[0]
+    return _numbers_only(first) if first != norm else None
+
+
+def _numbers_only(text: str) -> int | None:
+    rest = normal.strip(text, "fillers", "politeness", "option_words", "coming", "thanks")
     heard = lexicon.table("homophones")
     if rest in heard:
         return int(heard[rest])  # "won", "to": a number as speech recognition wrote it
@@ -194,6 +203,12 @@ def _bare_number(norm: str) -> int | None:
 _LONE_DIGIT = re.compile(
     r"(?<![\d.:/])([1-5])(?![\d.:/]|\s*(?:号|点|月|日|km|公里|am|pm|天|周|个月))"
 )
+
+
+def _stars(text: str) -> int | None:
+    """ "⭐⭐⭐⭐": a rating drawn in stars (the normalised text has no pictures)."""
+    count = sum(text.count(star) for star in "⭐★")
+    return count if 1 <= count <= 5 else None
 
 
 def _rating(norm: str) -> int | None:
