@@ -69,12 +69,24 @@ def _register() -> None:
         data,
         demo,
         desk,
+        evaluation,
         messaging,
         scripts,
         workdays,
     )
 
-    for module in (data, demo, campaigns, scripts, capacity, workdays, messaging, desk, config):
+    for module in (
+        data,
+        demo,
+        campaigns,
+        scripts,
+        capacity,
+        workdays,
+        messaging,
+        desk,
+        config,
+        evaluation,
+    ):
         for command in module.commands:
             main.add_command(command)
 
