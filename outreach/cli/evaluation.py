@@ -61,9 +61,9 @@ def quiet_webhooks() -> Iterator[None]:
         logger.setLevel(level)
 
 
-def run(paths: list[Path], config: Path, min_accuracy: float) -> Scores:
-    """Load the files, play every reply on a scratch database, and score them."""
-    replies = load(paths)
+@contextmanager
+def playing(config: Path) -> Iterator[Player]:
+    """A player on a fresh scratch database and the webhooks app for the dealership ``config``."""
     try:
         base = load_settings({"OUTREACH_CONFIG": str(config)})
     except ConfigError as exc:
@@ -78,12 +78,20 @@ def run(paths: list[Path], config: Path, min_accuracy: float) -> Scores:
         )
         try:
             with quiet_webhooks():
-                verdicts = Player(settings, scratch, SignedClient(web, settings)).play_all(replies)
-        except (StageError, PlayError) as exc:
-            raise click.ClickException(str(exc)) from None
+                yield Player(settings, scratch, SignedClient(web, settings))
         finally:
             web.extensions[ENGINE_KEY].dispose()
             scratch.close()
+
+
+def run(paths: list[Path], config: Path, min_accuracy: float) -> Scores:
+    """Load the files, play every reply on a scratch database, and score them."""
+    replies = load(paths)
+    with playing(config) as player:
+        try:
+            verdicts = player.play_all(replies)
+        except (StageError, PlayError) as exc:
+            raise click.ClickException(str(exc)) from None
     return Scores(verdicts, min_accuracy)
 
 

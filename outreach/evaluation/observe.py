@@ -80,15 +80,14 @@ def snapshot(session: Session, phone: str) -> Snapshot:
         found=True,
         opted_out=customer.opted_out_at is not None,
         queued=len(queued),
-        callbacks=dict(
-            session.execute(
+        callbacks={
+            row.id: row.reason
+            for row in session.execute(
                 select(CallbackRequest.id, CallbackRequest.reason).where(
                     CallbackRequest.customer_id == cid
                 )
             )
-            .tuples()
-            .all()
-        ),
+        },
         appointments=appointments,
         outreach=outreach,
         active_vehicles=len(
