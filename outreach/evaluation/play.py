@@ -18,13 +18,14 @@ from xml.etree import ElementTree
 from outreach import paths
 from outreach.evaluation.corpus import Reply
 from outreach.evaluation.judge import Verdict, judge
-from outreach.evaluation.observe import compare, reported_intent, snapshot
-from outreach.evaluation.stage import PHONE, Scratch, played_at, set_up, warm_up
+from outreach.evaluation.observe import Snapshot, compare, reported_intent, snapshot
+from outreach.evaluation.stage import PHONE, Scratch, played_at, scene_key, set_up, warm_up
 from outreach.settings import Settings
 
 OUR_NUMBER = "+15005550006"  # the dealership's number the customer writes to
 _KEYPAD = re.compile(r"[0-9*#]+")
 VOICE_STEP = "choose-1"  # the answer to the first question of a call
+_BASE = "base"  # the saved copy with the migrations and the warmed-up workshop, before any scene
 
 
 class Transport(Protocol):
@@ -72,16 +73,13 @@ class Player:
         self.transport = transport
         self.now = played_at(settings)
         self._sids = itertools.count(1)
+        self._before: dict[object, Snapshot] = {}
         with scratch.sessions() as session, session.begin():
             warm_up(session, settings, self.now)
-        scratch.save()
+        scratch.save(_BASE)
 
     def play(self, reply: Reply) -> Verdict:
-        self.scratch.reset()
-        with self.scratch.sessions() as session, session.begin():
-            set_up(session, self.settings, reply, self.now)
-        with self.scratch.sessions() as session:
-            before = snapshot(session, PHONE)
+        before = self._scene(reply)
         sid, answer = self._send(reply)
         with self.scratch.sessions() as session:
             after = snapshot(session, PHONE)
@@ -101,6 +99,20 @@ class Player:
             if progress is not None:
                 progress(done)
         return verdicts
+
+    def _scene(self, reply: Reply) -> Snapshot:
+        """Put the database in the reply's scene: set up the first time, restored after."""
+        key = scene_key(reply)
+        if self.scratch.has(key):
+            self.scratch.restore(key)
+            return self._before[key]
+        self.scratch.restore(_BASE)
+        with self.scratch.sessions() as session, session.begin():
+            set_up(session, self.settings, reply, self.now)
+        self.scratch.save(key)
+        with self.scratch.sessions() as session:
+            self._before[key] = snapshot(session, PHONE)
+        return self._before[key]
 
     def _send(self, reply: Reply) -> tuple[str, Answer]:
         n = next(self._sids)

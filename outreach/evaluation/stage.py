@@ -1,16 +1,18 @@
 """The scene a labelled reply is played in: a scratch database and one customer in a state.
 
-The database is made once per run with the migrations; every reply then starts from the same
-saved copy of it (SQLite's backup API), so no reply sees what an earlier one booked, held or
-queued.  The customer is put in the reply's state with the product's own entry points: the
-opening offer and the follow-up question are the conversation's (``start_offer``,
-``start_followup``), a booking is the workshop's (``capacity.book``), a hand-off is a callback
-in the advisors' queue (``callbacks.queue_callback``).
+The database is made once per run with the migrations; each kind of scene is set up once and
+saved (SQLite's backup API), and every reply starts from its scene's saved copy, so no reply
+sees what an earlier one booked, held or queued.  The customer is put in the reply's state
+with the product's own entry points: the opening offer and the follow-up question are the
+conversation's (``start_offer``, ``start_followup``), a booking is the workshop's
+(``capacity.book``), a hand-off is a callback in the advisors' queue
+(``callbacks.queue_callback``).
 """
 
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Hashable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
@@ -58,7 +60,8 @@ class Scene:
 
 
 class Scratch:
-    """A scratch SQLite database with the migrations applied, reset to a saved copy on demand."""
+    """A scratch SQLite database with the migrations applied, and saved copies of it to go
+    back to (SQLite's backup API: page by page, so the open connection pools stay valid)."""
 
     def __init__(self, directory: Path) -> None:
         self.path = directory / "replies.db"
@@ -66,25 +69,35 @@ class Scratch:
         self.engine: Engine = make_engine(self.url)
         upgrade(self.engine)
         self.sessions = make_sessionmaker(self.engine)
-        self._saved = sqlite3.connect(":memory:")
-        self.save()
+        self._saved: dict[Hashable, sqlite3.Connection] = {}
 
-    def save(self) -> None:
-        """Remember the database as it is now: :meth:`reset` comes back to it."""
+    def save(self, name: Hashable) -> None:
+        """Keep the database as it is now under ``name``."""
+        copy = self._saved.get(name) or sqlite3.connect(":memory:")
         with sqlite3.connect(self.path) as live:
-            live.backup(self._saved)
+            live.backup(copy)
+        self._saved[name] = copy
 
-    def reset(self) -> None:
-        """Put the saved copy back (page by page, through SQLite, so open pools stay valid)."""
+    def has(self, name: Hashable) -> bool:
+        return name in self._saved
+
+    def restore(self, name: Hashable) -> None:
+        """Put the copy saved under ``name`` back."""
         live = sqlite3.connect(self.path)
         try:
-            self._saved.backup(live)
+            self._saved[name].backup(live)
         finally:
             live.close()
 
     def close(self) -> None:
         self.engine.dispose()
-        self._saved.close()
+        for copy in self._saved.values():
+            copy.close()
+
+
+def scene_key(reply: Reply) -> tuple[str, str, str, str, bool]:
+    """What the scene of ``reply`` depends on: replies with the same key share one set-up."""
+    return (reply.state, reply.locale, reply.channel, reply.caller, reply.intent == "opt_in")
 
 
 def warm_up(session: Session, settings: Settings, now: datetime) -> None:
