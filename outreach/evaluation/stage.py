@@ -33,8 +33,8 @@ from outreach.settings import Settings
 PHONE = "+8613912345678"  # the customer of every scene (the database is reset in between)
 WARM_PHONE = "+8613900000000"  # a customer who only warms the workshop's calendar up
 MARKER_KEY = "evaluation:queued-before-the-reply"  # an unrelated message waiting in the outbox
-# Replies are played at one fixed instant, a working Tuesday morning in the dealership's zone.
-PLAYED_ON = date(2026, 6, 2)
+# Replies are played at one fixed instant, a working Wednesday morning in the dealership's zone.
+PLAYED_ON = date(2026, 6, 3)
 PLAYED_AT = time(10, 0)
 # A booking is for the next day, and the day-before reminder ("1 to confirm") has gone out.
 REMINDED_BEFORE = timedelta(hours=2)
@@ -45,7 +45,7 @@ class StageError(RuntimeError):
 
 
 def played_at(settings: Settings) -> datetime:
-    """The instant every reply is played at (10:00 on a working Tuesday, dealership time)."""
+    """The instant every reply is played at (10:00 on a working Wednesday, dealership time)."""
     return datetime.combine(PLAYED_ON, PLAYED_AT, tzinfo=settings.tz)
 
 
