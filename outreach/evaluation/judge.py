@@ -43,8 +43,9 @@ QUIET = {
     ),
     "none": frozenset({"help", "thanks", "unknown", "question", "opt_in", "decline", "confirm"}),
 }
+# What may open a new conversation (a greeting or an unclear first text is asked what it needs).
 _STARTS_BOOKING = frozenset(
-    {"book_request", "propose_time", "fault", "special_service", "technician", "mileage"}
+    {"book_request", "propose_time", "fault", "special_service", "technician", "mileage", "unknown"}
 )
 
 
@@ -97,7 +98,9 @@ def shown_intent(state: str, channel: str, e: Effects) -> str:
         return "reschedule"
     if e.booked_at is not None:
         if state == "offer":
-            return "choose_option" if e.option is not None else "propose_time"
+            if e.option is None or reported == "propose_time":
+                return "propose_time"  # a time asked for may be one of the offered ones
+            return "choose_option"
         if state == "booked":
             return "reschedule"
         return reported if reported in _STARTS_BOOKING else "book_request"

@@ -24,6 +24,7 @@ def reply(intent: str, state: str = "offer", **slots: object) -> Reply:
         ("booked", Effects(offered=True), "reschedule"),
         ("none", Effects(offered=True, reported="fault"), "fault"),
         ("none", Effects(offered=True, reported="thanks"), "book_request"),
+        ("none", Effects(offered=True, reported="unknown"), "unknown"),
         ("followup", Effects(callbacks=("feedback",), rating=4), "rating"),
         ("followup", Effects(callbacks=("feedback",), reported="question"), "question"),
         ("booked", Effects(noted_on_appointment=True), "running_late"),
@@ -62,6 +63,14 @@ def test_a_rating_needs_its_number() -> None:
     assert judge(reply("rating", "followup", rating=4), four, "").ok
     assert judge(reply("rating", "followup", rating=5), four, "").detail == "rating 4"
     assert not judge(reply("rating", "followup", rating=5), four, "").ok
+
+
+def test_a_time_asked_for_that_was_on_offer_is_propose_time() -> None:
+    """Asking for exactly an offered time books it: the same effect as taking the option."""
+    at = datetime(2026, 6, 3, 4, 0, tzinfo=UTC)
+    effects = Effects(booked_at=at, option=1, reported="propose_time")
+    assert shown_intent("offer", "sms", effects) == "propose_time"
+    assert shown_intent("offer", "sms", Effects(booked_at=at, option=1)) == "choose_option"
 
 
 def test_a_time_asked_for_and_booked_at_once_is_propose_time() -> None:
