@@ -128,11 +128,6 @@ class Effects:
     retried: bool = False  # a call asked again (voice: the next step is a re-prompt)
     reported: str | None = None  # the intent the conversation recorded for the message
 
-    def changed(self) -> bool:
-        """Whether the reply left any trace in the records besides the transcript."""
-        quiet = {"answered", "retried", "reported", "because", "left_queued"}
-        return any(v for k, v in vars(self).items() if k not in quiet)
-
 
 def reported_intent(session: Session, sid: str) -> str | None:
     """The intent the conversation wrote on the inbound message, when it writes one."""
