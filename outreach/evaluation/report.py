@@ -53,6 +53,12 @@ class Scores:
         ok: Counter[str] = Counter(v.reply.intent for v in self.verdicts if v.ok)
         return {intent: (n[intent], ok[intent]) for intent in sorted(n)}
 
+    def per_file(self) -> dict[str, tuple[int, int]]:
+        """file → (replies, right): a held-out file's score shows how the rules generalise."""
+        n: Counter[str] = Counter(_file(v) for v in self.verdicts)
+        ok: Counter[str] = Counter(_file(v) for v in self.verdicts if v.ok)
+        return {name: (n[name], ok[name]) for name in sorted(n)}
+
     def confusion(self) -> dict[tuple[str, str], int]:
         """(expected, got) → count, for the replies whose intent was not the one shown."""
         return dict(
@@ -98,6 +104,9 @@ class Scores:
         lines = [f"{'intent':<20} {'replies':>7} {'right':>6} {'accuracy':>9}"]
         for intent, (n, r) in self.per_intent().items():
             lines.append(f"{intent:<20} {n:>7} {r:>6} {100.0 * r / n:>8.1f}%")
+        lines += ["", f"{'file':<20} {'replies':>7} {'right':>6} {'accuracy':>9}"]
+        for name, (n, r) in self.per_file().items():
+            lines.append(f"{name:<20} {n:>7} {r:>6} {100.0 * r / n:>8.1f}%")
         confusion = self.confusion()
         if confusion:
             lines += ["", "confusion (expected → got)"]
@@ -118,6 +127,10 @@ class Scores:
         failures = self.failures()
         lines.append("FAILED: " + "; ".join(failures) if failures else "passed")
         return "\n".join(lines)
+
+
+def _file(v: Verdict) -> str:
+    return v.reply.where.rsplit(":", 1)[0]
 
 
 def miss_line(v: Verdict) -> str:

@@ -111,6 +111,7 @@ class TestScores:
         assert "t.jsonl:2 [offer/zh-CN/sms] '3': expected choose_option (option 2)" in text
         assert "got choose_option (option 3)" in text
         assert "accuracy 50.0% is below 98%" in text
+        assert "t.jsonl                    2      1     50.0%" in text
         assert scores.as_json()["misses"][0]["where"] == "t.jsonl:2"
 
 
