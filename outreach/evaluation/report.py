@@ -157,5 +157,5 @@ def _miss_json(v: Verdict) -> dict[str, Any]:
     return {
         "where": r.where, "text": r.text, "state": r.state, "locale": r.locale,
         "channel": r.channel, "expected": r.intent, "option": r.option, "because": r.because,
-        "rating": r.rating, "got": v.got, "detail": v.detail, "answer": v.answer,
+        "rating": r.rating, "got": v.got, "detail": v.detail, "answer": v.answer, "note": r.note,
     }  # fmt: skip
