@@ -103,7 +103,7 @@ def shown_intent(state: str, channel: str, e: Effects) -> str:
             return "choose_option"
         if state == "booked":
             return "reschedule"
-        return reported if reported in _STARTS_BOOKING else "book_request"
+        return _starts_booking(reported)
     if e.confirmed:
         return "confirm"
     if e.rating is not None:
@@ -126,10 +126,18 @@ def shown_intent(state: str, channel: str, e: Effects) -> str:
             return "reschedule"
         if state == "offer":
             return "propose_time"  # other times asked for, whatever the words
-        return reported if reported in _STARTS_BOOKING else "book_request"
+        return _starts_booking(reported)
     if e.closed:
         return reported if reported in ("thanks", "confirm", "decline", "unknown") else "closed"
     return _quiet(state, channel, e)
+
+
+def _starts_booking(reported: str | None) -> str:
+    """A booking started outside an offer: what the reply carried (a fault, a service…);
+    outside an offer, asking for a time is asking for a booking."""
+    if reported == "propose_time" or reported not in _STARTS_BOOKING:
+        return "book_request"
+    return reported
 
 
 def _quiet(state: str, channel: str, e: Effects) -> str:

@@ -25,6 +25,7 @@ def reply(intent: str, state: str = "offer", **slots: object) -> Reply:
         ("none", Effects(offered=True, reported="fault"), "fault"),
         ("none", Effects(offered=True, reported="thanks"), "book_request"),
         ("none", Effects(offered=True, reported="unknown"), "unknown"),
+        ("handoff", Effects(offered=True, reported="propose_time"), "book_request"),
         ("followup", Effects(callbacks=("feedback",), rating=4), "rating"),
         ("followup", Effects(callbacks=("feedback",), reported="question"), "question"),
         ("booked", Effects(noted_on_appointment=True), "running_late"),
