@@ -91,6 +91,7 @@ class Scores:
             "per_intent": {
                 k: {"replies": n, "right": r} for k, (n, r) in self.per_intent().items()
             },
+            "per_file": {k: {"replies": n, "right": r} for k, (n, r) in self.per_file().items()},
             "confusion": [
                 {"expected": e, "got": g, "count": c}
                 for (e, g), c in sorted(self.confusion().items())

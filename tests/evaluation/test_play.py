@@ -112,7 +112,9 @@ class TestScores:
         assert "got choose_option (option 3)" in text
         assert "accuracy 50.0% is below 98%" in text
         assert "t.jsonl                    2      1     50.0%" in text
-        assert scores.as_json()["misses"][0]["where"] == "t.jsonl:2"
+        report = scores.as_json()
+        assert report["misses"][0]["where"] == "t.jsonl:2"
+        assert report["per_file"] == {"t.jsonl": {"replies": 2, "right": 1}}
 
 
 class TestCommand:
