@@ -69,13 +69,26 @@ def _register() -> None:
         data,
         demo,
         desk,
+        evaluation,
         messaging,
         scripts,
         understanding,
         workdays,
     )
 
-    for module in (data, demo, campaigns, scripts, capacity, workdays, messaging, desk, config, understanding):  # noqa: E501
+    for module in (
+        data,
+        demo,
+        campaigns,
+        scripts,
+        capacity,
+        workdays,
+        messaging,
+        desk,
+        config,
+        understanding,
+        evaluation,
+    ):
         for command in module.commands:
             main.add_command(command)
 
