@@ -24,6 +24,9 @@ log = logging.getLogger(__name__)
 
 SID = re.compile(r"^[A-Z]{2}[0-9a-fA-F]{32}$")
 STEP = re.compile(r"^[A-Za-z0-9_.:-]{1,40}$")
+# Control characters a text field may not carry into the conversation or the database: the C0
+# set but tab, line feed and carriage return (PostgreSQL refuses NUL in text), DEL and C1.
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 
 def mask(phone: str | None) -> str:
@@ -65,6 +68,16 @@ def read_form() -> MultiDict[str, str]:
     return MultiDict(pairs)
 
 
+def clean(form: MultiDict[str, str]) -> MultiDict[str, str]:
+    """The fields with their control characters removed (``STOP\\x00`` reads ``STOP``).
+
+    Applied after the signature check, which covers the fields exactly as Twilio sent them.
+    """
+    return MultiDict(
+        [(CONTROL.sub("", name), CONTROL.sub("", value)) for name, value in form.items(multi=True)]
+    )
+
+
 def verify() -> MultiDict[str, str]:
     """The request's fields once its signature and account are ours; 403 otherwise."""
     form = read_form()
@@ -100,12 +113,3 @@ def phone(form: MultiDict[str, str], name: str) -> str:
     if number is None or not phonenumbers.is_possible_number(number):
         refuse(400, f"{name} is not a phone number in E.164 form", form)
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
-
-
-def error_code(form: MultiDict[str, str]) -> int | None:
-    value = form.get("ErrorCode")
-    if not value:
-        return None
-    if not value.isdigit():
-        refuse(400, "malformed ErrorCode", form)
-    return int(value)
