@@ -17,6 +17,7 @@ from flask import Request, abort, current_app, request
 from twilio.request_validator import RequestValidator
 from werkzeug.datastructures import MultiDict
 
+from outreach.control_chars import remove_controls
 from outreach.sandbox import SANDBOX_ACCOUNT_SID
 from outreach.settings import Settings
 
@@ -24,9 +25,6 @@ log = logging.getLogger(__name__)
 
 SID = re.compile(r"^[A-Z]{2}[0-9a-fA-F]{32}$")
 STEP = re.compile(r"^[A-Za-z0-9_.:-]{1,40}$")
-# Control characters a text field may not carry into the conversation or the database: the C0
-# set but tab, line feed and carriage return (PostgreSQL refuses NUL in text), DEL and C1.
-CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 
 def mask(phone: str | None) -> str:
@@ -74,7 +72,7 @@ def clean(form: MultiDict[str, str]) -> MultiDict[str, str]:
     Applied after the signature check, which covers the fields exactly as Twilio sent them.
     """
     return MultiDict(
-        [(CONTROL.sub("", name), CONTROL.sub("", value)) for name, value in form.items(multi=True)]
+        [(remove_controls(name), remove_controls(value)) for name, value in form.items(multi=True)]
     )
 
 

@@ -76,7 +76,8 @@ class Context:
             cells = Cells(record.values)
             external_id = cells.raw(spec.id_column)
             if record.problem:
-                self.reject(file, record.line, "-", record.problem, external_id)
+                column, reason = record.problem
+                self.reject(file, record.line, column, reason, external_id)
                 continue
             try:
                 cells.text(spec.id_column, ID_MAX)

@@ -8,10 +8,10 @@ import pytest
 from flask import Flask
 from sqlalchemy import Engine, select
 
+from outreach.control_chars import CONTROL
 from outreach.models import ContactAttempt, Customer
 from tests.webhooks.conftest import PHONE, TwilioPoster, make_app
 from webhooks.handlers import conversation_handlers
-from webhooks.signed import CONTROL
 
 BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
 
