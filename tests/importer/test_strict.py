@@ -142,9 +142,9 @@ def test_the_command_exits_1_keeping_the_good_rows(tmp_path: Path, backend: str)
         visits = VISITS.replace("16000", str(2**63)).replace("S3,V2,", 'S3,"V2,')
         visits += "S4,V2,2025-06-01,3000000000,repair,,\nS5,V2,2025-07-01,21000,repair,,\n"
         full_export(export, customers=customers, visits=visits)
-        result = CliRunner().invoke(
-            main, ["import", "--quiet", str(export)], obj=App({"DATABASE_URL": url})
-        )
+        command = App({"DATABASE_URL": url})
+        result = CliRunner().invoke(main, ["import", "--quiet", str(export)], obj=command)
+        command.engine.dispose()
         assert result.exception is None or isinstance(result.exception, SystemExit)
         assert result.exit_code == 1, result.output
         assert "Traceback" not in result.output
