@@ -29,7 +29,7 @@ class Table:
         self.model = model
         self.fields = fields
         self.counts = counts
-        self._known: dict[str, tuple[int | None, tuple[Any, ...]]] = {}  # id None: queued
+        self._known: dict[str, tuple[int | None, tuple[Any, ...]]] = {}  # id None: new
         self._read: set[str] = set()  # ids looked up in this batch, found or not
         self._inserts: list[dict[str, Any]] = []
         self._updates: list[dict[str, Any]] = []
@@ -54,7 +54,7 @@ class Table:
         self._read.clear()
 
     def id_of(self, external_id: str) -> int | None:
-        """The row id of a row read by :meth:`load` (or written by this import since)."""
+        """The row id of a row read by :meth:`load` (None for one inserted in this batch)."""
         known = self._known.get(external_id)
         return None if known is None else known[0]
 
@@ -95,11 +95,9 @@ class Table:
     def flush(self) -> None:
         """Write what is queued."""
         if self._inserts:
-            statement = insert(self.model).returning(self.model.external_id, self.model.id)
-            for external_id, row_id in self.session.execute(statement, self._inserts):
-                known = self._known.get(external_id)
-                if known is not None:
-                    self._known[external_id] = (row_id, known[1])
+            # Plain executemany, no RETURNING: later batches and files read the new ids back
+            # with the rows they refer to (RETURNING over many rows costs quadratic time).
+            self.session.execute(insert(self.model.__table__), self._inserts)
             self._inserts = []
         if self._updates:
             self.session.execute(update(self.model), self._updates)
