@@ -8,53 +8,16 @@ none is new).  Stored readings are trusted first: readings that contradict them 
 before file rows are checked against each other; two file rows that contradict only each other
 are both rejected, since nothing tells which one is wrong.  Visits of the same day are not
 ordered against each other.
+
+:func:`conflicts` is one step of the rule for one vehicle; the importer repeats it, vehicle by
+vehicle and round after round, until nothing new is rejected (``outreach.importer.visits``).
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
 from datetime import date
 from itertools import groupby
 from operator import itemgetter
-from typing import NamedTuple
-
-
-class Reading(NamedTuple):
-    visit: str  # external id
-    vehicle_id: int
-    on: date
-    km: int | None
-
-
-def decreasing(stored: dict[str, Reading], incoming: dict[str, Reading]) -> dict[str, str]:
-    """The incoming visits to reject, each with its reason."""
-    stored_by_vehicle: dict[int, list[Reading]] = defaultdict(list)
-    incoming_by_vehicle: dict[int, list[Reading]] = defaultdict(list)
-    for reading in stored.values():
-        stored_by_vehicle[reading.vehicle_id].append(reading)
-    for reading in incoming.values():
-        incoming_by_vehicle[reading.vehicle_id].append(reading)
-    rejected: dict[str, str] = {}
-    dirty = set(incoming_by_vehicle)
-    while dirty:
-        new: dict[str, str] = {}
-        for vehicle_id in dirty:
-            pool: list[Entry] = [
-                (r.on, r.km, r.visit, False)
-                for r in stored_by_vehicle.get(vehicle_id, ())
-                if r.km is not None and (r.visit not in incoming or r.visit in rejected)
-            ]
-            pool += [
-                (r.on, r.km, r.visit, True)
-                for r in incoming_by_vehicle.get(vehicle_id, ())
-                if r.km is not None and r.visit not in rejected
-            ]
-            new.update(conflicts(pool))
-        rejected.update(new)
-        dirty = {incoming[v].vehicle_id for v in new}
-        dirty |= {stored[v].vehicle_id for v in new if v in stored}
-    return rejected
-
 
 Entry = tuple[date, int, str, bool]  # day, km, visit, whether it comes from the file
 

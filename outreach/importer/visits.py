@@ -80,10 +80,10 @@ def _parse(
 def _check_odometers(ctx: Context) -> None:
     """Reject the staged readings that break the rule, a few vehicles at a time.
 
-    As :func:`~outreach.importer.odometer.decreasing` does in memory, in rounds: each round
-    checks each vehicle once against the rows as they stood when the round began; a vehicle
-    with a new rejection, and the vehicle a rejected visit was moved from (its stored reading
-    counts again there), are checked in the next round, until nothing new is rejected.
+    In rounds: each round checks each vehicle once against the rows as they stood when the
+    round began; a vehicle with a new rejection, and the vehicle a rejected visit was moved
+    from (its stored reading counts again there), are checked in the next round, until
+    nothing new is rejected.
     """
     groups: Iterable[list[int]] = (
         [row[0] for row in page]
