@@ -88,17 +88,15 @@ def child(url: str, directory: Path) -> None:
     seconds = time.perf_counter() - started
     engine.dispose()
     rows = sum(c.inserted + c.updated + c.unchanged for c in report.files.values())
-    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # kilobytes on Linux
-    print(
-        json.dumps(
-            {
-                "rows": rows,
-                "rejected": report.rejected,
-                "seconds": seconds,
-                "peak_mb": peak_kb / 1024,
-            }
-        )
-    )
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    result = {
+        "rows": rows,
+        "rejected": report.rejected,
+        "seconds": seconds,
+        "cpu_seconds": usage.ru_utime + usage.ru_stime,  # this process only, not the server
+        "peak_mb": usage.ru_maxrss / 1024,  # kilobytes on Linux
+    }
+    print(json.dumps(result))
 
 
 def postgres_schema(base: str) -> tuple[str, str]:
