@@ -98,18 +98,37 @@ def apply(session: Session, changes: Iterable[Change]) -> None:
     )
 
 
-def usage(session: Session, first: date, last: date) -> dict[str, int]:
-    """``used`` of every unit in use from local day ``first`` to ``last`` inclusive.
+DayLoads = dict[date, dict[str, dict[str, int]]]  # {day: {kind: {unit key: used}}}
 
-    Read from the day load: a few rows per day, whatever the number of units.  Units at zero
-    are left out (a missing key reads as 0).
+
+def by_day(session: Session, first: date, last: date) -> DayLoads:
+    """The units in use from local day ``first`` to ``last`` inclusive, by day and kind.
+
+    A few rows per day, whatever the number of units; units at zero are left out.
     """
-    out: dict[str, int] = {}
-    for detail in session.scalars(
-        select(LOAD.c.detail).where(LOAD.c.day >= first, LOAD.c.day <= last, LOAD.c.used != 0)
+    out: DayLoads = {}
+    for day, kind, detail in session.execute(
+        select(LOAD.c.day, LOAD.c.kind, LOAD.c.detail).where(
+            LOAD.c.day >= first, LOAD.c.day <= last, LOAD.c.used != 0
+        )
     ).all():
-        out.update(json.loads(detail))
+        out.setdefault(day, {})[kind] = json.loads(detail)
     return out
+
+
+def usage(session: Session, first: date, last: date) -> dict[str, int]:
+    """``used`` of every unit in use from ``first`` to ``last``, by key (see :func:`by_day`);
+    a missing key reads as 0."""
+    return flatten(by_day(session, first, last))
+
+
+def flatten(loads: DayLoads) -> dict[str, int]:
+    return {
+        key: used
+        for kinds in loads.values()
+        for units in kinds.values()
+        for key, used in units.items()
+    }
 
 
 def stored(session: Session) -> dict[tuple[date, str], dict[str, int]]:
