@@ -108,14 +108,14 @@ def postgres_pids() -> list[int]:
 
 
 def run_scale(args: argparse.Namespace, scale: int, folder: Path) -> dict[str, float]:
-    from sqlalchemy import make_url, text
+    from sqlalchemy import event, func, make_url, select, text
     from twilio.request_validator import RequestValidator
 
     import outreach.models
     from outreach.db import Base, make_engine, make_sessionmaker
     from outreach.sandbox import SANDBOX_ACCOUNT_SID
     from outreach.settings import load_settings
-    from webhooks import create_app
+    from webhooks import ENGINE_KEY, create_app
 
     schema = None
     if args.sqlite:
@@ -149,7 +149,14 @@ def run_scale(args: argparse.Namespace, scale: int, folder: Path) -> dict[str, f
                     )
                 )
         engine.dispose()
-        client = create_app(settings).test_client()
+        app = create_app(settings)
+        statements = [0]
+        event.listen(
+            app.extensions[ENGINE_KEY],
+            "before_cursor_execute",
+            lambda *a: statements.__setitem__(0, statements[0] + 1),
+        )
+        client = app.test_client()
         validator = RequestValidator(TOKEN)
         requests = []
         for n in range(args.requests + args.warm_up):
@@ -170,6 +177,7 @@ def run_scale(args: argparse.Namespace, scale: int, folder: Path) -> dict[str, f
                     raise SystemExit(f"status {response.status_code}: {response.data[:200]!r}")
 
         post(requests[: args.warm_up])
+        counted = statements[0]
         database = postgres_pids() if schema else []
         me, db0, wall = time.process_time(), cpu_seconds(database), time.perf_counter()
         profiler = cProfile.Profile() if args.profile else None
@@ -181,10 +189,21 @@ def run_scale(args: argparse.Namespace, scale: int, folder: Path) -> dict[str, f
         app_ms = (time.process_time() - me) * 1000 / args.requests
         db_ms = (cpu_seconds(database) - db0) * 1000 / args.requests
         wall_ms = (time.perf_counter() - wall) * 1000 / args.requests
+        per_request = (statements[0] - counted) / args.requests
+        with make_sessionmaker(engine)() as session:
+            booked = session.scalar(select(func.count()).select_from(outreach.models.Appointment))
+            holds = session.scalar(select(func.count()).select_from(outreach.models.SlotHold))
         if profiler:
             print(f"--- scale {scale}: costliest functions (cumulative) ---")
             pstats.Stats(profiler).sort_stats("cumulative").print_stats(args.profile)
-        return {"app": app_ms, "db": db_ms, "wall": wall_ms}
+        return {
+            "app": app_ms,
+            "db": db_ms,
+            "wall": wall_ms,
+            "statements": per_request,
+            "booked": booked or 0,
+            "holds": holds or 0,
+        }
     finally:
         if schema:
             admin = make_engine(args.database_url)
@@ -217,7 +236,8 @@ def main() -> int:
         print(
             f"scale {scale:3d}: cpu/req app {r['app']:6.2f} ms  db {r['db']:5.2f} ms  "
             f"total {total:6.2f} ms ({total / base:4.2f}x scale {scales[0]})  "
-            f"wall {r['wall']:6.2f} ms"
+            f"wall {r['wall']:6.2f} ms  statements/req {r['statements']:5.2f}  "
+            f"appointments {r['booked']:.0f}  holds placed {r['holds']:.0f}"
         )
     return 0
 
