@@ -112,7 +112,7 @@ def by_day(session: Session, first: date, last: date) -> DayLoads:
             LOAD.c.day >= first, LOAD.c.day <= last, LOAD.c.used != 0
         )
     ).all():
-        out.setdefault(day, {})[kind] = json.loads(detail)
+        out.setdefault(day, {})[kind] = parse(detail)
     return out
 
 
@@ -120,6 +120,12 @@ def usage(session: Session, first: date, last: date) -> dict[str, int]:
     """``used`` of every unit in use from ``first`` to ``last``, by key (see :func:`by_day`);
     a missing key reads as 0."""
     return flatten(by_day(session, first, last))
+
+
+def parse(detail: str) -> dict[str, int]:
+    """The ``{unit key: used}`` of one stored ``detail``."""
+    result: dict[str, int] = json.loads(detail)
+    return result
 
 
 def flatten(loads: DayLoads) -> dict[str, int]:
