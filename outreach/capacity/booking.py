@@ -183,8 +183,9 @@ def _convert_and_claim(
     )
     held = ledger.held_keys(TAKES.c.hold_id.in_(ended)) if ended else None
     ledger.lock_units(session, (n.key for n in needs), also_held_by=held)
-    ledger.release(session, hold_ids=ended, locked=True)
-    ledger.claim(session, needs, locked=True)
+    given_back: list[load.Change] = []
+    ledger.release(session, hold_ids=ended, locked=True, pending=given_back)
+    ledger.claim(session, needs, locked=True, given_back=given_back)
     expire_loaded(session, ended)
     return appointment
 
@@ -254,9 +255,10 @@ def reschedule(
             owners = owners | TAKES.c.hold_id.in_(ended)
         # Its old units, its holds' and the new ones, locked together in key order.
         ledger.lock_units(session, (n.key for n in new), also_held_by=ledger.held_keys(owners))
-        ledger.release(session, hold_ids=ended, locked=True)
-        ledger.release(session, appointment_id=appointment.id, locked=True)
-        ledger.claim(session, new, locked=True)
+        given_back: list[load.Change] = []
+        ledger.release(session, hold_ids=ended, locked=True, pending=given_back)
+        ledger.release(session, appointment_id=appointment.id, locked=True, pending=given_back)
+        ledger.claim(session, new, locked=True, given_back=given_back)
         ledger.record(session, new, appointment_id=appointment.id)
         return ended
 

@@ -208,12 +208,16 @@ def claim(
     locked: bool = False,
     checked: bool = False,
     exist: bool = False,
+    given_back: Sequence[load.Change] = (),
 ) -> None:
     """Add ``needs`` to the units' ``used`` in one conditional UPDATE, or raise SlotTaken.
 
     On SlotTaken roll the enclosing savepoint back.  ``locked``: the caller has already
     created and locked every row (in key order), so neither is done again.  ``checked``: the
     caller also saw under that lock that the amounts fit, so a miss raises LedgerError.
+    ``given_back``: the changes of a :func:`release` just before (``pending=``), written to
+    the day load together with this take — a hold converted to a booking of the same units
+    nets out and writes nothing.
     ``exist``: the caller knows every row exists, so none is created.  Unlocked on PostgreSQL,
     the rows are locked in key order by a CTE of the same statement (see the module doc).
     """
@@ -251,7 +255,7 @@ def claim(
             key=lambda n: (n.kind == "reception", n.key),
         )[0]
         raise SlotTaken(f"that time was just taken ({full.kind} {full.key} is full)", full.key)
-    load.apply(session, ((n.key, n.kind, n.day, n.amount) for n in by_key.values()))
+    load.apply(session, [*given_back, *((n.key, n.kind, n.day, n.amount) for n in by_key.values())])
 
 
 def record(
@@ -300,8 +304,12 @@ def release(
     appointment_id: int | None = None,
     hold_ids: Sequence[int] | None = None,
     locked: bool = False,
+    pending: list[load.Change] | None = None,
 ) -> int:
     """Give back every unit some owners hold; returns how many takes were given back.
+
+    ``pending``: the day load's changes are added to this list instead of written, for a
+    :func:`claim` that follows in the same savepoint to write them with its own.
 
     The take rows are deleted first and only what the DELETE removed is given back (RETURNING),
     so two concurrent releases of the same owner give back once.  ``locked``: the caller has
@@ -329,7 +337,11 @@ def release(
             .returning(UNITS.c.key, UNITS.c.kind, UNITS.c.day)
             .execution_options(synchronize_session=False)
         )
-        load.apply(session, ((key, kind, day, -back[key]) for key, kind, day in given))
+        changes = [(key, kind, day, -back[key]) for key, kind, day in given]
+        if pending is None:
+            load.apply(session, changes)
+        else:
+            pending.extend(changes)
     return count
 
 

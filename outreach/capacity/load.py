@@ -72,6 +72,7 @@ def apply(session: Session, changes: Iterable[Change]) -> None:
         if amount:
             row = by_row.setdefault((day, kind), {})
             row[key] = row.get(key, 0) + amount
+    netted = {row: {k: n for k, n in amounts.items() if n} for row, amounts in by_row.items()}
     rows = [
         {
             "day": day,
@@ -79,8 +80,8 @@ def apply(session: Session, changes: Iterable[Change]) -> None:
             "used": max(0, sum(amounts.values())),  # a new row: only ever taken, never given
             "detail": json.dumps(amounts),
         }
-        for (day, kind), amounts in sorted(by_row.items())  # one row order: no lock cycles
-        if any(amounts.values())
+        for (day, kind), amounts in sorted(netted.items())  # one row order: no lock cycles
+        if amounts
     ]
     if not rows:
         return
