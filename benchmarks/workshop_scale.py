@@ -8,7 +8,8 @@ Runs the same inbound-SMS mix as ``benchmarks/webhooks.py`` (200 customers; "预
 once per workshop scale, each on a fresh database.  A workshop of scale ``n``
 (:func:`scaled_config`) is the example one ``n`` times over: ``n`` times the advisors, the
 technicians, the arrivals per interval and the special bays' hours.  It prints the CPU per
-request of this process and of every PostgreSQL process, and the ratio to the first scale.
+request of this process and of its own PostgreSQL backends, the ratio to the first scale, the
+statements per reply, what was booked and held, and the CPU per reply of each message.
 ``--profile N`` prints the N costliest functions (cProfile) of each scale's run.
 
 This measures the code without HTTP or gunicorn; ``benchmarks/webhooks.py --workshop-scale``
@@ -27,6 +28,7 @@ import tempfile
 import time
 import uuid
 from pathlib import Path
+from typing import Any
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -95,19 +97,26 @@ def cpu_seconds(pids: list[int]) -> float:
     return total
 
 
-def postgres_pids() -> list[int]:
-    out = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                if (entry / "comm").read_text().strip() == "postgres":
-                    out.append(int(entry.name))
-            except OSError:
-                continue
-    return out
+def backends(admin_url: str, name: str) -> list[int]:
+    """The PostgreSQL backend processes of the connections named ``name`` (application_name):
+    other work on the same server is not counted."""
+    from sqlalchemy import text
+
+    from outreach.db import make_engine
+
+    admin = make_engine(admin_url)
+    with admin.connect() as conn:
+        pids = list(
+            conn.scalars(
+                text("SELECT pid FROM pg_stat_activity WHERE application_name = :name"),
+                {"name": name},
+            )
+        )
+    admin.dispose()
+    return pids
 
 
-def run_scale(args: argparse.Namespace, scale: int, folder: Path) -> dict[str, float]:
+def run_scale(args: argparse.Namespace, scale: int, folder: Path) -> dict[str, Any]:
     from sqlalchemy import event, func, make_url, select, text
     from twilio.request_validator import RequestValidator
 
@@ -128,7 +137,7 @@ def run_scale(args: argparse.Namespace, scale: int, folder: Path) -> dict[str, f
         admin.dispose()
         url = (
             make_url(args.database_url)
-            .update_query_dict({"options": f"-csearch_path={schema}"})
+            .update_query_dict({"options": f"-csearch_path={schema}", "application_name": schema})
             .render_as_string(hide_password=False)
         )
     try:
@@ -170,15 +179,20 @@ def run_scale(args: argparse.Namespace, scale: int, folder: Path) -> dict[str, f
             signature = validator.compute_signature(PUBLIC + "/twilio/sms", data)
             requests.append((data, {"X-Twilio-Signature": signature}))
 
+        by_body: dict[str, list[float]] = {}  # app CPU of each reply, by message
+
         def post(batch: list) -> None:
             for data, headers in batch:
+                cpu = time.process_time()
                 response = client.post("/twilio/sms", data=data, headers=headers)
+                by_body.setdefault(data["Body"], []).append(time.process_time() - cpu)
                 if response.status_code != 200:
                     raise SystemExit(f"status {response.status_code}: {response.data[:200]!r}")
 
         post(requests[: args.warm_up])
+        by_body.clear()
         counted = statements[0]
-        database = postgres_pids() if schema else []
+        database = backends(args.database_url, schema) if schema else []
         me, db0, wall = time.process_time(), cpu_seconds(database), time.perf_counter()
         profiler = cProfile.Profile() if args.profile else None
         if profiler:
@@ -203,6 +217,7 @@ def run_scale(args: argparse.Namespace, scale: int, folder: Path) -> dict[str, f
             "statements": per_request,
             "booked": booked or 0,
             "holds": holds or 0,
+            "by_body": {b: 1000 * sum(t) / len(t) for b, t in by_body.items()},
         }
     finally:
         if schema:
@@ -239,6 +254,11 @@ def main() -> int:
             f"wall {r['wall']:6.2f} ms  statements/req {r['statements']:5.2f}  "
             f"appointments {r['booked']:.0f}  holds placed {r['holds']:.0f}"
         )
+    bodies = " ".join(f"{b!r:>10}" for b in BODIES)
+    print(f"app CPU ms per reply, by message:  {bodies}")
+    for scale, r in results.items():
+        row = " ".join(f"{r['by_body'].get(b, float('nan')):10.2f}" for b in BODIES)
+        print(f"scale {scale:3d}:                        {row}")
     return 0
 
 
