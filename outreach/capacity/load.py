@@ -1,7 +1,8 @@
 """The day load: per local day and unit kind, the ledger units in use, kept in step with them.
 
 ``capacity_day_load`` has one row per (day, kind) — reception, arrivals, labour, resource —
-holding ``{unit key: used}`` of that day's units of that kind that are in use, and their sum.
+holding ``{unit key: used}`` of that day's units of that kind that were ever used (given back
+to 0 or not; :func:`parse` leaves the zeros out), and their sum.
 An offer reads these few rows per day instead of every unit row of the horizon, so finding
 slots reads O(days) rows whatever the size of the workshop (see docs/capacity.md).
 
@@ -36,22 +37,20 @@ from outreach.models.capacity import CapacityDayLoad, CapacityUnit
 LOAD = cast(Table, CapacityDayLoad.__table__)  # Core statements on the table itself
 UNITS = cast(Table, CapacityUnit.__table__)
 
-# The stored detail plus the new one, key by key, keys at zero dropped.  One expression per
-# dialect, evaluated by the database inside the upsert: no read, no second round trip.
+# The stored detail with the changed keys set to their new values (the stored value plus the
+# change), the other keys left alone.  One expression per dialect, evaluated by the database
+# inside the upsert: no read, no second round trip, work in proportion to the keys changed
+# (plus parsing the stored object).  A key given back to 0 stays, as 0 (see :func:`parse`).
 _MERGE = {
     "postgresql": (
-        "coalesce((SELECT jsonb_object_agg(m.key, m.total)::text FROM ("
-        " SELECT e.key, sum(e.value::int) AS total FROM ("
-        "  SELECT key, value FROM jsonb_each_text(capacity_day_load.detail::jsonb)"
-        "  UNION ALL SELECT key, value FROM jsonb_each_text(excluded.detail::jsonb)"
-        " ) AS e GROUP BY e.key HAVING sum(e.value::int) <> 0) AS m), '{}')"
+        "(capacity_day_load.detail::jsonb || (SELECT jsonb_object_agg(e.key,"
+        " coalesce((capacity_day_load.detail::jsonb ->> e.key)::int, 0) + e.value::int)"
+        " FROM jsonb_each_text(excluded.detail::jsonb) AS e))::text"
     ),
     "sqlite": (
-        "coalesce((SELECT json_group_object(m.key, m.total) FROM ("
-        " SELECT e.key, sum(e.value) AS total FROM ("
-        "  SELECT key, value FROM json_each(capacity_day_load.detail)"
-        "  UNION ALL SELECT key, value FROM json_each(excluded.detail)"
-        " ) AS e GROUP BY e.key HAVING sum(e.value) <> 0) AS m), '{}')"
+        "json_patch(capacity_day_load.detail, (SELECT json_group_object(e.key,"
+        " coalesce(json_extract(capacity_day_load.detail, '$.\"' || e.key || '\"'), 0)"
+        " + e.value) FROM json_each(excluded.detail) AS e))"
     ),
 }
 
@@ -124,9 +123,8 @@ def usage(session: Session, first: date, last: date) -> dict[str, int]:
 
 
 def parse(detail: str) -> dict[str, int]:
-    """The ``{unit key: used}`` of one stored ``detail``."""
-    result: dict[str, int] = json.loads(detail)
-    return result
+    """The ``{unit key: used}`` of one stored ``detail``, units at zero left out."""
+    return {key: used for key, used in json.loads(detail).items() if used}
 
 
 def flatten(loads: DayLoads) -> dict[str, int]:
@@ -144,7 +142,7 @@ def stored(session: Session) -> dict[tuple[date, str], dict[str, int]]:
     for day, kind, used, detail in session.execute(
         select(LOAD.c.day, LOAD.c.kind, LOAD.c.used, LOAD.c.detail)
     ):
-        amounts = json.loads(detail)
+        amounts = parse(detail)
         if sum(amounts.values()) != used:
             raise ValueError(f"capacity_day_load {day} {kind}: used {used} but detail sums up")
         if amounts:
