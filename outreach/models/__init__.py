@@ -6,7 +6,13 @@ from outreach.models.appointments import (
     Appointment,
     AppointmentJob,
 )
-from outreach.models.capacity import HOLD_STATUSES, CapacityTake, CapacityUnit, SlotHold
+from outreach.models.capacity import (
+    HOLD_STATUSES,
+    CapacityDayLoad,
+    CapacityTake,
+    CapacityUnit,
+    SlotHold,
+)
 from outreach.models.contacts import (
     OUTREACH_OPEN,
     CallbackRequest,
@@ -52,6 +58,7 @@ __all__ = [
     "Appointment",
     "AppointmentJob",
     "CallbackRequest",
+    "CapacityDayLoad",
     "CapacityTake",
     "CapacityUnit",
     "ContactAttempt",
