@@ -50,10 +50,11 @@ def dispatch_command(app: App, once: bool, recover: bool, every: float) -> None:
     The sender outlives its database: a lost connection is logged in one line and the
     drain is tried again after a back-off (1 s, doubling up to a minute).
     """
-    ctx = _job_context(app)
+    ctx: JobContext | None = None
     outage = 0
     while True:
         try:
+            ctx = ctx or _job_context(app)  # the first connection may fail too
             if recover:
                 recovery_job(ctx, ctx.clock())
             stats = dispatch_job(ctx, ctx.clock())

@@ -58,6 +58,7 @@ class Batch:
 
     claims: list[Claim]
     resume_at: datetime | None = None  # something is due, but may not be claimed before this
+    settled: int = 0  # rows looked at and moved on without a claim (opted out, window closed)
     gate: breaker.Gate = field(default_factory=breaker.Gate)
 
 
@@ -127,7 +128,8 @@ def take_batch(
         query = query.with_for_update(skip_locked=True, of=OutboxMessage)
     claims: list[Claim] = []
     slot = start
-    for row, customer in session.execute(query).all():
+    rows = session.execute(query).all()
+    for row, customer in rows:
         if not may_contact(customer):
             _settle(session, row.id, status="cancelled", last_error="customer opted out")
             continue
@@ -176,7 +178,7 @@ def take_batch(
             .execution_options(synchronize_session=False)
         )
         take_slots_until(session, slot)
-    return Batch(claims, gate=gate)
+    return Batch(claims, gate=gate, settled=len(rows) - len(claims))
 
 
 def _waiting(

@@ -183,6 +183,8 @@ def dispatch(
         with transaction(sessions) as session:
             batch = take_batch(session, settings, worker=worker, now=clock(), holidays=holidays)
         if not batch.claims:
+            if batch.settled:
+                continue  # every row looked at went back to wait: look at the next ones
             if batch.resume_at is None:
                 break
             if batch.gate.blocked:
