@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, select, text, update
+from sqlalchemy import bindparam, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from outreach import delivery
@@ -155,19 +155,22 @@ def record_sent(
         .values(status="sent", provider_sid=bindparam("sid"), sent_at=now, lookup_since=None),
         [{"row_id": r.id, "sid": by_id[r.id][1].sid} for r in mine],
     )
-    session.add_all(
-        ContactAttempt(
-            customer_id=r.customer_id,
-            outreach_id=r.outreach_id,
-            at=now,
-            channel=r.channel,
-            direction="out",
-            kind=(r.template or "outbox")[:40],
-            body=r.body,
-            status=(by_id[r.id][1].status or "sent")[:20],
-            provider_sid=by_id[r.id][1].sid,
-        )
-        for r in mine
+    session.execute(
+        insert(ContactAttempt),
+        [
+            {
+                "customer_id": r.customer_id,
+                "outreach_id": r.outreach_id,
+                "at": now,
+                "channel": r.channel,
+                "direction": "out",
+                "kind": (r.template or "outbox")[:40],
+                "body": r.body,
+                "status": (by_id[r.id][1].status or "sent")[:20],
+                "provider_sid": by_id[r.id][1].sid,
+            }
+            for r in mine
+        ],
     )
     outreach_ids = sorted({r.outreach_id for r in mine if r.outreach_id is not None})
     if outreach_ids:

@@ -2,7 +2,10 @@
 
 The gateway is the product's ``TwilioGateway`` with its API base URL set to the stand-in.
 
-python -m tests.fakes.sender DATABASE_URL STANDIN_URL RATE [BATCH]
+python -m tests.fakes.sender DATABASE_URL STANDIN_URL RATE [BATCH [hold]]
+
+With ``hold`` the process prints its count, then waits for its standard input to close, so
+the benchmark can read its CPU time (and its database backend's) from /proc before it exits.
 """
 
 from __future__ import annotations
@@ -65,6 +68,8 @@ def main(argv: list[str]) -> int:
             break
         time.sleep(0.05)
     print(f"claimed {claimed}", flush=True)
+    if len(argv) > 4 and argv[4] == "hold":
+        sys.stdin.read()
     return 0
 
 
