@@ -7,7 +7,7 @@
 Each sender is the shipped command, ``outreach dispatch --every 2``, configured through a
 TOML file (the example configuration, ``[sending]`` as given, the contact window open around
 the clock) and ``TWILIO_*`` variables pointing the real Twilio SDK at the stand-in
-(``tests/fakes``).  Faults (``--fault``), starting a quarter into the run:
+(``tests/fakes``).  Faults (``--fault``), starting once a quarter of the messages is created:
 
 - ``5xx``: every request answers 500 for 10 s (every other send is created first);
 - ``refused``: the port is closed and open connections are reset for 10 s;
@@ -158,14 +158,15 @@ def run_once(args: argparse.Namespace, base_url: str, senders: int, folder: Path
 
         procs = [spawn(n) for n in range(senders)]
         started = time.monotonic()
-        fault_at = started + max(3.0, args.messages / args.rate / 4)
+        fault_after = args.messages // 4  # the fault starts once a quarter is created
         fault_end: float | None = None
         hits: list[float] = []
         deadline = started + args.messages / args.rate * 3 + args.lease * 4 + 120
         rng = random.Random(senders)
         while True:
             now = time.monotonic()
-            if args.fault != "none" and fault_end is None and now >= fault_at:
+            due = len(state.created) >= fault_after
+            if args.fault != "none" and fault_end is None and due:
                 fault_end = now + FAULT_SECONDS
                 if args.fault == "5xx":
                     fail_5xx_for(state, FAULT_SECONDS)
