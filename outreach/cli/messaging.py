@@ -74,7 +74,8 @@ def dispatch_command(app: App, once: bool, recover: bool, every: float) -> None:
         paused = (
             f"; provider paused until {stats.paused_until:%H:%M:%S}" if stats.paused_until else ""
         )
-        click.echo(f"claimed {stats.claimed}: {outcomes or 'nothing due'}{paused}")
+        idle = "sending paused" if stats.paused_until else "nothing due"
+        click.echo(f"claimed {stats.claimed}: {outcomes or idle}{paused}")
         if once:
             return
         time.sleep(every)
