@@ -37,6 +37,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import Engine, func, insert, make_url, select, text
+from sqlalchemy.exc import OperationalError
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -116,11 +117,18 @@ def seed(engine: Engine, count: int) -> None:
 
 
 def statuses(engine: Engine) -> dict[str, int]:
-    with engine.connect() as conn:
-        rows = conn.execute(
-            select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)
-        ).all()
-    return {status: count for status, count in rows}
+    for attempt in range(10):  # SQLite under eight busy senders: wait for the lock
+        try:
+            with engine.connect() as conn:
+                rows = conn.execute(
+                    select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)
+                ).all()
+            return {status: count for status, count in rows}
+        except OperationalError:
+            if attempt == 9:
+                raise
+            time.sleep(1)
+    raise AssertionError("unreachable")
 
 
 def drop_connections(engine: Engine, prefix: str) -> int:

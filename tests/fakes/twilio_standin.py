@@ -105,7 +105,10 @@ class _Handler(BaseHTTPRequestHandler):
         state = self.server.state
         kind = self._kind()
         length = int(self.headers.get("Content-Length") or 0)
-        form = {k: v[0] for k, v in parse_qs(self.rfile.read(length).decode()).items()}
+        raw = self.rfile.read(length)
+        if len(raw) < length:  # the client died mid-request: Twilio creates nothing
+            return None
+        form = {k: v[0] for k, v in parse_qs(raw.decode()).items()}
         with state.lock:
             state.requests.append(("POST", self.path))
             status = state.fail_next.pop(0) if state.fail_next else None
