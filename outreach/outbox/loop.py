@@ -16,7 +16,7 @@ import logging
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import datetime
 from typing import TypeVar
 
 from sqlalchemy.exc import DBAPIError
@@ -30,6 +30,7 @@ from outreach.outbox.claim import Batch, Claim, release, send_by, take_batch
 from outreach.outbox.record import Hooks, record, record_sent
 from outreach.outbox.sending import OUTAGE, Outcome, send
 from outreach.settings import Settings
+from outreach.workdays import WorkCalendar
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -60,7 +61,7 @@ class _Sender:
     sleep: Callable[[float], None]
     hooks: Hooks
     rng: random.Random | None
-    holidays: frozenset[date] | object
+    holidays: WorkCalendar
     stats: DispatchStats
     failing: bool = False  # breaker failures were counted: the next success resets them
     accepted: list[tuple[Claim, Outcome]] = field(default_factory=list)
@@ -133,7 +134,7 @@ class _Sender:
                 now,
                 claim.timezone,
                 self.settings.contact_window,
-                self.holidays,  # type: ignore[arg-type]
+                self.holidays,
             )
             answering = claim.answers_until is not None and now <= claim.answers_until
             if opens > now and not answering:
