@@ -217,6 +217,11 @@ def run_once(args: argparse.Namespace, base_url: str, senders: int, folder: Path
     counts = statuses(engine)
     with engine.connect() as conn:
         rows = conn.execute(select(OutboxMessage.body, OutboxMessage.status)).all()
+        why = conn.scalars(
+            select(OutboxMessage.last_error).where(OutboxMessage.status == "handed_off")
+        ).all()
+    for reason in why:  # what a person was handed, and why
+        print(f"  handed off: {reason}", flush=True)
     engine.dispose()
     if schema is not None:
         drop_schema(base_url, schema)
