@@ -11,7 +11,7 @@ import random
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import select
@@ -28,6 +28,7 @@ from outreach.migrate import upgrade
 from outreach.models import Customer, OutboxMessage, Outreach
 from outreach.planning import merge
 from outreach.sandbox import SandboxGateway
+from outreach.scheduler import outbox_hooks
 from outreach.scripts import measure
 from outreach.settings import Settings
 
@@ -81,14 +82,17 @@ def run_demo(
         f"\nWorkshop capacity allows {run.budget} new invitations today: "
         f"{len(run.planned)} queued, {waiting} wait for a later day (earliest due first)."
     )
+    # The sandbox sends nothing, so nobody waits for the pacing: the clock just moves on.
+    paced = [now]
     stats = outbox.dispatch(
         sessions,
         SandboxGateway(sessions),
         settings,
         worker="demo",
-        clock=lambda: now,
-        sleep=lambda _: None,  # the sandbox sends nothing, so there is no rate to keep
+        clock=lambda: paced[0],
+        sleep=lambda seconds: paced.__setitem__(0, paced[0] + timedelta(seconds=seconds)),
         rng=random.Random(seed),
+        hooks=outbox_hooks(),
     )
     with sessions() as session:
         messages = _messages(session)

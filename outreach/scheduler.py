@@ -29,9 +29,11 @@ from sqlalchemy import delete, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from outreach.conversation import call_unanswered
 from outreach.db import run_with_retries, transaction
 from outreach.gateway import Gateway
 from outreach.models import JobRun
+from outreach.outbox import Hooks, dispatch, recover_stuck
 from outreach.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -263,12 +265,21 @@ def holds_job(ctx: JobContext, now: datetime) -> Any:
     return run_with_retries(ctx.sessions, lambda session: release(session, now))
 
 
+def outbox_hooks() -> Hooks:
+    """What the outbox calls back into: the conversation's SMS after an unanswered call."""
+    return Hooks(call_unanswered=call_unanswered)
+
+
 def dispatch_job(ctx: JobContext, now: datetime) -> Any:
     """Drain the outbox: everything that may be sent now."""
-    from outreach.outbox import dispatch
-
     return dispatch(
-        ctx.sessions, ctx.gateway, ctx.settings, worker=ctx.owner, clock=ctx.clock, sleep=ctx.sleep
+        ctx.sessions,
+        ctx.gateway,
+        ctx.settings,
+        worker=ctx.owner,
+        clock=ctx.clock,
+        sleep=ctx.sleep,
+        hooks=outbox_hooks(),
     )
 
 
@@ -282,10 +293,9 @@ def escalation_job(ctx: JobContext, now: datetime) -> Any:
 def recovery_job(ctx: JobContext, now: datetime) -> Any:
     """Settle stuck sends; prune old job-run rows and status callbacks never matched."""
     from outreach.delivery import prune_pending
-    from outreach.outbox import recover_stuck
 
     with transaction(ctx.sessions) as session:
-        counts = recover_stuck(session, ctx.gateway, ctx.settings, now)
+        counts = recover_stuck(session, ctx.gateway, ctx.settings, now, hooks=outbox_hooks())
         session.execute(delete(JobRun).where(JobRun.started_at < now - JOB_RUNS_KEPT))
         counts["pruned_statuses"] = prune_pending(session, now)
     return counts

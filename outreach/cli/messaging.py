@@ -1,13 +1,16 @@
 """Commands for messaging: the senders, the scheduler, the webhooks app and the simulator."""
 
 import contextlib
+import logging
 import time
 from dataclasses import replace
 from typing import Any
 
 import click
+from sqlalchemy.exc import DBAPIError
 
 from outreach.cli import App, pass_app
+from outreach.db import is_transient
 from outreach.gateway import Gateway
 from outreach.gateways import make_gateway
 from outreach.scheduler import (
@@ -22,6 +25,8 @@ from outreach.scheduler import (
 from outreach.settings import ConfigError, Settings
 
 commands: list[click.Command] = []
+log = logging.getLogger(__name__)
+DB_BACKOFF_MAX_SECONDS = 60.0
 
 
 # --- the outbox sender and the scheduler -------------------------------------------------
@@ -40,14 +45,37 @@ def _job_context(app: App) -> JobContext:
 @click.option("--every", default=5.0, show_default=True, help="Seconds between drains.")
 @pass_app
 def dispatch_command(app: App, once: bool, recover: bool, every: float) -> None:
-    """Send the outbox: claim due messages, pace them, record each send."""
-    ctx = _job_context(app)
+    """Send the outbox: claim due messages, pace them, record each send.
+
+    The sender outlives its database: a lost connection is logged in one line and the
+    drain is tried again after a back-off (1 s, doubling up to a minute).
+    """
+    ctx: JobContext | None = None
+    outage = 0
     while True:
-        if recover:
-            recovery_job(ctx, ctx.clock())
-        stats = dispatch_job(ctx, ctx.clock())
+        try:
+            ctx = ctx or _job_context(app)  # the first connection may fail too
+            if recover:
+                recovery_job(ctx, ctx.clock())
+            stats = dispatch_job(ctx, ctx.clock())
+        except DBAPIError as exc:
+            if not is_transient(exc):
+                raise
+            outage += 1
+            pause = min(DB_BACKOFF_MAX_SECONDS, 2.0 ** (outage - 1))
+            reason = str(exc.orig or exc).strip().splitlines()[0]
+            log.warning("dispatch: database unavailable (%s); retrying in %.0f s", reason, pause)
+            time.sleep(pause)
+            continue
+        if outage:
+            log.warning("dispatch: database available again after %d failed drains", outage)
+            outage = 0
         outcomes = ", ".join(f"{k} {v}" for k, v in sorted(stats.outcomes.items()))
-        click.echo(f"claimed {stats.claimed}: {outcomes or 'nothing due'}")
+        paused = (
+            f"; provider paused until {stats.paused_until:%H:%M:%S}" if stats.paused_until else ""
+        )
+        idle = "sending paused" if stats.paused_until else "nothing due"
+        click.echo(f"claimed {stats.claimed}: {outcomes or idle}{paused}")
         if once:
             return
         time.sleep(every)
