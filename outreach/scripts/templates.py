@@ -1,0 +1,267 @@
+"""SMS scripts as registered provider templates (模板): fixed text with ``${name}`` variables.
+
+A domestic Chinese provider sends only pre-approved templates, filled with short variables
+(Aliyun: at most 35 characters each, no links, never a whole sentence).  Each SMS script is
+read once as a template: every ``{{ … }}`` of the script becomes a variable named after its
+expression (``{{ customer.name }}`` → ``${customer_name}``), and every ``{% if %}`` or
+``{% for %}`` block becomes one variable holding what the block printed; partials are
+inlined.  The text a script renders must then *be* its template with values filled in:
+:func:`match` reads the values back from the rendered text, so the outbox stores and the
+gateway sends exactly the same words, as template code + variables, never as free text.
+
+:func:`check_scripts` renders every SMS script with its example data (and without a vehicle)
+and reports, per script and locale, the template text, its type, the longest value seen for
+each variable, and why a script cannot be registered.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+
+import jinja2
+from jinja2 import nodes
+
+from outreach.scripts.examples import example_context
+from outreach.scripts.render import (
+    PROACTIVE,
+    ScriptError,
+    ScriptNotFound,
+    clean,
+    environment,
+    render,
+    template_names,
+    template_path,
+)
+from outreach.settings import Settings
+
+# Aliyun's rules for a template variable (变量规范): 1-35 characters, links are refused.
+VARIABLE_LIMIT = 35
+# The opt-out line carriers require at the end of a marketing text (推广短信).
+OPT_OUT_LINE = "拒收请回复R"
+NOTIFICATION, MARKETING = "notification", "marketing"
+_LINK = re.compile(r"https?://|www\.|\b[\w-]+\.(?:com|cn|net|org|top|xyz|me|io)\b", re.I)
+# A value ending a sentence (or holding a line break) carries a whole sentence.
+_SENTENCE = re.compile(r"[。！？!?；\n]|\.\s|\.$")
+
+
+@dataclass(frozen=True)
+class Template:
+    """One script as a provider template: ``text`` with ``${name}`` placeholders."""
+
+    locale: str
+    script: str
+    text: str
+    variables: tuple[str, ...]
+    pattern: re.Pattern[str] = field(repr=False, compare=False)
+
+    @property
+    def kind(self) -> str:
+        return MARKETING if self.script in PROACTIVE else NOTIFICATION
+
+    def fill(self, values: dict[str, str]) -> str:
+        """The template's text with ``values`` in place of its variables."""
+        return re.sub(r"\$\{(\w+)\}", lambda m: values[m.group(1)], self.text)
+
+
+def match(template: Template, body: str) -> dict[str, str] | None:
+    """The variables that make ``template`` read exactly ``body``, or None if it cannot."""
+    found = template.pattern.fullmatch(body)
+    if found is None:
+        return None
+    values = found.groupdict()
+    return values if template.fill(values) == body else None
+
+
+def template_for(settings: Settings, locale: str, script: str) -> Template:
+    """Read the SMS script ``script`` of ``locale`` as a template."""
+    return _template(environment(settings), locale, script)
+
+
+@lru_cache(maxsize=256)
+def _template(env: jinja2.Environment, locale: str, script: str) -> Template:
+    builder = _Builder(env)
+    builder.walk_template(template_path(locale, "sms", script))
+    text = clean("".join(builder.parts), "sms")
+    return Template(locale, script, text, tuple(builder.names), _pattern(text))
+
+
+def _pattern(text: str) -> re.Pattern[str]:
+    out, seen = [], set()
+    for piece in re.split(r"(\$\{\w+\})", text):
+        name = piece[2:-1] if piece.startswith("${") else None
+        if name is None:
+            out.append(re.escape(piece))
+        elif name in seen:
+            out.append(f"(?P={name})")
+        else:
+            seen.add(name)
+            out.append(f"(?P<{name}>[\\s\\S]*?)")
+    return re.compile("".join(out))
+
+
+class _Builder:
+    """Walks a script's syntax tree, writing literal text and ``${name}`` placeholders."""
+
+    def __init__(self, env: jinja2.Environment) -> None:
+        self.env = env
+        self.parts: list[str] = []
+        self.names: list[str] = []
+        self._by_source: dict[str, str] = {}
+
+    def walk_template(self, path: str) -> None:
+        assert self.env.loader is not None  # noqa: S101 - environment() always has one
+        source, _, _ = self.env.loader.get_source(self.env, path)
+        self.walk(self.env.parse(source).body)
+
+    def walk(self, body: list[nodes.Node]) -> None:
+        for node in body:
+            if isinstance(node, nodes.Output):
+                for child in node.nodes:
+                    if isinstance(child, nodes.TemplateData):
+                        self.parts.append(child.data)
+                    else:
+                        self.variable(_name(child), _source(child))
+            elif isinstance(node, nodes.Include) and isinstance(node.template, nodes.Const):
+                self.walk_template(node.template.value)
+            elif isinstance(node, nodes.If):
+                self.variable(_name(node.test), "if " + _source(node.test))
+            elif isinstance(node, nodes.For):
+                self.variable(_name(node.iter), "for " + _source(node.iter))
+            elif isinstance(node, (nodes.Macro, nodes.FromImport, nodes.Import, nodes.Assign)):
+                continue  # prints nothing where it stands
+            else:
+                self.variable(type(node).__name__.lower(), repr(node))
+
+    def variable(self, name: str, source: str) -> None:
+        known = self._by_source.get(source)
+        if known is None:
+            known, n = name, 2
+            while known in self.names:
+                known, n = f"{name}_{n}", n + 1
+            self.names.append(known)
+            self._by_source[source] = known
+        self.parts.append("${" + known + "}")
+
+
+def _name(node: nodes.Node) -> str:
+    if isinstance(node, nodes.Name):
+        return node.name
+    if isinstance(node, nodes.Getattr):
+        return f"{_name(node.node)}_{node.attr}"
+    if (
+        isinstance(node, nodes.Getitem)
+        and isinstance(node.arg, nodes.Const)
+        and isinstance(node.arg.value, int)
+    ):
+        return f"{_name(node.node)}{node.arg.value + 1}"
+    if isinstance(node, (nodes.Getitem, nodes.Not, nodes.Test, nodes.Filter)):
+        inner = getattr(node, "node", None)
+        return _name(inner) if inner is not None else getattr(node, "name", "value")
+    if isinstance(node, nodes.Call):
+        return _name(node.node)
+    if isinstance(node, (nodes.And, nodes.Or)):
+        return _name(node.left)
+    if isinstance(node, nodes.Compare):
+        return _name(node.expr)
+    if isinstance(node, nodes.CondExpr):
+        return _name(node.expr1)
+    return "value"
+
+
+def _source(node: nodes.Node) -> str:
+    return repr(node)
+
+
+@dataclass
+class Report:
+    """What ``scripts templates`` prints for one script and locale."""
+
+    template: Template
+    longest: dict[str, str] = field(default_factory=dict)
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def refused(self) -> bool:
+        return bool(self.problems)
+
+
+def problems_of(template: Template) -> list[str]:
+    """Why the template text itself cannot be registered (independent of any value)."""
+    problems = []
+    if "【" in template.text or "】" in template.text:
+        problems.append("the text has 【】, which only the signature may use")
+    if template.kind == MARKETING and OPT_OUT_LINE not in template.text:
+        problems.append(f"a marketing text must carry the opt-out line {OPT_OUT_LINE!r}")
+    if not re.sub(r"\$\{\w+\}|\s", "", template.text):
+        problems.append("the text is only variables")
+    elif re.search(r"\}\s*\$\{", template.text):
+        problems.append("two variables stand next to each other: put fixed text between them")
+    return problems
+
+
+def value_problems(name: str, value: str) -> list[str]:
+    """Why a variable's value breaks the provider's rules."""
+    problems = []
+    if len(value) > VARIABLE_LIMIT:
+        problems.append(
+            f"${{{name}}} is {len(value)} characters, over the limit of {VARIABLE_LIMIT}"
+            f" ({value[:20]}…)"
+        )
+    if _LINK.search(value):
+        problems.append(f"${{{name}}} carries a link ({value!r}): links belong in the fixed text")
+    if _SENTENCE.search(value):
+        problems.append(
+            f"${{{name}}} carries a whole sentence ({value[:30]!r}): write it as fixed text"
+        )
+    return problems
+
+
+def _contexts(settings: Settings, script: str, locale: str) -> Iterator[dict[str, Any]]:
+    context = example_context(script, locale, settings)
+    yield context
+    if context.get("vehicle") is not None:
+        yield {**context, "vehicle": None}
+
+
+def sms_scripts(settings: Settings) -> list[tuple[str, str]]:
+    """Every (locale, script) SMS script, shipped or the dealership's own."""
+    return [(loc, name) for loc, ch, name in template_names(settings) if ch == "sms"]
+
+
+def check_script(settings: Settings, locale: str, script: str) -> Report:
+    """Read one SMS script as a template and try it on its example data."""
+    template = template_for(settings, locale, script)
+    report = Report(template, problems=problems_of(template))
+    for context in _contexts(settings, script, locale):
+        try:
+            body = render(settings, script, locale=locale, channel="sms", **context)
+        except (ScriptError, ScriptNotFound) as exc:
+            report.problems.append(f"cannot be rendered with its example data: {exc}")
+            continue
+        values = match(template, body)
+        if values is None:
+            report.problems.append(
+                "its text does not keep one fixed form (a line appears or disappears with the"
+                " data): write the optional part inside a line"
+            )
+            continue
+        for name, value in values.items():
+            if len(value) > len(report.longest.get(name, "")):
+                report.longest[name] = value
+            for problem in value_problems(name, value):
+                if problem not in report.problems:
+                    report.problems.append(problem)
+    return report
+
+
+def check_scripts(settings: Settings, locales: tuple[str, ...] | None = None) -> list[Report]:
+    """A report for every SMS script (of ``locales``, default all)."""
+    return [
+        check_script(settings, locale, script)
+        for locale, script in sms_scripts(settings)
+        if locales is None or locale in locales
+    ]
