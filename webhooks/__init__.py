@@ -15,7 +15,7 @@ import desk
 from desk.context import install
 from outreach.db import make_engine, make_sessionmaker
 from outreach.settings import Settings, load_settings
-from webhooks import twilio
+from webhooks import providers, twilio
 from webhooks.handlers import conversation_handlers
 
 # Twilio's requests are a few kilobytes (an SMS body is at most 1600 characters).
@@ -47,5 +47,6 @@ def create_app(
     app.extensions[ENGINE_KEY] = engine
     install(app, make_sessionmaker(engine), clock)
     app.register_blueprint(twilio.bp)
+    app.register_blueprint(providers.bp)
     desk.register(app)
     return app

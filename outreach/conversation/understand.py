@@ -71,6 +71,7 @@ NEEDS = ("maintenance", "repair_question", "accident", "repair", "detailing")
 # Whole-message keywords, compared after dropping spaces and punctuation, upper-cased.
 OPT_OUT_KEYWORDS = frozenset(
     {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "退订", "TD", "T", "取消订阅"}
+    | {"R"}  # "拒收请回复R": the opt-out line of Chinese marketing texts (推广短信)
 )
 OPT_IN_KEYWORDS = frozenset({"START", "UNSTOP", "YES START", "订阅", "恢复订阅"})
 HELP_KEYWORDS = frozenset({"HELP", "INFO", "帮助", "求助"})

@@ -25,7 +25,7 @@ from typing import Any
 import jinja2
 from jinja2 import nodes
 
-from outreach.scripts.examples import example_context
+from outreach.scripts.examples import example_context, example_reasons
 from outreach.scripts.render import (
     PROACTIVE,
     ScriptError,
@@ -36,7 +36,7 @@ from outreach.scripts.render import (
     template_names,
     template_path,
 )
-from outreach.settings import Settings
+from outreach.settings import ConfigError, Settings
 
 # Aliyun's rules for a template variable (变量规范): 1-35 characters, links are refused.
 VARIABLE_LIMIT = 35
@@ -221,10 +221,16 @@ def value_problems(name: str, value: str) -> list[str]:
 
 
 def _contexts(settings: Settings, script: str, locale: str) -> Iterator[dict[str, Any]]:
+    """The example data, then variants: no vehicle, each reason alone, an overdue one."""
     context = example_context(script, locale, settings)
     yield context
     if context.get("vehicle") is not None:
         yield {**context, "vehicle": None}
+    reasons = example_reasons(settings, locale) if context.get("reasons") else {}
+    for reason in reasons.values():
+        yield {**context, "reasons": [reason]}
+        if "overdue" in reason:
+            yield {**context, "reasons": [{**reason, "overdue": True}]}
 
 
 def sms_scripts(settings: Settings) -> list[tuple[str, str]]:
@@ -265,3 +271,54 @@ def check_scripts(settings: Settings, locales: tuple[str, ...] | None = None) ->
         for locale, script in sms_scripts(settings)
         if locales is None or locale in locales
     ]
+
+
+@dataclass(frozen=True)
+class Resolved:
+    """A text as a registered template: the code, the template and the variables' values."""
+
+    code: str
+    template: Template
+    values: dict[str, str]
+
+
+class Registry:
+    """The dealership's registered templates (code per script and locale), checked at load.
+
+    Building it refuses, with one line per script, every registered script that cannot be a
+    template (see :func:`check_script`) and every code given for a script that does not exist.
+    """
+
+    def __init__(self, settings: Settings, codes: dict[str, dict[str, str]], where: str) -> None:
+        known = set(sms_scripts(settings))
+        self.entries: list[tuple[str, Template]] = []
+        problems = []
+        for locale, scripts in codes.items():
+            for script, code in scripts.items():
+                if (locale, script) not in known:
+                    problems.append(f"{where}.{locale}.{script}: no SMS script named {script!r}")
+                    continue
+                report = check_script(settings, locale, script)
+                if report.refused:
+                    problems.append(
+                        f"script {locale}/{script} cannot be registered as a template: "
+                        + "; ".join(report.problems)
+                    )
+                self.entries.append((code, report.template))
+        if problems:
+            raise ConfigError("\n".join(problems))
+
+    def resolve(self, body: str) -> Resolved | None:
+        """The registered template that reads exactly ``body`` (the most fixed text wins)."""
+        best: Resolved | None = None
+        for code, template in self.entries:
+            values = match(template, body)
+            if values is None:
+                continue
+            if best is None or _fixed(template) > _fixed(best.template):
+                best = Resolved(code, template, values)
+        return best
+
+
+def _fixed(template: Template) -> int:
+    return len(re.sub(r"\$\{\w+\}", "", template.text))
