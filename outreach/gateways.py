@@ -40,3 +40,10 @@ def make_gateway(
     if sessions is None:
         sessions = make_sessionmaker(make_engine(settings.database_url))
     return SandboxGateway(sessions)
+
+
+def check_gateway(settings: Settings) -> None:
+    """Refuse at start-up, with a :class:`ConfigError` naming what and why, a gateway that
+    could not send: for Aliyun, every registered script must read as a template."""
+    if settings.gateway == "aliyun":
+        AliyunGateway(settings)

@@ -14,6 +14,7 @@ from flask import Flask
 import desk
 from desk.context import install
 from outreach.db import make_engine, make_sessionmaker
+from outreach.gateways import check_gateway
 from outreach.settings import Settings, load_settings
 from webhooks import providers, twilio
 from webhooks.handlers import conversation_handlers
@@ -33,6 +34,7 @@ def create_app(
     switched off.
     """
     settings = settings or load_settings(os.environ)
+    check_gateway(settings)  # e.g. a registered SMS template that cannot be sent
     app = Flask(__name__)
     app.config.update(
         SETTINGS=settings, MAX_CONTENT_LENGTH=MAX_CONTENT_LENGTH, SECRET_KEY=settings.secret_key

@@ -29,7 +29,10 @@ commands: list[click.Command] = []
 
 def _job_context(app: App) -> JobContext:
     def gateway() -> Gateway:
-        return make_gateway(app.settings, app.sessions)
+        try:
+            return make_gateway(app.settings, app.sessions)
+        except ConfigError as exc:  # e.g. a registered SMS template that cannot be sent
+            raise click.ClickException(str(exc)) from None
 
     return JobContext(settings=app.settings, sessions=app.sessions, gateway_factory=gateway)
 
