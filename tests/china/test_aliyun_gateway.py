@@ -69,7 +69,7 @@ class TestSendSms:
         self, china: China, gateway: AliyunGateway
     ) -> None:
         body = "您" + "十" * 40 + "的预约已取消。需要时回复“预约”即可重新安排。"
-        with pytest.raises(GatewayError, match="cancelled.*over the limit"):
+        with pytest.raises(GatewayError, match=r"cancelled.*over the limit"):
             sms(gateway, body)
         assert china.standin.requests == []
 
