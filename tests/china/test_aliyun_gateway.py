@@ -138,7 +138,7 @@ class TestVoice:
         class Voice:
             name = "twilio"
 
-            def place_call(self, to, *, answer_url, status_callback):  # type: ignore[no-untyped-def]
+            def place_call(self, to, *, answer_url, status_callback):
                 return SendResult(sid="CA" + "1" * 32, status="queued")
 
         result = AliyunGateway(china.settings, voice=Voice()).place_call(  # type: ignore[arg-type]
@@ -162,7 +162,7 @@ class TestNumbers:
 
 
 class TestConfiguration:
-    def test_defaults_keep_twilio_or_the_sandbox(self, settings) -> None:  # type: ignore[no-untyped-def]
+    def test_defaults_keep_twilio_or_the_sandbox(self, settings) -> None:
         assert settings.gateway_choice == GatewayChoice() and settings.gateway == "sandbox"
 
     @pytest.mark.parametrize(
@@ -172,7 +172,7 @@ class TestConfiguration:
             ("ALIYUN_PUSH_SECRET", "needs ALIYUN_PUSH_SECRET"),
         ],
     )
-    def test_missing_environment(self, tmp_path, drop: str, message: str) -> None:  # type: ignore[no-untyped-def]
+    def test_missing_environment(self, tmp_path, drop: str, message: str) -> None:
         config = tmp_path / "c.toml"
         config.write_text(china_config(), encoding="utf-8")
         environ = china_environ(config, "sqlite://", "http://127.0.0.1:9")
@@ -190,13 +190,13 @@ class TestConfiguration:
             ("[gateway.aliyun.templates.zh-CN]", "[gateway.aliyun.templates.fr]", "templates.fr"),
         ],
     )
-    def test_bad_values_name_the_key(self, tmp_path, old: str, new: str, message: str) -> None:  # type: ignore[no-untyped-def]
+    def test_bad_values_name_the_key(self, tmp_path, old: str, new: str, message: str) -> None:
         config = tmp_path / "c.toml"
         config.write_text(china_config().replace(old, new), encoding="utf-8")
         with pytest.raises(ConfigError, match=message):
             load_settings(china_environ(config, "sqlite://", "http://127.0.0.1:9"))
 
-    def test_a_typo_in_gateway_is_refused(self, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    def test_a_typo_in_gateway_is_refused(self, tmp_path) -> None:
         config = tmp_path / "c.toml"
         config.write_text(
             china_config().replace('voice = "off"', 'voise = "off"'), encoding="utf-8"
