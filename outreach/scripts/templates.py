@@ -28,6 +28,7 @@ from jinja2 import nodes
 from outreach.scripts.examples import example_context, example_reasons
 from outreach.scripts.render import (
     PROACTIVE,
+    SHIPPED_DIR,
     ScriptError,
     ScriptNotFound,
     clean,
@@ -38,6 +39,9 @@ from outreach.scripts.render import (
 )
 from outreach.settings import ConfigError, Settings
 
+# The shipped script set that registers as Aliyun templates (zh-CN): point
+# ``[scripts] override_dir`` at it (``config/scripts-cn`` links here).
+CHINA_SCRIPTS = SHIPPED_DIR / "china"
 # Aliyun's rules for a template variable (变量规范): 1-35 characters, links are refused.
 VARIABLE_LIMIT = 35
 # The opt-out line carriers require at the end of a marketing text (推广短信).

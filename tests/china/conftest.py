@@ -9,11 +9,9 @@ from pathlib import Path
 import pytest
 
 from outreach.aliyun_standin import AliyunStandIn
-from outreach.scripts.templates import template_for
+from outreach.scripts.templates import CHINA_SCRIPTS, template_for
 from outreach.settings import DEFAULT_CONFIG, Settings, load_settings
 
-REPO = Path(__file__).resolve().parents[2]
-CHINA_SCRIPTS = REPO / "config" / "scripts-cn"
 SIGN = "星辰汽车"
 KEY_ID, KEY_SECRET = "LTAI5tStandInKeyId", "stand-in-access-key-secret"
 PUSH_SECRET = "p8Vh2kQ9xR4mW7nB3cZ6"
