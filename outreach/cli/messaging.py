@@ -9,7 +9,7 @@ import click
 
 from outreach.cli import App, pass_app
 from outreach.gateway import Gateway
-from outreach.gateways import make_gateway
+from outreach.gateways import check_gateway, make_gateway
 from outreach.scheduler import (
     REGISTRY,
     JobContext,
@@ -28,11 +28,13 @@ commands: list[click.Command] = []
 
 
 def _job_context(app: App) -> JobContext:
+    try:
+        check_gateway(app.settings)  # e.g. a registered SMS template that cannot be sent
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from None
+
     def gateway() -> Gateway:
-        try:
-            return make_gateway(app.settings, app.sessions)
-        except ConfigError as exc:  # e.g. a registered SMS template that cannot be sent
-            raise click.ClickException(str(exc)) from None
+        return make_gateway(app.settings, app.sessions)
 
     return JobContext(settings=app.settings, sessions=app.sessions, gateway_factory=gateway)
 
