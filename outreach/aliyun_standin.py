@@ -232,8 +232,8 @@ class AliyunStandIn:
         details = [
             {
                 "PhoneNum": m.phone,
-                "SendStatus": 3,
-                "ErrCode": "DELIVERED",
+                "SendStatus": 1,  # waiting for the carrier's receipt
+                "ErrCode": "",
                 "TemplateCode": m.template_code,
                 "Content": m.content,
                 "SendDate": m.sent_at.strftime("%Y-%m-%d %H:%M:%S"),
