@@ -9,9 +9,11 @@ delivery report is recorded on the message.
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
@@ -31,15 +33,19 @@ from outreach.models import (
     WebhookEvent,
 )
 from tests.china.conftest import CODES, PUSH_SECRET, SIGN, China
-from webhooks import create_app
+from tests.conftest import BACKENDS, drop_postgres_schema, fresh_database_url
+from webhooks import ENGINE_KEY, create_app
 
 SMS_UP = f"/providers/aliyun/sms-up/{PUSH_SECRET}"
 SMS_REPORT = f"/providers/aliyun/sms-report/{PUSH_SECRET}"
 SEND_PARAMS = {"PhoneNumbers", "SignName", "TemplateCode", "TemplateParam", "OutId"}
 
 
-def dispatch_once(china: China) -> None:
-    result = CliRunner().invoke(main, ["dispatch", "--once"], obj=App(china.environ))
+def dispatch_once(environ: dict[str, str]) -> None:
+    app = App(environ)
+    result = CliRunner().invoke(main, ["dispatch", "--once"], obj=app)
+    if "engine" in app.__dict__:
+        app.engine.dispose()
     assert result.exit_code == 0, result.output
 
 
@@ -62,8 +68,21 @@ def push(phone: str, content: str, sequence_id: int) -> list[dict[str, object]]:
     ]
 
 
-def test_a_chinese_dealership_runs_on_aliyun_sms(china: China, tmp_path: Path) -> None:
-    settings, standin = china.settings, china.standin
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_chinese_dealership_runs_on_aliyun_sms(
+    china: China, tmp_path: Path, backend: str
+) -> None:
+    url = fresh_database_url(backend, tmp_path)
+    try:
+        run_the_dealership(china, tmp_path, url)
+    finally:
+        if backend == "postgresql":
+            drop_postgres_schema(url)
+
+
+def run_the_dealership(china: China, tmp_path: Path, url: str) -> None:
+    settings, standin = replace(china.settings, database_url=url), china.standin
+    environ = {**china.environ, "DATABASE_URL": url}
     now = datetime.now(UTC)
     today = now.astimezone(settings.tz).date()
     engine = make_engine(settings.database_url)
@@ -79,7 +98,7 @@ def test_a_chinese_dealership_runs_on_aliyun_sms(china: China, tmp_path: Path) -
     assert len(run.planned) >= 3
 
     # 1. Every queued SMS goes out as a registered template with its variables.
-    dispatch_once(china)
+    dispatch_once(environ)
     with sessions() as session:
         rows = session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)).all()
         assert rows and {r.status for r in rows} == {"sent"}, [
@@ -125,7 +144,7 @@ def test_a_chinese_dealership_runs_on_aliyun_sms(china: China, tmp_path: Path) -
         ).all()
         assert [q.template for q in queued] == ["conversation:confirmation"]
     # ... and goes out as the confirmation template.
-    dispatch_once(china)
+    dispatch_once(environ)
     last = [r for r in standin.requests if r["action"] == "SendSms"][-1]["params"]
     assert last["TemplateCode"] == CODES["confirmation"]
     assert last["PhoneNumbers"] == booker_phone.removeprefix("+86")
@@ -182,4 +201,5 @@ def test_a_chinese_dealership_runs_on_aliyun_sms(china: China, tmp_path: Path) -
             select(CallbackRequest.reason).where(CallbackRequest.customer_id == row.customer_id)
         ).all()
         assert "bad_number" in reasons
+    app.extensions[ENGINE_KEY].dispose()
     engine.dispose()
