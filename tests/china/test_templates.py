@@ -8,6 +8,9 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
 
 from outreach.cli import App, main
 from outreach.gateways import make_gateway
@@ -180,3 +183,27 @@ class TestStartUp:
         settings = load_settings(self.broken(china, tmp_path))
         with pytest.raises(ConfigError, match="zh-CN/reminder"):
             create_app(settings)
+
+
+VALUE = st.text(
+    alphabet=st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")), min_size=1, max_size=20
+)
+
+
+class TestRoundTrip:
+    @pytest.mark.parametrize("script", ["offer", "confirmation", "reminder", "answer", "noted"])
+    @given(data=st.data())
+    @hsettings(
+        max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    )
+    def test_what_is_filled_is_read_back_to_the_same_text(
+        self, china: China, script: str, data: st.DataObject
+    ) -> None:
+        """Whatever the values (fillers, typos, full-width digits, 繁體), the text a template
+        makes is read back as a text of that template, and filling what was read gives the
+        same text: the gateway sends exactly what the outbox recorded."""
+        t = template_for(china.settings, "zh-CN", script)
+        values = {name: data.draw(VALUE, label=name) for name in t.variables}
+        body = t.fill(values)
+        read = match(t, body)
+        assert read is not None and t.fill(read) == body
