@@ -47,3 +47,5 @@ def check_gateway(settings: Settings) -> None:
     could not send: for Aliyun, every registered script must read as a template."""
     if settings.gateway == "aliyun":
         AliyunGateway(settings)
+    elif settings.gateway == "twilio" and settings.twilio is None:
+        raise ConfigError('[gateway] sms = "twilio" needs TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN')

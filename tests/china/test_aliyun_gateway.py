@@ -11,6 +11,7 @@ import pytest
 from outreach.aliyun_sms import AliyunGateway, from_pushed, phone_number
 from outreach.gateway import GatewayError, SendResult
 from outreach.gateway_config import GatewayChoice
+from outreach.gateways import check_gateway
 from outreach.scripts import render
 from outreach.scripts.examples import example_context
 from outreach.settings import ConfigError, load_settings
@@ -203,3 +204,11 @@ class TestConfiguration:
         )
         with pytest.raises(ConfigError, match="voise"):
             load_settings(china_environ(config, "sqlite://", "http://127.0.0.1:9"))
+
+
+def test_twilio_chosen_without_credentials_is_refused(tmp_path) -> None:
+    config = tmp_path / "c.toml"
+    config.write_text(china_config().replace('sms = "aliyun"', 'sms = "twilio"'), encoding="utf-8")
+    settings = load_settings({"OUTREACH_CONFIG": str(config)})
+    with pytest.raises(ConfigError, match="needs TWILIO_ACCOUNT_SID"):
+        check_gateway(settings)
