@@ -29,7 +29,7 @@ from Tea.exceptions import TeaException
 
 from outreach.gateway import Gateway, GatewayError, SendResult
 from outreach.gateway_config import AliyunSettings
-from outreach.scripts.templates import Registry, Resolved, value_problems
+from outreach.scripts.templates import ALIYUN, Registry, Resolved, value_problems
 from outreach.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -105,7 +105,7 @@ class AliyunGateway:
         self.config = config
         self.voice = voice
         # Refuses, naming each script, whatever registered script cannot be a template.
-        self.registry = Registry(settings, config.templates, "gateway.aliyun.templates")
+        self.registry = Registry(settings, config.templates, "gateway.aliyun.templates", ALIYUN)
         self._client: Client | None = None
 
     @property
@@ -138,7 +138,7 @@ class AliyunGateway:
         """SendSms with the template code and variables; the report comes by SmsReport push."""
         resolved = self.resolve(body)
         for name, value in resolved.values.items():
-            problems = value_problems(name, value)
+            problems = value_problems(name, value, ALIYUN)
             if problems:  # Aliyun would refuse it: say why, without a request
                 script = f"{resolved.template.locale}/{resolved.template.script}"
                 raise GatewayError("failed", f"template {script}: {'; '.join(problems)}")

@@ -42,10 +42,23 @@ from outreach.settings import ConfigError, Settings
 # The shipped script set that registers as Aliyun templates (zh-CN): point
 # ``[scripts] override_dir`` at it (``config/scripts-cn`` links here).
 CHINA_SCRIPTS = SHIPPED_DIR / "china"
-# Aliyun's rules for a template variable (变量规范): 1-35 characters, links are refused.
-VARIABLE_LIMIT = 35
-# The opt-out line carriers require at the end of a marketing text (推广短信).
-OPT_OUT_LINE = "拒收请回复R"
+
+
+@dataclass(frozen=True)
+class Rules:
+    """One provider's rules for a template: another provider (Tencent Cloud SMS: shorter
+    variables) is another instance."""
+
+    provider: str
+    variable_limit: int  # characters a variable's value may have
+    opt_out_line: str  # the line a marketing text (推广短信) must carry
+
+
+# Aliyun's rules (变量规范): a variable has 1-35 characters, links are refused; carriers
+# require the opt-out line at the end of a marketing text.
+ALIYUN = Rules("aliyun", variable_limit=35, opt_out_line="拒收请回复R")
+VARIABLE_LIMIT = ALIYUN.variable_limit
+OPT_OUT_LINE = ALIYUN.opt_out_line
 NOTIFICATION, MARKETING = "notification", "marketing"
 _LINK = re.compile(r"https?://|www\.|\b[\w-]+\.(?:com|cn|net|org|top|xyz|me|io)\b", re.I)
 # A value ending a sentence (or holding a line break) carries a whole sentence.
@@ -193,13 +206,13 @@ class Report:
         return bool(self.problems)
 
 
-def problems_of(template: Template) -> list[str]:
+def problems_of(template: Template, rules: Rules = ALIYUN) -> list[str]:
     """Why the template text itself cannot be registered (independent of any value)."""
     problems = []
     if "【" in template.text or "】" in template.text:
         problems.append("the text has 【】, which only the signature may use")
-    if template.kind == MARKETING and OPT_OUT_LINE not in template.text:
-        problems.append(f"a marketing text must carry the opt-out line {OPT_OUT_LINE!r}")
+    if template.kind == MARKETING and rules.opt_out_line not in template.text:
+        problems.append(f"a marketing text must carry the opt-out line {rules.opt_out_line!r}")
     if not re.sub(r"\$\{\w+\}|\s", "", template.text):
         problems.append("the text is only variables")
     elif re.search(r"\}\s*\$\{", template.text):
@@ -207,12 +220,12 @@ def problems_of(template: Template) -> list[str]:
     return problems
 
 
-def value_problems(name: str, value: str) -> list[str]:
+def value_problems(name: str, value: str, rules: Rules = ALIYUN) -> list[str]:
     """Why a variable's value breaks the provider's rules."""
     problems = []
-    if len(value) > VARIABLE_LIMIT:
+    if len(value) > rules.variable_limit:
         problems.append(
-            f"${{{name}}} is {len(value)} characters, over the limit of {VARIABLE_LIMIT}"
+            f"${{{name}}} is {len(value)} characters, over the limit of {rules.variable_limit}"
             f" ({value[:20]}…)"
         )
     if _LINK.search(value):
@@ -242,10 +255,10 @@ def sms_scripts(settings: Settings) -> list[tuple[str, str]]:
     return [(loc, name) for loc, ch, name in template_names(settings) if ch == "sms"]
 
 
-def check_script(settings: Settings, locale: str, script: str) -> Report:
+def check_script(settings: Settings, locale: str, script: str, rules: Rules = ALIYUN) -> Report:
     """Read one SMS script as a template and try it on its example data."""
     template = template_for(settings, locale, script)
-    report = Report(template, problems=problems_of(template))
+    report = Report(template, problems=problems_of(template, rules))
     for context in _contexts(settings, script, locale):
         try:
             body = render(settings, script, locale=locale, channel="sms", **context)
@@ -262,16 +275,18 @@ def check_script(settings: Settings, locale: str, script: str) -> Report:
         for name, value in values.items():
             if len(value) > len(report.longest.get(name, "")):
                 report.longest[name] = value
-            for problem in value_problems(name, value):
+            for problem in value_problems(name, value, rules):
                 if problem not in report.problems:
                     report.problems.append(problem)
     return report
 
 
-def check_scripts(settings: Settings, locales: tuple[str, ...] | None = None) -> list[Report]:
+def check_scripts(
+    settings: Settings, locales: tuple[str, ...] | None = None, rules: Rules = ALIYUN
+) -> list[Report]:
     """A report for every SMS script (of ``locales``, default all)."""
     return [
-        check_script(settings, locale, script)
+        check_script(settings, locale, script, rules)
         for locale, script in sms_scripts(settings)
         if locales is None or locale in locales
     ]
@@ -293,7 +308,14 @@ class Registry:
     template (see :func:`check_script`) and every code given for a script that does not exist.
     """
 
-    def __init__(self, settings: Settings, codes: dict[str, dict[str, str]], where: str) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        codes: dict[str, dict[str, str]],
+        where: str,
+        rules: Rules = ALIYUN,
+    ) -> None:
+        self.rules = rules
         known = set(sms_scripts(settings))
         self.entries: list[tuple[str, Template]] = []
         problems = []
@@ -302,7 +324,7 @@ class Registry:
                 if (locale, script) not in known:
                     problems.append(f"{where}.{locale}.{script}: no SMS script named {script!r}")
                     continue
-                report = check_script(settings, locale, script)
+                report = check_script(settings, locale, script, rules)
                 if report.refused:
                     problems.append(
                         f"script {locale}/{script} cannot be registered as a template: "
