@@ -210,14 +210,22 @@ class AliyunGateway:
                 )
                 details = (answer.get("SmsSendDetailDTOs") or {}).get("SmsSendDetailDTO") or []
                 for detail in details:
-                    if detail.get("OutId") == wanted or str(detail.get("Content", "")).endswith(
-                        body
-                    ):
+                    content = str(detail.get("Content", ""))
+                    ours = detail.get("OutId") == wanted or content.endswith(body)
+                    if ours and _sent_at(detail) >= floor:
                         return SendResult(sid=_biz_id(detail), status=_query_status(detail))
                 if len(details) < QUERY_PAGE_SIZE:
                     break
             day += timedelta(days=1)
         return None
+
+
+def _sent_at(detail: dict[str, Any]) -> datetime:
+    # SendDate is Beijing time, "2026-12-03 10:15:00"; an unreadable one counts as recent.
+    try:
+        return datetime.strptime(f"{detail.get('SendDate')} +0800", "%Y-%m-%d %H:%M:%S %z")
+    except ValueError:
+        return datetime.max.replace(tzinfo=CHINA)
 
 
 def _biz_id(detail: dict[str, Any]) -> str:

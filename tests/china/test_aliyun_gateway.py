@@ -212,3 +212,15 @@ def test_twilio_chosen_without_credentials_is_refused(tmp_path) -> None:
     settings = load_settings({"OUTREACH_CONFIG": str(config)})
     with pytest.raises(ConfigError, match="needs TWILIO_ACCOUNT_SID"):
         check_gateway(settings)
+
+
+def test_find_sent_ignores_the_same_text_sent_before_the_claim(china: China) -> None:
+    """The same text to the same number earlier that day is not the send being looked up."""
+    gateway = AliyunGateway(china.settings)
+    body = "您12月3日（周四）下午2:00的预约已取消。需要时回复“预约”即可重新安排。"
+    sms(gateway, body)
+    china.standin.messages[0].sent_at -= timedelta(minutes=10)
+    claimed = datetime.now(UTC) - timedelta(minutes=1)
+    assert gateway.find_sent(TO, body, claimed) is None
+    sms(gateway, body)
+    assert gateway.find_sent(TO, body, claimed) is not None
