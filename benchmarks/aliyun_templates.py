@@ -25,13 +25,13 @@ sys.path.insert(0, str(ROOT))
 from outreach.scripts import render  # noqa: E402 - after the path set-up above
 from outreach.scripts.examples import example_context  # noqa: E402
 from outreach.scripts.templates import CHINA_SCRIPTS, Registry, sms_scripts  # noqa: E402
-from outreach.settings import DEFAULT_CONFIG, load_settings  # noqa: E402
+from outreach.settings import DEFAULT_CONFIG, Settings, load_settings  # noqa: E402
 
 NAMES = ["李雷", "王芳", "欧阳娜娜", "张伟", "司马相如", "陈"]
 PLATES = ["沪A12345", "苏E·13723", "京N·D1234", "粤B·8888学"]
 
 
-def texts(settings, count: int, rng: random.Random) -> list[str]:  # type: ignore[no-untyped-def]
+def texts(settings: Settings, count: int, rng: random.Random) -> list[str]:
     out = []
     for _ in range(count):
         script = rng.choice(["offer", "confirmation", "cancelled"])
