@@ -16,7 +16,7 @@ from outreach.settings import ConfigError, Settings
 
 BLUEPRINTS = (auth.bp, queue.bp, board.bp, stats.bp, api.bp, simulator.bp)
 # Blueprints with their own request authentication: Twilio signs its webhooks.
-CSRF_EXEMPT_BLUEPRINTS = frozenset({"twilio"})
+CSRF_EXEMPT_BLUEPRINTS = frozenset({"twilio", "providers"})  # signed or path-secret pushes
 
 
 # Scripts and styles come only from /desk-static: an injected <script> or onclick= does not run.

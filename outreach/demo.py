@@ -14,13 +14,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from outreach import outbox
 from outreach.accounts import add_user
 from outreach.campaigns import iter_due
 from outreach.db import make_engine, make_sessionmaker, transaction
+from outreach.demo_china import ChinaDemo, print_sent, start_aliyun_standin
 from outreach.demo_data import write_demo_files
 from outreach.importer import import_directory
 from outreach.jobs import run_campaigns
@@ -52,8 +53,17 @@ def run_demo(
     seed: int,
     echo: Callable[[str], None],
     show: int,
+    sms: str = "sandbox",
 ) -> DemoResult:
-    """Build the sample dealership in ``database_url`` and run today's campaigns on it."""
+    """Build the sample dealership in ``database_url`` and run today's campaigns on it.
+
+    ``sms="aliyun-standin"`` sends through the Aliyun gateway to a local stand-in, with every
+    customer written to in Chinese, and shows each message's template and variables.
+    """
+    china: ChinaDemo | None = None
+    if sms == "aliyun-standin":
+        china = start_aliyun_standin(settings)
+        settings = china.settings
     tz = settings.tz
     today = now.astimezone(tz).date()
     engine = make_engine(database_url)
@@ -63,6 +73,8 @@ def run_demo(
     with transaction(sessions) as session:
         report = import_directory(session, settings, directory, now=now)
         add_user(session, DEMO_USER[0], DEMO_USER[1], role="advisor", advisor_code="A01")
+        if china is not None:  # registered templates are zh-CN, and there are no calls
+            session.execute(update(Customer).values(locale="zh-CN", preferred_channel="sms"))
     echo(f"{settings.dealership.name} — {today:%Y-%m-%d} ({settings.dealership.timezone})")
     echo(
         f"Imported a sample DMS export from {directory}/: {files.customers} customers, "
@@ -86,7 +98,7 @@ def run_demo(
     paced = [now]
     stats = outbox.dispatch(
         sessions,
-        SandboxGateway(sessions),
+        china.gateway if china is not None else SandboxGateway(sessions),
         settings,
         worker="demo",
         clock=lambda: paced[0],
@@ -98,8 +110,12 @@ def run_demo(
         messages = _messages(session)
         _print_messages(session, settings, messages, echo, show)
     held = sum(1 for m in messages if m.status == "queued")
+    if china is not None:
+        print_sent(china, echo, show)
+        china.standin.stop()
+    gateway_name = "Aliyun gateway (stand-in)" if china is not None else "Sandbox gateway"
     echo(
-        f"\nSandbox gateway: {stats.outcomes.get('sent', 0)} sent now (recorded, nothing left "
+        f"\n{gateway_name}: {stats.outcomes.get('sent', 0)} sent now (recorded, nothing left "
         f"the machine); {held} wait for the customer's contact window "
         f"({settings.contact_window.start:%H:%M}-{settings.contact_window.end:%H:%M} their time)."
     )

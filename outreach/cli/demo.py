@@ -20,9 +20,19 @@ DEMO_DB = "outreach-demo.db"
 @click.option("--database-url", default=None,
               help=f"Where to build it (default: a fresh sqlite:///{DEMO_DB}).")  # fmt: skip
 @click.option("--show", default=6, show_default=True, help="Messages printed in full.")
+@click.option("--sms", type=click.Choice(["sandbox", "aliyun-standin"]), default="sandbox",
+              show_default=True,
+              help="aliyun-standin: send through the Aliyun gateway to a local stand-in and "
+              "show each message's template and variables.")  # fmt: skip
 @pass_app
 def demo(
-    app: App, customers: int, seed: int, directory: str, database_url: str | None, show: int
+    app: App,
+    customers: int,
+    seed: int,
+    directory: str,
+    database_url: str | None,
+    show: int,
+    sms: str,
 ) -> None:
     """Build a sample dealership, run today's campaigns and show the exact messages."""
     from outreach.demo import run_demo
@@ -41,6 +51,7 @@ def demo(
         seed=seed,
         echo=click.echo,
         show=show,
+        sms=sms,
     )
 
 

@@ -12,7 +12,7 @@ from sqlalchemy.exc import DBAPIError
 from outreach.cli import App, pass_app
 from outreach.db import is_transient
 from outreach.gateway import Gateway
-from outreach.gateways import make_gateway
+from outreach.gateways import check_gateway, make_gateway
 from outreach.scheduler import (
     REGISTRY,
     JobContext,
@@ -33,6 +33,11 @@ DB_BACKOFF_MAX_SECONDS = 60.0
 
 
 def _job_context(app: App) -> JobContext:
+    try:
+        check_gateway(app.settings)  # e.g. a registered SMS template that cannot be sent
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from None
+
     def gateway() -> Gateway:
         return make_gateway(app.settings, app.sessions)
 

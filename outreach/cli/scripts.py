@@ -1,4 +1,5 @@
-"""Commands for the standard phrasing: ``scripts list`` and ``scripts preview``."""
+"""Commands for the standard phrasing: ``scripts list``, ``scripts preview`` and
+``scripts templates`` (the SMS scripts as a domestic provider's registered templates)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from outreach.scripts import (
     template_names,
 )
 from outreach.scripts.examples import example_context
+from outreach.scripts.templates import check_scripts
 from outreach.settings import CHANNELS, LOCALES
 
 
@@ -82,3 +84,39 @@ def preview(app: App, template: str, customer_ref: str, locale: str | None, chan
 
 
 commands: list[click.Command] = [scripts_group]
+
+
+# --- scripts templates: the SMS scripts as a domestic provider's registered templates -----
+
+
+@scripts_group.command("templates")
+@click.option("--provider", type=click.Choice(["aliyun"]), default="aliyun", show_default=True)
+@click.option("--locale", "locales", multiple=True, type=click.Choice(LOCALES),
+              help="Only these locales (default: all).")  # fmt: skip
+@pass_app
+def templates_command(app: App, provider: str, locales: tuple[str, ...]) -> None:
+    """Every SMS script as the template to register: text with ${name} variables, its type
+    (notification or marketing), each variable's longest value seen in the examples, and why
+    a script cannot be registered.  Exits 1 when a script registered in [gateway.aliyun]
+    cannot be a template."""
+    settings = app.settings
+    aliyun = settings.gateway_choice.aliyun
+    registered = aliyun.templates if aliyun is not None else {}
+    blocking = 0
+    for report in check_scripts(settings, locales or None):
+        t = report.template
+        code = registered.get(t.locale, {}).get(t.script)
+        state = "REFUSED" if report.refused else "ok"
+        click.echo(f"{t.locale}/{t.script}  [{t.kind}]  {code or 'no code'}  {state}")
+        click.echo("  " + t.text.replace("\n", "\n  "))
+        for name in t.variables:
+            longest = report.longest.get(name, "")
+            click.echo(f"    ${{{name}}}  {len(longest):>2}  {longest!r}")
+        for problem in report.problems:
+            click.echo(f"  ! {problem}")
+        if report.refused and code:
+            blocking += 1
+    if blocking:
+        raise click.ClickException(
+            f"{blocking} registered script(s) cannot be {provider} templates"
+        )
