@@ -7,7 +7,8 @@ from pathlib import Path
 
 import click
 
-from outreach.cli import App, pass_app
+from outreach.cli.app import App, pass_app
+from outreach.demo import run_demo
 
 DEMO_DB = "outreach-demo.db"
 
@@ -25,8 +26,6 @@ def demo(
     app: App, customers: int, seed: int, directory: str, database_url: str | None, show: int
 ) -> None:
     """Build a sample dealership, run today's campaigns and show the exact messages."""
-    from outreach.demo import run_demo
-
     if database_url is None:
         path = Path(DEMO_DB)
         for leftover in (path, Path(f"{DEMO_DB}-wal"), Path(f"{DEMO_DB}-shm")):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 from sqlalchemy import select
 
-from outreach.cli import App, pass_app
+from outreach.cli.app import App, pass_app
 from outreach.models import Customer, Vehicle
 from outreach.scripts import (
     ScriptError,
