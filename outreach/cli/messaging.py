@@ -92,6 +92,11 @@ commands.extend([dispatch_command, scheduler_command])
 @pass_app
 def serve_command(app: App, host: str, port: int) -> None:
     """Run the webhooks app with Flask's development server (production: gunicorn)."""
+    run_server(app, host, port)
+
+
+def run_server(app: App, host: str, port: int) -> None:
+    """Check the database, then serve the webhooks, the desk and the simulator on host:port."""
     check_database(app.engine)  # a dead database is said here, not on the first sign-in
     settings = _local_signing(app, f"http://{host}:{port}")
     click.echo(f"gateway {settings.gateway}; requests are signed for {settings.public_base_url}")
