@@ -21,7 +21,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from outreach import consent, outbox
+from outreach import callbacks, consent, outbox
 from outreach.conversation import records, slots
 from outreach.conversation.numerals import cn_to_int
 from outreach.conversation.texts import lang
@@ -146,6 +146,8 @@ def _wrong_number(session: Session, c: Convo, intent: Intent, now: datetime) -> 
 def _hand_off(session: Session, c: Convo, reason: str, now: datetime) -> Step:
     slots.release(session, c.customer.id)
     records.hand_off(session, c.customer, c.outreach, reason=reason, now=now)
+    if reason == "complaint":  # an apology, and when someone calls: the queue's own target
+        return Step("complaint", {"call_within": callbacks.reason(reason).target_minutes}, True)
     return Step("handoff", handoff=True)
 
 
