@@ -65,18 +65,22 @@ class DemoResult:
 
 
 def demo_clock(settings: Settings, real_now: datetime) -> datetime:
-    """The demo's "now": 10:00 in the dealership's zone on the latest contact day up to today.
+    """The demo's "now": the latest 10:00 (dealership's zone) on a contact day, not after
+    ``real_now``, and early enough for the customers' replies to have come in by ``real_now``.
 
     Whatever the hour the demo is run, its messages go out inside the contact window and its
-    customers answer, so the desk shows a working morning; never a day in the future.
+    customers answer, so the desk shows a working morning; nothing is dated in the future.
     """
     holidays = public_holidays(settings)
     day = real_now.astimezone(settings.tz).date()
-    for _ in range(14):
-        if day_open(day, settings.contact_window, holidays):
+    for _ in range(30):
+        at = datetime.combine(day, DEMO_HOUR, settings.tz)
+        if at + REPLY_GAP * (len(REPLIES) + 1) <= real_now and day_open(
+            day, settings.contact_window, holidays
+        ):
             break
         day -= timedelta(days=1)
-    return datetime.combine(day, DEMO_HOUR, settings.tz).astimezone(UTC)
+    return at.astimezone(UTC)
 
 
 def run_demo(
@@ -98,7 +102,7 @@ def run_demo(
     opens the desk from here (``.venv/bin/outreach serve``): the closing hint is pasted as is.
     """
     tz = settings.tz
-    now = demo_clock(settings, now)
+    real_now, now = now, demo_clock(settings, now)
     today = now.astimezone(tz).date()
     engine = make_engine(database_url)
     upgrade(engine)
@@ -146,7 +150,7 @@ def run_demo(
         f"nothing left the machine); {held} wait for the customer's contact window "
         f"({settings.contact_window.start:%H:%M}-{settings.contact_window.end:%H:%M} their time)."
     )
-    replies = _play_replies(sessions, settings, messages, now + REPLY_GAP, echo)
+    replies = _play_replies(sessions, settings, messages, now + REPLY_GAP, real_now, echo)
     echo(
         f"\nOpen the advisors' desk on this data:\n"
         f"  DATABASE_URL={database_url} {desk_command}\n"
@@ -195,6 +199,7 @@ def _play_replies(
     settings: Settings,
     messages: list[OutboxMessage],
     now: datetime,
+    real_now: datetime,
     echo: Callable[[str], None],
 ) -> list[tuple[str, str, str, str | None]]:
     """A few customers who received an SMS offer answer it: a booking, a complaint, a question.
@@ -212,6 +217,8 @@ def _play_replies(
             customer = pick
             answered.add(customer.id)
             body = en if customer.locale == "en" else zh
+            if kind == "booking":  # the first offered time still ahead when the desk opens
+                body = _upcoming_choice(session, customer, real_now) or body
             at = now + REPLY_GAP * n
             reply = handle_sms(
                 session, settings, from_phone=customer.phone, body=body,
@@ -225,6 +232,20 @@ def _play_replies(
                 echo("  -> in the advisors' callback queue")
             played.append((kind, customer.external_id, body, reply.text))
     return played
+
+
+def _upcoming_choice(session: Session, customer: Customer, real_now: datetime) -> str | None:
+    """The number of the first slot offered to ``customer`` that starts after ``real_now``."""
+    outreach = session.scalars(
+        select(Outreach)
+        .where(Outreach.customer_id == customer.id, Outreach.status.in_(OUTREACH_OPEN))
+        .order_by(Outreach.id.desc())
+    ).first()
+    offered = ((outreach.context or {}).get("slots") or []) if outreach else []
+    for number, slot in enumerate(offered, 1):
+        if datetime.fromisoformat(slot["starts_at"]) > real_now + timedelta(hours=1):
+            return str(number)
+    return None
 
 
 def _next_recipient(
