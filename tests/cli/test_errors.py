@@ -253,3 +253,14 @@ def test_python_dash_m_runs_the_cli():
         check=False,
     )
     assert done.stdout.strip() == "outreach 0.1.0", done.stderr
+
+
+def test_tables_older_than_this_version(tmp_path):
+    """A database last upgraded by an older version: one line, run db upgrade."""
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    engine = make_engine(url)
+    with engine.begin() as connection:
+        connection.exec_driver_sql("CREATE TABLE alembic_version (version_num VARCHAR(32))")
+    engine.dispose()
+    result = invoke({"DATABASE_URL": url}, "users", "token", "anna")
+    assert_one_line(result, "older than this version", "outreach db upgrade")
