@@ -235,6 +235,13 @@ def load_settings(environ: dict[str, str] | Any) -> Settings:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ConfigError(f"OUTREACH_CONFIG: no such file {path}") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            f"{path}: not UTF-8 text (byte {exc.start + 1}): save the file as UTF-8 "
+            "(most editors: Save As, encoding UTF-8)"
+        ) from None
+    except IsADirectoryError:
+        raise ConfigError(f"OUTREACH_CONFIG: {path} is a folder, not a file") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
     settings = parse_config(raw, path)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import click
 from sqlalchemy import select
 
-from outreach.cli import App, pass_app
+from outreach.cli.app import App, pass_app
 from outreach.models import Customer, Vehicle
 from outreach.scripts import (
     ScriptError,
@@ -14,6 +14,7 @@ from outreach.scripts import (
     is_overridden,
     measure,
     render,
+    segment_budget,
     template_names,
 )
 from outreach.scripts.examples import example_context
@@ -46,7 +47,8 @@ def list_scripts(app: App) -> None:
 def preview(app: App, template: str, customer_ref: str, locale: str | None, channel: str) -> None:
     """Render TEMPLATE with example data and a real customer's name, vehicle and locale.
 
-    Prints the text, then its SMS encoding, length and segment count.
+    Prints the text, then its SMS encoding, length and segment count, and a warning when an
+    SMS takes more parts than the script's budget.
     """
     names = {name for _, ch, name in template_names(app.settings) if ch == channel}
     if template not in names:
@@ -78,7 +80,15 @@ def preview(app: App, template: str, customer_ref: str, locale: str | None, chan
         raise click.ClickException(str(exc)) from None
     click.echo(text)
     if channel == "sms":
-        click.echo(str(measure(text)))
+        size = measure(text)
+        click.echo(str(size))
+        budget = segment_budget(template)
+        if size.segments > budget:
+            click.echo(
+                f"warning: {size.segments} segments, over the budget of {budget} for {template}: "
+                "each part is billed; shorten the script or the data it shows",
+                err=True,
+            )
     else:
         click.echo(f"voice prompt: {len(text)} characters")
 

@@ -8,7 +8,7 @@ from datetime import datetime
 
 import click
 
-from outreach.cli import App, pass_app
+from outreach.cli.app import App, pass_app
 from outreach.conversation.understand import RULES, STATES, understand
 from outreach.settings import LOCALES
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from outreach import lexicon, outbox
+from outreach import callbacks, lexicon, outbox
 from outreach.conversation import records, slots
 from outreach.conversation.state import ConversationState, State, read, write
 from outreach.conversation.texts import lang
@@ -83,6 +83,8 @@ def options_for(outreach: Outreach | None) -> tuple[int, bool]:
 def hand_off(session: Session, c: Convo, reason: str, now: datetime) -> Step:
     slots.release(session, c.customer.id)
     records.hand_off(session, c.customer, c.outreach, reason=reason, now=now)
+    if reason == "complaint":  # an apology, and when someone calls: the queue's own target
+        return Step("complaint", {"call_within": callbacks.reason(reason).target_minutes}, True)
     return Step("handoff", handoff=True)
 
 
