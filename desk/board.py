@@ -9,7 +9,10 @@ from flask.typing import ResponseReturnValue
 
 from desk.auth import require_user
 from desk.context import db, now, settings
+from desk.i18n import current_language
 from outreach.appointment_board import board
+from outreach.job_lines import lines_for
+from outreach.scripts.filters import money
 
 bp = Blueprint("board", __name__, url_prefix="/board", template_folder="templates")
 bp.before_request(require_user)
@@ -26,10 +29,21 @@ def index() -> ResponseReturnValue:
         )
     except ValueError:
         first = today
-    days = [first, first + timedelta(days=1)]
+    days = [(d, board(db(), d, tz=tz)) for d in (first, first + timedelta(days=1))]
+    ids = [
+        row.appointment.id
+        for _, groups in days
+        for g in groups
+        for rows in g.intervals.values()
+        for row in rows
+    ]
+    locale = current_language()
     return render_template(
         "board/index.html",
-        days=[(d, board(db(), d, tz=tz)) for d in days],
+        days=days,
+        first=first,
         today=today,
+        job_lines=lines_for(db(), ids),
+        money=lambda price: "—" if price is None else money(price, locale),
         special=settings().dealership.special_services,
     )

@@ -21,7 +21,8 @@ from outreach.advisor_queue import (
     transcript,
 )
 from outreach.db import commit_with_retries
-from outreach.models import Appointment, CallbackRequest, User
+from outreach.job_lines import offered_items, record_job_lines
+from outreach.models import Appointment, CallbackRequest, Outreach, User
 
 bp = Blueprint("queue", __name__, url_prefix="/queue", template_folder="templates")
 bp.before_request(require_user)
@@ -125,10 +126,13 @@ def book(callback_id: int) -> ResponseReturnValue:
             starts_at=local_datetime(when, settings().tz, field="starts_at"),
             advisor_id=(whole_number(slot_advisor, field="starts_at") if slot_advisor else None),
             outreach_id=callback.outreach_id,
+            note=form.get("note") or "",
         )
 
         def book_and_close() -> Appointment:
             appointment = booking.book(db(), settings(), request_, now=at)
+            outreach = db().get(Outreach, callback.outreach_id) if callback.outreach_id else None
+            record_job_lines(db(), settings(), appointment, offered_items(db(), outreach))
             record_outcome(
                 db(),
                 callback_id,

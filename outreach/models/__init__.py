@@ -25,6 +25,7 @@ from outreach.models.customers import (
     VehicleHistory,
     Visit,
 )
+from outreach.models.job_lines import AppointmentJobLine
 from outreach.models.messaging import SANDBOX_KINDS, SandboxMessage, WebhookEvent
 from outreach.models.outbox import (
     OUTBOX_STATUSES,
@@ -51,6 +52,7 @@ __all__ = [
     "ApiToken",
     "Appointment",
     "AppointmentJob",
+    "AppointmentJobLine",
     "CallbackRequest",
     "CapacityTake",
     "CapacityUnit",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 
@@ -82,7 +82,9 @@ class TestEndpoints:
         assert appointment["hours"] == 1.5
         assert appointment["mileage_reported_km"] == 51000
         assert appointment["notes"] == "加一个四轮定位"
-        assert appointment["confirmed_at"] == NOW.isoformat()
+        # every instant in the dealership's zone, with its offset: the same instant as stored
+        assert appointment["confirmed_at"] == "2025-03-10T10:00:00+08:00"
+        assert datetime.fromisoformat(appointment["confirmed_at"]) == NOW
         assert _get(client, "/api/appointments?date=2025-03-12", token).json["appointments"] == []
 
     def test_bad_date_is_400(self, client, token):

@@ -40,7 +40,7 @@ class TestList:
         page = desk_client.client.get("/queue/").get_data(as_text=True)
         assert "张伟" in page
         assert "客户要求回电" in page
-        assert "60 / 120 min" in page
+        assert "1 小时 / 目标响应 2 小时" in page
 
     def test_overdue_entries_are_marked(self, desk_client, db):
         """A complaint waiting longer than 30 minutes is marked overdue."""
