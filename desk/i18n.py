@@ -130,7 +130,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "funnel": ("活动漏斗", "Campaign funnel"),
     "this_week": ("本周", "This week"),
     "vs_last_week": ("较上周", "vs last week"),
-    "today_table": ("今日", "Today"),
+    "waiting_now": ("今日待联系", "still due today"),
     "db_down_title": ("暂时无法连接数据库", "The database cannot be reached"),
     "db_down_body": (
         "工作台暂时连不上数据库，您的操作没有保存。请稍等一分钟后刷新本页；"
