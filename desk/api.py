@@ -85,6 +85,10 @@ def _appointment(row: BoardRow) -> dict[str, Any]:
             {"code": j.job_code, "description": j.description, "hours": j.labour_hours}
             for j in a.jobs
         ],
+        "job_lines": [
+            {"description": j.description, "price": j.price, "deferred_item_id": j.deferred_item_id}
+            for j in a.job_lines
+        ],
         "hours": row.hours,
         "designated_technician": a.designated_technician,
         "mileage_reported_km": a.mileage_reported_km,

@@ -11,7 +11,6 @@ from desk.auth import require_user
 from desk.context import db, now, settings
 from desk.i18n import current_language
 from outreach.appointment_board import board
-from outreach.job_lines import lines_for
 from outreach.scripts.filters import money
 
 bp = Blueprint("board", __name__, url_prefix="/board", template_folder="templates")
@@ -30,20 +29,12 @@ def index() -> ResponseReturnValue:
     except ValueError:
         first = today
     days = [(d, board(db(), d, tz=tz)) for d in (first, first + timedelta(days=1))]
-    ids = [
-        row.appointment.id
-        for _, groups in days
-        for g in groups
-        for rows in g.intervals.values()
-        for row in rows
-    ]
     locale = current_language()
     return render_template(
         "board/index.html",
         days=days,
         first=first,
         today=today,
-        job_lines=lines_for(db(), ids),
         money=lambda price: "—" if price is None else money(price, locale),
         special=settings().dealership.special_services,
     )

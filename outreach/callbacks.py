@@ -69,11 +69,13 @@ def reason(code: str) -> Reason:
 
 
 DETAIL_CHARS = 120  # a queue line, not a transcript
+DETAIL_MESSAGES = 3
 
 
 def last_words(session: Session, customer_id: int) -> str:
-    """The customer's last message (the one that put them in the queue), cut to a queue line."""
-    body = session.scalar(
+    """The customer's last few messages (what put them in the queue), oldest first, cut to a
+    queue line from the front so the newest words stay."""
+    bodies = session.scalars(
         select(ContactAttempt.body)
         .where(
             ContactAttempt.customer_id == customer_id,
@@ -81,10 +83,10 @@ def last_words(session: Session, customer_id: int) -> str:
             ContactAttempt.body.is_not(None),
         )
         .order_by(ContactAttempt.at.desc(), ContactAttempt.id.desc())
-        .limit(1)
-    )
-    text = " ".join((body or "").split())
-    return text if len(text) <= DETAIL_CHARS else text[: DETAIL_CHARS - 1] + "…"
+        .limit(DETAIL_MESSAGES)
+    ).all()
+    text = " / ".join(" ".join((body or "").split()) for body in reversed(bodies))
+    return text if len(text) <= DETAIL_CHARS else "…" + text[-(DETAIL_CHARS - 1) :]
 
 
 def queue_callback(

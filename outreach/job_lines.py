@@ -11,7 +11,7 @@ item's description → job code); an item no job type covers is "to be quoted" (
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -62,38 +62,17 @@ def record_job_lines(
 ) -> list[AppointmentJobLine]:
     """Write each item as a job line of ``appointment`` (once per item; a second call for the
     same booking adds nothing).  Returns the appointment's lines."""
-    have = {
-        line.deferred_item_id: line
-        for line in session.scalars(
-            select(AppointmentJobLine).where(AppointmentJobLine.appointment_id == appointment.id)
-        )
-    }
+    have = {line.deferred_item_id for line in appointment.job_lines}
     for item in items:
         if item.id in have:
             continue
-        line = AppointmentJobLine(
-            appointment_id=appointment.id,
-            deferred_item_id=item.id,
-            description=item.description,
-            price=price_for(settings, item.description),
+        appointment.job_lines.append(
+            AppointmentJobLine(
+                deferred_item_id=item.id,
+                description=item.description,
+                price=price_for(settings, item.description),
+            )
         )
-        session.add(line)
-        have[item.id] = line
+        have.add(item.id)
     session.flush()
-    return list(have.values())
-
-
-def lines_for(
-    session: Session, appointment_ids: Sequence[int]
-) -> dict[int, list[AppointmentJobLine]]:
-    """The job lines of each appointment, in the order they were written."""
-    found: dict[int, list[AppointmentJobLine]] = {}
-    if not appointment_ids:
-        return found
-    for line in session.scalars(
-        select(AppointmentJobLine)
-        .where(AppointmentJobLine.appointment_id.in_(appointment_ids))
-        .order_by(AppointmentJobLine.id)
-    ):
-        found.setdefault(line.appointment_id, []).append(line)
-    return found
+    return list(appointment.job_lines)

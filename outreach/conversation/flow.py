@@ -21,7 +21,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from outreach import consent, outbox
+from outreach import consent, job_lines, outbox
 from outreach.conversation import records, slots
 from outreach.conversation.numerals import cn_to_int
 from outreach.conversation.texts import lang
@@ -529,6 +529,10 @@ def _take(
         )  # fmt: skip
         c.update(slots=found, confirming=False, misses=0)
         return Step("slot_taken", slots_context(settings, c, found))
+    if template == "confirmation":  # the offer's deferred items become the visit's job lines
+        job_lines.record_job_lines(
+            session, settings, appt, job_lines.offered_items(session, c.outreach)
+        )
     if ctx.get("mileage_km") is not None:
         appt.mileage_reported_km = ctx["mileage_km"]
     if ctx.get("faults"):

@@ -5,6 +5,7 @@ from outreach.models.appointments import (
     APPOINTMENT_STATUSES,
     Appointment,
     AppointmentJob,
+    AppointmentJobLine,
 )
 from outreach.models.capacity import HOLD_STATUSES, CapacityTake, CapacityUnit, SlotHold
 from outreach.models.contacts import (
@@ -25,7 +26,6 @@ from outreach.models.customers import (
     VehicleHistory,
     Visit,
 )
-from outreach.models.job_lines import AppointmentJobLine
 from outreach.models.messaging import SANDBOX_KINDS, SandboxMessage, WebhookEvent
 from outreach.models.outbox import (
     OUTBOX_STATUSES,
