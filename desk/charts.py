@@ -63,13 +63,13 @@ class FunnelChart:
 def funnel_chart(
     stages: Sequence[tuple[str, int, int]],
     *,
-    width: int = 420,
-    label_width: int = 72,
-    row: int = 26,
+    width: int = 300,
+    label_width: int = 56,
+    row: int = 24,
 ) -> FunnelChart:
     """One horizontal bar per (label, value, change), scaled to the first (widest) stage."""
     top = max((v for _, v, _ in stages), default=0) or 1
-    room = width - label_width - 90  # the number and the week's change are written after the bar
+    room = width - label_width - 80  # the number and the week's change are written after the bar
     bars = [
         FunnelBar(label, value, change, n * row, max(room * value / top, 1 if value else 0))
         for n, (label, value, change) in enumerate(stages)
