@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from flask import g, session
 
@@ -115,6 +116,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "received_at": ("进入队列", "Filed"),
     "times_in": ("时间：", "times in"),
     "choose": ("请选择…", "Choose…"),
+    "customer_time": ("客户当地时间", "Customer's local time"),
     "pick_day": ("选择日期", "Pick a day"),
     "show": ("查看", "Show"),
     "price": ("价格", "Price"),
@@ -314,11 +316,12 @@ def minutes(value: timedelta | int | float) -> str:
     return " ".join(parts) or ("0 分钟" if zh else "0 min")
 
 
-def local(instant: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
-    """An instant in the dealership's zone; ``%a`` is the weekday in the page's language."""
+def local(instant: datetime | None, fmt: str = "%Y-%m-%d %H:%M", zone: str | None = None) -> str:
+    """An instant in the dealership's zone (or ``zone``); ``%a`` is the weekday in the page's
+    language."""
     if instant is None:
         return ""
-    at = instant.astimezone(settings().tz)
+    at = instant.astimezone(ZoneInfo(zone) if zone else settings().tz)
     return at.strftime(fmt.replace("%a", weekday(at)))
 
 

@@ -65,6 +65,7 @@ def detail(callback_id: int) -> ResponseReturnValue:
         jobs=jobs,
         slots=booking.offer(db(), settings(), jobs=jobs, now=at),
         tz=settings().tz,
+        now=at,
     )
 
 
