@@ -117,6 +117,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "times_in": ("时间：", "times in"),
     "choose": ("请选择…", "Choose…"),
     "customer_time": ("客户当地时间", "Customer's local time"),
+    "system_record": ("系统记录", "System record"),
     "pick_day": ("选择日期", "Pick a day"),
     "show": ("查看", "Show"),
     "price": ("价格", "Price"),

@@ -12,6 +12,7 @@ from desk.forms import FormError, job_list, local_datetime, whole_number
 from desk.i18n import current_language, t
 from outreach.advisor_queue import (
     OUTCOMES,
+    SYSTEM_DETAIL,
     DeskError,
     claim,
     customer_file,
@@ -66,6 +67,7 @@ def detail(callback_id: int) -> ResponseReturnValue:
         slots=booking.offer(db(), settings(), jobs=jobs, now=at),
         tz=settings().tz,
         now=at,
+        system_detail=callback.reason in SYSTEM_DETAIL,
     )
 
 

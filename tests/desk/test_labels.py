@@ -54,11 +54,18 @@ CODES = sorted(
         "callback_booked",
     }
 )
+SYSTEM_DETAILS = {
+    "unanswered": "no reply after 3 contacts (maintenance_interval)",
+    "bad_number": "sms SM0123 undelivered: carrier error 30005",
+    "send_unknown": "outbox #12 (sms): no answer from the provider",
+    "bot_error": "sms from +8613900000000: call_me failed",
+}
 ENGLISH_ONLY = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun", "min")
 
 
 class _Text(HTMLParser):
-    """The text a person sees: element text and option labels, not attributes or scripts."""
+    """The text a person sees: element text and option labels, not attributes or scripts, nor
+    a system record (a carrier's error, kept verbatim for support, folded away)."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -66,14 +73,16 @@ class _Text(HTMLParser):
         self._skip = 0
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in ("script", "style", "title"):
+        if tag in ("script", "style", "title") or (
+            tag == "details" and ("class", "system-record") in attrs
+        ):
             self._skip += 1
         for name, value in attrs:
             if name in ("placeholder", "aria-label") and value:
                 self.parts.append(value)
 
     def handle_endtag(self, tag: str) -> None:
-        if tag in ("script", "style", "title"):
+        if tag in ("script", "style", "title") or (tag == "details" and self._skip):
             self._skip -= 1
 
     def handle_data(self, data: str) -> None:
@@ -150,6 +159,8 @@ def _seed(db) -> tuple[list[int], list[int], date]:
         entry = make_callback(
             db,
             customer,
+            # what each producer writes: escalation, delivery, the outbox, the conversation
+            detail=SYSTEM_DETAILS.get(code, "我想问一下保养要多久"),
             reason=code,
             priority=REASONS[code].priority,
             outreach_id=outreach.id,
