@@ -12,7 +12,7 @@ import logging
 
 from flask import Flask, Response, render_template, request
 from sqlalchemy.exc import DBAPIError, OperationalError
-from werkzeug.exceptions import InternalServerError
+from werkzeug.exceptions import HTTPException, InternalServerError
 
 from desk.i18n import t
 from outreach.db import is_disconnect
@@ -27,6 +27,19 @@ def register(app: Flask) -> None:
     app.register_error_handler(OperationalError, _database_down)
     app.register_error_handler(DBAPIError, _database_error)
     app.register_error_handler(InternalServerError, _internal_error)
+    app.register_error_handler(HTTPException, _http_error)
+
+
+# A refused request on a desk page (a stale form's CSRF token, a page that does not exist …):
+# the same status, told in the reader's language.
+HTTP_MESSAGES = {400: "bad_request", 403: "forbidden", 404: "not_found", 405: "bad_request"}
+
+
+def _http_error(exc: HTTPException) -> Response | HTTPException:
+    if request.blueprint in ("twilio", "api") or exc.code is None or exc.code >= 500:
+        return exc
+    key = HTTP_MESSAGES.get(exc.code, "bad_request")
+    return _page(t(f"{key}_title"), t(f"{key}_body"), exc.code)
 
 
 def _page(title: str, body: str, status: int) -> Response:

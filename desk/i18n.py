@@ -118,6 +118,24 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "choose": ("请选择…", "Choose…"),
     "customer_time": ("客户当地时间", "Customer's local time"),
     "system_record": ("系统记录", "System record"),
+    "choose_outcome": ("请选择结果", "Choose an outcome"),
+    "bad_request_title": ("请求无法处理", "This request could not be handled"),
+    "bad_request_body": (
+        "页面可能已过期（例如在另一个窗口退出后又提交了表单）。请刷新页面后再试一次。",
+        "The page may be out of date (for example, you signed out in another window). Reload "
+        "the page and try again.",
+    ),
+    "forbidden_title": ("没有权限", "Not allowed"),
+    "forbidden_body": (
+        "您的账号不能打开这个页面。如需要，请联系服务经理。",
+        "Your account cannot open this page; ask your service manager if you need it.",
+    ),
+    "not_found_title": ("找不到这个页面", "Page not found"),
+    "not_found_body": (
+        "链接可能已失效，或这条记录已被删除。请从回电队列或预约看板重新打开。",
+        "The link may be out of date or the record was removed. Open it again from the queue "
+        "or the board.",
+    ),
     "pick_day": ("选择日期", "Pick a day"),
     "show": ("查看", "Show"),
     "price": ("价格", "Price"),

@@ -88,6 +88,9 @@ def outcome(callback_id: int) -> ResponseReturnValue:
     """Record what came of the call."""
     _entry(callback_id)
     form = request.form
+    if form.get("outcome") not in OUTCOMES:
+        flash(t("choose_outcome"), "error")
+        return redirect(url_for("queue.detail", callback_id=callback_id))
     try:
         again = None
         if form.get("outcome") == "call_again":

@@ -13,8 +13,10 @@ from sqlalchemy.exc import OperationalError
 from outreach.accounts import add_user
 from outreach.db import make_engine, make_sessionmaker
 from outreach.migrate import upgrade
+from outreach.models import CallbackRequest
 from outreach.settings import Settings
-from tests.desk.conftest import NOW, PASSWORD
+from tests.desk.conftest import NOW, PASSWORD, make_callback
+from tests.factories import make_customer
 from webhooks import create_app
 
 
@@ -107,3 +109,26 @@ def test_an_unexpected_error_is_a_localised_500(app, desk_client, monkeypatch):
     page = response.get_data(as_text=True)
     assert response.status_code == 500
     assert "出错了" in page and "Internal Server Error" not in page
+
+
+def test_a_missing_page_and_a_stale_form_are_told_in_chinese(desk_client):
+    """A 404 and a form posted without its CSRF token: Chinese pages, their own status."""
+    missing = desk_client.client.get("/queue/999999")
+    assert missing.status_code == 404 and "找不到这个页面" in missing.get_data(as_text=True)
+    stale = desk_client.client.post("/queue/1/claim", data={})
+    page = stale.get_data(as_text=True)
+    assert stale.status_code == 400 and "请刷新页面后再试一次" in page
+    assert "CSRF" not in page and "Bad Request" not in page
+
+
+def test_saving_without_an_outcome_asks_for_one(desk_client, db):
+    """The outcome has no default: saving without choosing says so and changes nothing."""
+    callback = make_callback(db, make_customer(db, name="李娜"), reason="complaint")
+    db.commit()
+    desk_client.post(f"/queue/{callback.id}/claim")
+    page = desk_client.post(
+        f"/queue/{callback.id}/outcome", {"outcome": ""}, follow_redirects=True
+    ).get_data(as_text=True)
+    assert "请选择结果" in page and "must be one of" not in page
+    db.expire_all()
+    assert db.get(CallbackRequest, callback.id).status == "claimed"
