@@ -14,7 +14,7 @@ from desk.stats import stats_window
 from outreach.advisor_queue import list_callbacks
 from outreach.appointment_board import BoardRow, appointments_on
 from outreach.callbacks import reason as callback_reason
-from outreach.stats import appointment_rate, campaign_stats, workshop_load
+from outreach.stats import appointment_rate, campaign_funnels, campaign_stats, workshop_load
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 bp.before_request(require_user)
@@ -125,6 +125,18 @@ def campaign_results() -> ResponseReturnValue:
         since=since.isoformat(),
         until=until.isoformat(),
         campaigns=[row.as_dict() for row in campaign_stats(db(), since=since, until=until)],
+        funnels=[
+            {
+                "campaign": f.campaign,
+                "week": f.week,
+                "waiting": f.waiting,
+                "stages": [
+                    {"stage": st.name, "this_week": st.this_week, "last_week": st.last_week}
+                    for st in f.stages
+                ],
+            }
+            for f in campaign_funnels(db(), settings(), today=today)
+        ],
         appointment_rate=[
             {
                 "week": w.week,

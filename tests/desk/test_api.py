@@ -99,3 +99,11 @@ class TestEndpoints:
         assert body["campaigns"] == []
         assert len(body["workshop_load"]) == 14
         assert body["workshop_load"][0]["date"] == "2025-03-10"
+        # a funnel for every enabled campaign, even before anything happened
+        assert [f["campaign"] for f in body["funnels"]][:2] == [
+            "maintenance_interval",
+            "deferred_work",
+        ]
+        assert [s["stage"] for s in body["funnels"][0]["stages"]] == [
+            "due", "contacted", "delivered", "replied", "booked", "showed",
+        ]  # fmt: skip
