@@ -15,6 +15,7 @@ from outreach import capacity
 from outreach.consent import may_contact
 from outreach.conversation import queue_sms
 from outreach.conversation.texts import render_text
+from outreach.job_lines import offered_items, record_job_lines
 from outreach.models import Appointment, Customer, Outreach, Vehicle
 from outreach.settings import Settings
 
@@ -86,13 +87,20 @@ def book(session: Session, settings: Settings, booking: Booking, *, now: datetim
         appointment.outreach_id = booking.outreach_id
     if booking.note.strip():
         appointment.notes = booking.note.strip()
-    session.flush()
-    confirm(session, settings, appointment, now=now)
+    outreach = session.get(Outreach, booking.outreach_id) if booking.outreach_id else None
+    # the deferred items the offer named, as the bot does (before the confirmation names them)
+    record_job_lines(session, settings, appointment, offered_items(session, outreach))
+    confirm(session, settings, appointment, outreach, now=now)
     return appointment
 
 
 def confirm(
-    session: Session, settings: Settings, appointment: Appointment, *, now: datetime
+    session: Session,
+    settings: Settings,
+    appointment: Appointment,
+    outreach: Outreach | None,
+    *,
+    now: datetime,
 ) -> None:
     """Queue the customer's written confirmation, as the bot does after booking (same script,
     same outbox, sent inside their contact window); nothing for a customer who may not be
@@ -100,7 +108,6 @@ def confirm(
     customer = session.get(Customer, appointment.customer_id)
     if customer is None or not may_contact(customer):
         return
-    outreach = session.get(Outreach, appointment.outreach_id) if appointment.outreach_id else None
     text = render_text(
         settings, "confirmation", customer=customer, channel="sms", appointment=appointment
     )

@@ -22,8 +22,7 @@ from outreach.advisor_queue import (
     transcript,
 )
 from outreach.db import commit_with_retries
-from outreach.job_lines import offered_items, record_job_lines
-from outreach.models import Appointment, CallbackRequest, Outreach, User
+from outreach.models import Appointment, CallbackRequest, User
 
 bp = Blueprint("queue", __name__, url_prefix="/queue", template_folder="templates")
 bp.before_request(require_user)
@@ -137,8 +136,6 @@ def book(callback_id: int) -> ResponseReturnValue:
 
         def book_and_close() -> Appointment:
             appointment = booking.book(db(), settings(), request_, now=at)
-            outreach = db().get(Outreach, callback.outreach_id) if callback.outreach_id else None
-            record_job_lines(db(), settings(), appointment, offered_items(db(), outreach))
             record_outcome(
                 db(),
                 callback_id,

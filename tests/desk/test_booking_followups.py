@@ -114,6 +114,12 @@ def test_offered_items_become_job_lines(desk_client, db):
         ("后刹车片剩余 30%", 900.0),
     ]
     db.rollback()
+    confirmation = db.scalars(select(OutboxMessage)).one().body
+    assert (
+        "另需处理：蓄电池电量偏低，入冬前建议更换（到店报价）；后刹车片剩余 30%（¥900）"
+        in confirmation
+    )
+    db.rollback()
     board = desk_client.client.get("/board/?day=2025-03-11").get_data(as_text=True)
     assert "蓄电池电量偏低，入冬前建议更换" in board and "待报价" in board
     assert "后刹车片剩余 30%" in board and "¥900" in board
