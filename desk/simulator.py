@@ -7,6 +7,7 @@ customer would get; nothing is sent anywhere.
 from __future__ import annotations
 
 import re
+import unicodedata
 import uuid
 from typing import Any
 
@@ -56,12 +57,18 @@ def find_customers(q: str, limit: int = 50) -> list[Customer]:
         .order_by(Customer.name, Customer.id)
         .limit(limit)
     )
+    # full-width digits and letters (１１１１, Ｃ００１) read as ASCII; a phone typed with
+    # spaces or dashes (139 0000-1111) matches the stored +86…
+    q = unicodedata.normalize("NFKC", q).strip()
     if q:
         like = f"%{q}%"
-        plates = select(Vehicle.customer_id).where(Vehicle.plate.ilike(like))
+        digits = re.sub(r"[\s\-()]", "", q)
+        plates = select(Vehicle.customer_id).where(
+            Vehicle.plate.ilike(f"%{q.replace(' ', '').replace('·', '')}%")
+        )
         matches: list[ColumnElement[bool]] = [
             Customer.name.like(like),
-            Customer.phone.like(like),
+            Customer.phone.like(f"%{digits}%"),
             Customer.external_id.ilike(like),
             Customer.id.in_(plates),
         ]

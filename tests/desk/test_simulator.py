@@ -104,7 +104,7 @@ class TestFindingACustomer:
         customer = make_customer(db, name="韩梅梅", phone="+8613912345678")
         make_vehicle(db, customer, plate="沪C12345")
         db.commit()
-        for q in ("沪C123", "5678"):
+        for q in ("沪C123", "5678", "５６７８", "139 1234-5678", "沪C 12345"):
             page = desk_client.client.get(f"/simulator/?q={q}").get_data(as_text=True)
             assert f'href="/simulator/{customer.id}"' in page, q
 
