@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from outreach import job_lines
 from outreach.conversation import convo, records, slots
 from outreach.conversation.convo import Convo, Step, appointment_context, slots_context
 from outreach.conversation.state import State, close
@@ -114,6 +115,10 @@ def take(
         )  # fmt: skip
         c.update(slots=found, confirming=False, misses=0)
         return Step("slot_taken", slots_context(settings, c, found))
+    if template == "confirmation":  # the offer's deferred items become the visit's job lines
+        job_lines.record_job_lines(
+            session, settings, appt, job_lines.offered_items(session, c.outreach)
+        )
     if ctx.mileage_km is not None:
         appt.mileage_reported_km = ctx.mileage_km
     if ctx.faults:

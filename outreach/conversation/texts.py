@@ -100,6 +100,8 @@ def _appointment(settings: Settings, appt: Appointment) -> dict[str, Any]:
         "total_hours": round(sum(j.labour_hours for j in appt.jobs), 2),
         "total_price": round(sum(j.price for j in appt.jobs), 2),
         "jobs": jobs,
+        # the deferred items the offer named (outreach/job_lines.py); price None: to quote
+        "job_lines": [{"description": j.description, "price": j.price} for j in appt.job_lines],
     }
 
 

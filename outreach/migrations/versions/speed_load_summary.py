@@ -1,7 +1,7 @@
 """capacity: the day load, per local day and unit kind, that offers read instead of the units
 
 Revision ID: speed_load_summary
-Revises: desk_tokens_sign_in
+Revises: edges_hashed_webhook_keys
 """
 
 from collections.abc import Sequence
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "speed_load_summary"
-down_revision: str | None = "desk_tokens_sign_in"
+down_revision: str | None = "edges_hashed_webhook_keys"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
