@@ -15,7 +15,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from desk.i18n import t
-from outreach.db import is_disconnect
+from outreach.db import DatabaseUnavailable, is_disconnect
 
 log = logging.getLogger(__name__)
 
@@ -25,6 +25,7 @@ RETRY_AFTER_SECONDS = 60
 def register(app: Flask) -> None:
     """Install the handlers on the whole app (the desk's pages and Twilio's webhooks)."""
     app.register_error_handler(OperationalError, _database_down)
+    app.register_error_handler(DatabaseUnavailable, _database_down)
     app.register_error_handler(DBAPIError, _database_error)
     app.register_error_handler(InternalServerError, _internal_error)
     app.register_error_handler(HTTPException, _http_error)
@@ -53,8 +54,9 @@ def _page(title: str, body: str, status: int) -> Response:
     return response
 
 
-def _database_down(exc: OperationalError) -> Response:
-    log.error("database unreachable: %s", exc.orig if exc.orig is not None else exc)
+def _database_down(exc: OperationalError | DatabaseUnavailable) -> Response:
+    orig = getattr(exc, "orig", None)
+    log.error("database unreachable: %s", orig if orig is not None else exc)
     response = _page(t("db_down_title"), t("db_down_body"), 503)
     response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
     return response

@@ -141,9 +141,7 @@ def run_demo(
     with transaction(sessions) as session:
         run = run_campaigns(session, settings, today=today, now=now)
     echo("\n" + explain_budget(settings, run, places, len(contacts)))
-    gateway = (
-        china.gateway if china is not None else SandboxGateway(sessions, clock=lambda: now)
-    )
+    gateway = china.gateway if china is not None else SandboxGateway(sessions, clock=lambda: now)
     # The sandbox sends nothing, so nobody waits for the pacing: the clock just moves on.
     paced = [now]
     stats = outbox.dispatch(

@@ -17,7 +17,7 @@ def _deferred_offer(session, settings, locale="zh-CN"):
     customer = make_customer(
         session, name="李雷" if locale == "zh-CN" else "Ann Lee", locale=locale
     )
-    outreach = plan_outreach(session, customer, campaign="deferred_work")
+    outreach = plan_outreach(session, customer)  # routine service, and the two items below
     battery, pads = (
         ("蓄电池电量偏低，入冬前建议更换", "后刹车片剩余 30%，建议两个月内更换")
         if locale == "zh-CN"
@@ -34,7 +34,7 @@ def _deferred_offer(session, settings, locale="zh-CN"):
                 subject_key=f"deferred_work:item:{item.id}",
                 due_on=date(2026, 7, 1),
                 reason=description,
-                facts={"description": description, "severity": "medium"},
+                facts={"description": description, "severity": "medium", "due_by": "2026-07-01"},
             )
         )
     session.flush()

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from outreach.aliyun_standin import AliyunStandIn
+from outreach.scripts.render import SHIPPED_DIR
 from outreach.scripts.templates import CHINA_SCRIPTS, template_for
 from outreach.settings import DEFAULT_CONFIG, Settings, load_settings
 
@@ -16,14 +17,8 @@ SIGN = "星辰汽车"
 KEY_ID, KEY_SECRET = "LTAI5tStandInKeyId", "stand-in-access-key-secret"
 PUSH_SECRET = "p8Vh2kQ9xR4mW7nB3cZ6"
 # Every zh-CN SMS script as the dealership registered it, with the code Aliyun gave it.
-SCRIPTS = (
-    "already_booked", "answer", "arrival_confirmed", "ask_time", "cancelled", "clarify",
-    "confirmation", "decline_ack", "extra_work_noted", "fallback_error", "followup",
-    "followup_reply", "handoff", "handoff_pending", "help", "inbound_greeting", "late_noted",
-    "no_appointment", "no_show", "no_slots", "noted", "offer", "opt_in_confirmation",
-    "opt_out_confirmation", "preference_noted", "reminder", "rescheduled", "slot_options",
-    "slot_taken", "which_option", "wrong_number",
-)  # fmt: skip
+_SMS = SHIPPED_DIR / "zh-CN" / "sms"
+SCRIPTS = tuple(sorted(p.stem for p in _SMS.glob("*.j2") if not p.stem.startswith("_")))
 CODES = {name: f"SMS_4{n:05d}" for n, name in enumerate(SCRIPTS, 1)}
 
 

@@ -12,6 +12,7 @@ from outreach.aliyun_sms import AliyunGateway
 from outreach.db import make_engine, make_sessionmaker, transaction
 from outreach.migrate import upgrade
 from outreach.models import ContactAttempt, Customer, OutboxMessage
+from outreach.scheduler import outbox_hooks
 from tests.china.conftest import China
 
 BODY = "您12月3日（周四）下午2:00的预约已取消。需要时回复“预约”即可重新安排。"
@@ -41,8 +42,8 @@ def test_a_send_cut_off_is_found_by_query_send_details(china: China) -> None:
 
     later = now + timedelta(seconds=settings.sending.lease_seconds + 1)
     with transaction(sessions) as session:
-        counts = outbox.recover_stuck(session, gateway, settings, later)
-    assert counts == {"sent": 1, "requeued": 0, "handed_off": 0}
+        counts = outbox.recover_stuck(session, gateway, settings, later, hooks=outbox_hooks())
+    assert counts == {"sent": 1, "requeued": 0, "handed_off": 0, "waiting": 0}
     assert len(standin.messages) == 1  # nothing resent
     assert [r["action"] for r in standin.requests] == ["SendSms", "QuerySendDetails"]
 
