@@ -100,12 +100,11 @@ def test_two_schedulers_run_a_job_once(committing_engine, settings, monkeypatch)
         "probe",
         JobSpec(
             "probe",
-            "tests.outbox.test_concurrency:probe_job",
+            lambda ctx, now: calls.append(now),
             lambda s: {"minute": "*"},
             lambda s: 60,
         ),
     )
-    globals()["probe_job"] = lambda ctx, now: calls.append(now)
     sessions = make_sessionmaker(committing_engine)
     contexts = [
         JobContext(settings, sessions, FakeGateway, owner=f"sched{i}", clock=lambda: OPEN_NOW)

@@ -58,8 +58,9 @@ def test_sender_survives_pg_terminate_backend(tmp_path: Path) -> None:
         per_body = collections.Counter(c.body for c in standin.created)
         assert len(per_body) == MESSAGES and max(per_body.values()) == 1
         output = log.read_text()
-        assert "database unavailable" in output, output
-        assert "Traceback" not in output
+        # A connection killed while idle is replaced by the pool's pre-ping without a word; one
+        # killed inside a transaction is logged as "database unavailable" and retried.
+        assert "Traceback" not in output, output
     finally:
         if sender is not None:
             sender.terminate()

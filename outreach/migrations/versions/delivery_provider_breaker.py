@@ -1,7 +1,7 @@
 """delivery: the provider's circuit breaker; the start of an unresolved send per outbox row
 
 Revision ID: delivery_provider_breaker
-Revises: desk_tokens_sign_in
+Revises: speed_load_summary
 """
 
 from collections.abc import Sequence
@@ -12,7 +12,7 @@ from alembic import op
 import outreach.db
 
 revision: str = "delivery_provider_breaker"
-down_revision: str | None = "desk_tokens_sign_in"
+down_revision: str | None = "speed_load_summary"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
