@@ -43,6 +43,10 @@ def recover_stuck(
         row = session.get(OutboxMessage, row_id, with_for_update=True, populate_existing=True)
         if row is None or row.status != "sending" or row.claimed_at is None:
             continue  # settled meanwhile by its sender or another recovery
+        if row.claimed_at >= cutoff:
+            # Another recovery requeued it while we waited for its lock, and a sender has
+            # claimed it again since: a new lease, not stuck.
+            continue
         since = min(row.lookup_since or row.claimed_at, row.claimed_at)
         try:
             found = find_sent(gateway, row.channel, row.to, row.body, since)

@@ -40,7 +40,7 @@ def write_config(folder: Path, **sending: float) -> Path:
     return path
 
 
-def sender_env(url: str, standin: str, config: Path, name: str, timeout: float = 5.0) -> dict:
+def sender_env(url: str, standin: str, config: Path, name: str, timeout: float = 2.0) -> dict:
     """The environment of one sender: its own ``application_name`` on PostgreSQL."""
     if url.startswith("postgresql"):
         url = (

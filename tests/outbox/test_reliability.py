@@ -253,3 +253,45 @@ def test_a_5xx_burst_at_the_standin_is_ridden_out(tmp_path: Path) -> None:
         assert standin.failed_sends >= 3
     finally:
         stop_standin(server)
+
+
+class RequeuingDuringLookUp(FakeGateway):
+    """While recovery asks about the first row, another recovery requeues the second and a
+    sender claims it again (committed on another connection)."""
+
+    def __init__(self, sessions, settings, later) -> None:
+        super().__init__()
+        self.sessions, self.settings, self.later, self.done = sessions, settings, later, False
+
+    def find_sent(self, to, body, since):
+        if not self.done:
+            self.done = True
+            with transaction(self.sessions) as s:
+                second = s.scalars(select(OutboxMessage).order_by(OutboxMessage.id.desc())).first()
+                second.status, second.recovered = "queued", 1
+                s.flush()
+                claims = take_batch(s, self.settings, worker="again", now=self.later).claims
+                assert [c.id for c in claims] == [second.id]
+        return None
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("committing_engine", ["postgresql"], indirect=True)
+def test_recovery_leaves_a_row_claimed_again_while_it_waited(committing_engine) -> None:
+    """A row requeued by one recovery and claimed again is under a new lease: a second
+    recovery that locks it afterwards must not requeue it or hand it to a person."""
+    settings = replace(sender_settings(10, 10, "http://unused"), twilio=None)
+    sessions = make_sessionmaker(committing_engine)
+    fill(sessions, settings, 2, OPEN_NOW)
+    with transaction(sessions) as s:
+        assert len(take_batch(s, settings, worker="dead", now=OPEN_NOW).claims) == 2
+    later = OPEN_NOW + timedelta(seconds=settings.sending.lease_seconds + 1)
+    gateway = RequeuingDuringLookUp(sessions, settings, later)
+    with transaction(sessions) as s:
+        counts = recover_stuck(s, gateway, settings, later, hooks=HOOKS)
+    assert counts["handed_off"] == 0
+    with sessions() as s:
+        rows = s.scalars(select(OutboxMessage).order_by(OutboxMessage.id)).all()
+        assert [r.status for r in rows] == ["queued", "sending"]
+        assert rows[1].claimed_by == "again"
+        assert s.scalar(select(func.count()).select_from(CallbackRequest)) == 0
