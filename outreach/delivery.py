@@ -188,13 +188,13 @@ def apply_pending(
     sid: str,
     now: datetime,
     *,
-    call_unanswered: Callable[..., Any] | None = None,
+    call_unanswered: Callable[..., Any],
 ) -> list[str]:
     """Apply the status callbacks that arrived for ``sid`` before it was recorded.
 
     Called by the outbox in the transaction that records the SID (after its attempt row is
     added).  An unanswered call also gets its SMS fallback, as the call-status webhook would
-    have done (``call_unanswered``: the conversation's, unless given).
+    have done (``call_unanswered``: the hook the outbox received from its entry point).
     """
     lock_sid(session, sid)
     session.flush()
@@ -215,21 +215,12 @@ def apply_pending(
         if sid.startswith("CA") and unanswered(row.status, row.answered_by):
             outreach = outreach_of(session, sid)
             if outreach is not None:
-                handler = call_unanswered or _conversation_call_unanswered()
-                handler(
+                call_unanswered(
                     session, settings, outreach, status=row.status,
                     answered_by=row.answered_by, now=now, call_sid=sid,
                 )  # fmt: skip
         session.delete(row)
     return outcomes
-
-
-def _conversation_call_unanswered() -> Callable[..., Any]:
-    # Imported on use: the conversation imports the outbox, which calls apply_pending.  Once
-    # the outbox receives this hook from its entry point, the default can go.
-    from outreach.conversation import call_unanswered
-
-    return call_unanswered
 
 
 def prune_pending(session: Session, now: datetime) -> int:

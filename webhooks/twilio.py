@@ -52,7 +52,7 @@ def _handed_to_advisor(channel: str, who: str, sid: str):
             session, phone=who, reason="bot_error", detail=detail, now=now
         )
         locale = bot_failure.locale_for(session, who, settings.dealership.default_locale)
-        text = bot_failure.apology(locale)
+        text = bot_failure.apology(settings, locale)
         return twiml.sms(text) if channel == "sms" else twiml.voice_fallback(text, locale)
 
     return fallback
@@ -61,7 +61,7 @@ def _handed_to_advisor(channel: str, who: str, sid: str):
 def _last_resort(channel: str) -> Response:
     # Even the fallback failed (the database is down): still answer politely.
     locale = _settings().dealership.default_locale
-    text = bot_failure.apology(locale)
+    text = bot_failure.apology(_settings(), locale)
     return _xml(twiml.sms(text) if channel == "sms" else twiml.voice_fallback(text, locale))
 
 

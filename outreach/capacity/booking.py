@@ -11,10 +11,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from sqlalchemy import case, exists, or_, select, update
+from sqlalchemy import case, exists, literal, select, update
 from sqlalchemy.orm import Session
 
-from outreach.capacity import ledger
+from outreach.capacity import ledger, load
 from outreach.capacity.config import JobType
 from outreach.capacity.holds import (
     HOLDS,
@@ -24,7 +24,16 @@ from outreach.capacity.holds import (
     release_expired_holds,
 )
 from outreach.capacity.ledger import TAKES, UNITS, SlotTaken
-from outreach.capacity.model import Calendar, Demand, SlotUnavailable, UnitNeed, calendar, demand
+from outreach.capacity.load import LOAD
+from outreach.capacity.model import (
+    Calendar,
+    Demand,
+    SlotUnavailable,
+    UnitNeed,
+    calendar,
+    demand,
+    interval_iso,
+)
 from outreach.db import run_with_retries
 from outreach.models import Advisor, Appointment, AppointmentJob
 from outreach.models.capacity import SlotHold
@@ -117,7 +126,7 @@ def book(
                 updated_at=now,
                 jobs=[_job_row(j) for j in need.jobs],
             ),
-            exist=held_rows or (used is not None and all(n.key in used for n in needs)),
+            exist=held_rows or (read is not None and all(n.key in read.existing for n in needs)),
             own_holds=own_holds,
         )  # fmt: skip
 
@@ -174,8 +183,9 @@ def _convert_and_claim(
     )
     held = ledger.held_keys(TAKES.c.hold_id.in_(ended)) if ended else None
     ledger.lock_units(session, (n.key for n in needs), also_held_by=held)
-    ledger.release(session, hold_ids=ended, locked=True)
-    ledger.claim(session, needs, locked=True)
+    given_back: list[load.Change] = []
+    ledger.release(session, hold_ids=ended, locked=True, pending=given_back)
+    ledger.claim(session, needs, locked=True, given_back=given_back)
     expire_loaded(session, ended)
     return appointment
 
@@ -245,9 +255,10 @@ def reschedule(
             owners = owners | TAKES.c.hold_id.in_(ended)
         # Its old units, its holds' and the new ones, locked together in key order.
         ledger.lock_units(session, (n.key for n in new), also_held_by=ledger.held_keys(owners))
-        ledger.release(session, hold_ids=ended, locked=True)
-        ledger.release(session, appointment_id=appointment.id, locked=True)
-        ledger.claim(session, new, locked=True)
+        given_back: list[load.Change] = []
+        ledger.release(session, hold_ids=ended, locked=True, pending=given_back)
+        ledger.release(session, appointment_id=appointment.id, locked=True, pending=given_back)
+        ledger.claim(session, new, locked=True, given_back=given_back)
         ledger.record(session, new, appointment_id=appointment.id)
         return ended
 
@@ -340,7 +351,8 @@ def _live_hold(
 class _DayRead:
     """What one unlocked read of the booking's day found (see :func:`_fail_fast`)."""
 
-    used: dict[str, int]  # the day's units in use, and the visit's own units even at 0
+    used: dict[str, int]  # the day's units in use (from the day load)
+    existing: set[str]  # which of the visit's possible unit rows exist
     own_holds: bool | None = None  # the customer has live holds (None: not read)
     expired_holds: bool | None = None  # some live hold has run out (None: not read)
 
@@ -361,33 +373,49 @@ def _fail_fast(
     behind the winners' row locks.  It is only a shortcut: every configured advisor counts,
     expired holds not yet swept and the customer's own live holds (given back by the booking)
     make it step aside, and the locked conditional UPDATE stays the real guard.  The same
-    round trip tells which of the visit's unit rows exist and whether any hold could give
-    places back, so a booking that wins skips the statements those would need.
+    round trip reads the day load (a few rows, whatever the workshop's size), which of the
+    visit's unit rows exist and whether any hold could give places back, so a booking that
+    wins skips the statements those would need.
     """
     day = cal.local_date(starts_at)
-    candidates = {
-        a.code: cal.units(need, starts_at, a.code, include_reserved=by_hand)
-        for a in cal.advisors_on(day)
-    }
-    keys = sorted({n.key for needs in candidates.values() for n in needs})
+    advisors = cal.advisors_on(day)
+    if not advisors:
+        return _DayRead({}, set())
+    shared = [
+        n
+        for n in cal.units(need, starts_at, advisors[0].code, include_reserved=by_hand)
+        if n.kind != "reception"
+    ]
+    iso = interval_iso(starts_at)
+    reception = [
+        UnitNeed(f"rcpt:{a.code}:{iso}", "reception", day, a.cars_per_interval, 1) for a in advisors
+    ]
+    keys = sorted({n.key for n in shared} | {n.key for n in reception})
     own = exists().where(HOLDS.c.customer_id == customer_id, HOLDS.c.status == "held")
     expired = exists().where(HOLDS.c.status == "held", HOLDS.c.expires_at <= now)
     rows = session.execute(
-        select(UNITS.c.key, UNITS.c.used, own, expired).where(
-            UNITS.c.day == day, or_(UNITS.c.used > 0, UNITS.c.key.in_(keys))
+        select(literal("unit").label("kind"), UNITS.c.key, own, expired)
+        .where(UNITS.c.key.in_(keys))
+        .union_all(
+            select(LOAD.c.kind, LOAD.c.detail, own, expired).where(
+                LOAD.c.day == day, LOAD.c.used != 0
+            )
         )
     ).all()
-    read = _DayRead({key: amount for key, amount, _, _ in rows})
+    read = _DayRead({}, set())
+    for kind, value, _, _ in rows:
+        if kind == "unit":
+            read.existing.add(value)
+        else:
+            read.used.update(load.parse(value))
     if rows:
         read.own_holds, read.expired_holds = bool(rows[0][2]), bool(rows[0][3])
-    full: list[UnitNeed] = []
-    for needs in candidates.values():
-        over = [n for n in needs if read.used.get(n.key, 0) + n.amount > n.capacity]
-        if not over:
-            return read
-        full.extend(over)
+    full = [n for n in shared if read.used.get(n.key, 0) + n.amount > n.capacity]
     if not full:
-        return read
+        over = [n for n in reception if read.used.get(n.key, 0) + n.amount > n.capacity]
+        if len(over) < len(reception):
+            return read
+        full = over
     if read.own_holds is None:
         read.own_holds, read.expired_holds = session.execute(select(own, expired)).one()
     if read.own_holds or read.expired_holds:
@@ -420,8 +448,13 @@ def _advisor_order(
         raise SlotUnavailable(f"no advisor receives cars on {day}")
     if used is None:
         used = ledger.usage(session, day, day)
-    starts = cal.grid(day)
-    on_duty.sort(key=lambda c: (sum(used.get(f"rcpt:{c}:{iso}", 0) for _, iso in starts), c))
+    busy = dict.fromkeys(on_duty, 0)  # reception places in use per advisor over the day
+    for key, amount in used.items():
+        if key.startswith("rcpt:"):
+            code = key.split(":", 2)[1]
+            if code in busy:
+                busy[code] += amount
+    on_duty.sort(key=lambda c: (busy[c], c))
     return [(c, rows[c]) for c in on_duty]
 
 

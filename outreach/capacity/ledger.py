@@ -18,6 +18,9 @@ Never overbook, on SQLite and PostgreSQL, across processes:
 * SQLite: every transaction starts with BEGIN IMMEDIATE (:mod:`outreach.db`), so writers run one
   at a time, across threads and processes; the conditional UPDATE sees every earlier commit.
 * Both: a CHECK (used <= capacity) rejects any row that would ever exceed its capacity.
+
+Every change of ``used`` is also added to the day load (:mod:`outreach.capacity.load`) in the
+same transaction, which offers read instead of the unit rows.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
+from outreach.capacity import load
 from outreach.capacity.model import UnitNeed
 from outreach.models.capacity import CapacityTake, CapacityUnit
 
@@ -204,12 +208,16 @@ def claim(
     locked: bool = False,
     checked: bool = False,
     exist: bool = False,
+    given_back: Sequence[load.Change] = (),
 ) -> None:
     """Add ``needs`` to the units' ``used`` in one conditional UPDATE, or raise SlotTaken.
 
     On SlotTaken roll the enclosing savepoint back.  ``locked``: the caller has already
     created and locked every row (in key order), so neither is done again.  ``checked``: the
     caller also saw under that lock that the amounts fit, so a miss raises LedgerError.
+    ``given_back``: the changes of a :func:`release` just before (``pending=``), written to
+    the day load together with this take — a hold converted to a booking of the same units
+    nets out and writes nothing.
     ``exist``: the caller knows every row exists, so none is created.  Unlocked on PostgreSQL,
     the rows are locked in key order by a CTE of the same statement (see the module doc).
     """
@@ -247,6 +255,7 @@ def claim(
             key=lambda n: (n.kind == "reception", n.key),
         )[0]
         raise SlotTaken(f"that time was just taken ({full.kind} {full.key} is full)", full.key)
+    load.apply(session, [*given_back, *((n.key, n.kind, n.day, n.amount) for n in by_key.values())])
 
 
 def record(
@@ -295,8 +304,12 @@ def release(
     appointment_id: int | None = None,
     hold_ids: Sequence[int] | None = None,
     locked: bool = False,
+    pending: list[load.Change] | None = None,
 ) -> int:
     """Give back every unit some owners hold; returns how many takes were given back.
+
+    ``pending``: the day load's changes are added to this list instead of written, for a
+    :func:`claim` that follows in the same savepoint to write them with its own.
 
     The take rows are deleted first and only what the DELETE removed is given back (RETURNING),
     so two concurrent releases of the same owner give back once.  ``locked``: the caller has
@@ -317,26 +330,28 @@ def release(
         back[key] = back.get(key, 0) + amount
         count += 1
     if back:
-        session.execute(
+        given = session.execute(
             update(UNITS)
             .where(UNITS.c.key.in_(sorted(back)))
             .values(used=UNITS.c.used - case(back, value=UNITS.c.key))
+            .returning(UNITS.c.key, UNITS.c.kind, UNITS.c.day)
             .execution_options(synchronize_session=False)
         )
+        changes = [(key, kind, day, -back[key]) for key, kind, day in given]
+        if pending is None:
+            load.apply(session, changes)
+        else:
+            pending.extend(changes)
     return count
 
 
 def usage(session: Session, first: date, last: date) -> dict[str, int]:
-    """``used`` of every unit row in use from local day ``first`` to ``last`` inclusive.
+    """``used`` of every unit in use from local day ``first`` to ``last`` inclusive.
 
-    Rows at zero are left out (a missing key reads as 0), which keeps the read small.
+    Read from the day load (:mod:`outreach.capacity.load`), a few rows per day; units at zero
+    are left out (a missing key reads as 0).
     """
-    rows = session.execute(
-        select(UNITS.c.key, UNITS.c.used).where(
-            UNITS.c.day >= first, UNITS.c.day <= last, UNITS.c.used > 0
-        )
-    ).all()  # fetched at once: hundreds of rows, one driver call instead of one per row
-    return dict(rows)
+    return load.usage(session, first, last)
 
 
 def _owner(hold_id: int | None, appointment_id: int | None) -> ColumnElement[bool]:

@@ -15,13 +15,14 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
 
-from outreach.capacity import ledger
+from outreach.capacity import load
+from outreach.capacity.config import AdvisorCapacity
 from outreach.capacity.holds import (
     HoldRequest,
     advisor_rows,
@@ -61,13 +62,51 @@ class Slot:
     hold_expires_at: datetime | None = None
 
 
+class _Reception:
+    """One day's reception load for the active advisors on duty, from the day load's entries.
+
+    Only the advisors' places in use are looked at, so the work grows with the day's
+    bookings and holds, not with the number of advisors times intervals.
+    """
+
+    def __init__(self, advisors: list[AdvisorCapacity], in_use: dict[str, int]) -> None:
+        self.advisors = advisors
+        caps = {a.code: a.cars_per_interval for a in advisors}
+        self.load = dict.fromkeys(caps, 0)  # places in use per advisor over the day
+        self.taken: dict[str, dict[str, int]] = {}  # interval -> advisor -> places in use
+        self.full: dict[str, int] = {}  # interval -> advisors with no place left
+        for key, used in in_use.items():
+            _, code, iso = key.split(":", 2)
+            if code not in caps:
+                continue
+            self.load[code] += used
+            self.taken.setdefault(iso, {})[code] = used
+            if used >= caps[code]:
+                self.full[iso] = self.full.get(iso, 0) + 1
+
+    def any_free(self, iso: str) -> bool:
+        return self.full.get(iso, 0) < len(self.advisors)
+
+    def free(self, iso: str) -> tuple[str, ...]:
+        """The advisors with a place left in interval ``iso``, least loaded first."""
+        taken = self.taken.get(iso, {})
+        free = [a.code for a in self.advisors if taken.get(a.code, 0) < a.cars_per_interval]
+        return tuple(sorted(free, key=lambda code: (self.load[code], code)))
+
+
 @dataclass(frozen=True)
 class _Candidate:
     sort_key: tuple[float, ...]
     starts_at: datetime
     day: date
     part: str
-    advisor_codes: tuple[str, ...]  # free advisors, least loaded first
+    iso: str
+    reception: _Reception = field(compare=False)  # the day's, shared by its candidates
+
+    @property
+    def advisor_codes(self) -> tuple[str, ...]:
+        """Free advisors, least loaded first (worked out only for candidates given out)."""
+        return self.reception.free(self.iso)
 
 
 MAX_HOLD_ROUNDS = 6  # rounds of "hold the next best" when slots were taken meanwhile
@@ -218,8 +257,8 @@ def _ranked(
     start = first
     while start <= last:
         end = min(last, start + step - timedelta(days=1))
-        used = ledger.usage(session, start, end)
-        found.extend(_candidates(cal, need, pref, now, active, used, start, end))
+        loads = load.by_day(session, start, end)
+        found.extend(_candidates(cal, need, pref, now, active, loads, start, end))
         ranked = sorted(found, key=lambda c: c.sort_key)
         best, rest = (ranked, []) if pref.earliest else _spread(ranked)
         if end >= last:
@@ -247,11 +286,11 @@ def _candidates(
     pref: SlotPreference,
     now: datetime,
     active: set[str],
-    used: dict[str, int],
+    loads: load.DayLoads,
     first: date,
     last: date,
 ) -> Iterator[_Candidate]:
-    """The bookable intervals of local days ``first`` to ``last`` under the load ``used``."""
+    """The bookable intervals of local days ``first`` to ``last`` under the day ``loads``."""
     cfg = cal.config
     earliest = now + timedelta(hours=cfg.min_lead_hours)
     today = cal.local_date(now)
@@ -265,30 +304,30 @@ def _candidates(
         if not grid:
             continue
         cap = cal.labour_capacity(day)
-        labour_used = used.get(labour_key(day), 0)
+        day_load = loads.get(day, {})
+        labour_used = day_load.get("labour", {}).get(labour_key(day), 0)
         if cap <= 0 or labour_used + need.labour_minutes > cap:
             continue
+        bays = day_load.get("resource", {})
         if any(
-            used.get(resource_key(name, day), 0) + minutes > cal.resource_capacity(name)
+            bays.get(resource_key(name, day), 0) + minutes > cal.resource_capacity(name)
             for name, minutes in need.resources
         ):
             continue
-        advisors = [a for a in cal.advisors_on(day) if a.code in active]
-        prefix = {a.code: f"rcpt:{a.code}:" for a in advisors}
-        taken = {a.code: [used.get(prefix[a.code] + iso, 0) for _, iso in grid] for a in advisors}
-        load = {code: sum(row) for code, row in taken.items()}
-        arrivals = [used.get(f"arr:{iso}", 0) for _, iso in grid]
+        reception = _Reception(
+            [a for a in cal.advisors_on(day) if a.code in active], day_load.get("reception", {})
+        )
+        if not reception.advisors:
+            continue
+        in_use = day_load.get("arrivals", {})
+        arrivals = [in_use.get(f"arr:{iso}", 0) for _, iso in grid] if in_use else [0] * len(grid)
         day_score = (day - today).days + DAY_WEIGHT * labour_used / cap
-        for i, (start, _) in enumerate(grid):
-            if start < earliest or arrivals[i] >= max_arr:
+        for i, (start, iso) in enumerate(grid):
+            if start < earliest or arrivals[i] >= max_arr or not reception.any_free(iso):
                 continue
             local = start.astimezone(cal.tz)
             if not _wanted(pref, local):
                 continue
-            free = [a for a in advisors if taken[a.code][i] < a.cars_per_interval]
-            if not free:
-                continue
-            free.sort(key=lambda a: (load[a.code], a.code))
             around = arrivals[max(0, i - 1) : i + 2]
             score = day_score + INTERVAL_WEIGHT * sum(around) / (max_arr * len(around))
             key: tuple[float, ...] = (score, start.timestamp())
@@ -297,7 +336,7 @@ def _candidates(
                 key = (abs((start - wanted).total_seconds()), *key)
             if pref.earliest:
                 key = (start.timestamp(),)
-            yield _Candidate(key, start, day, _part(local), tuple(a.code for a in free))
+            yield _Candidate(key, start, day, _part(local), iso, reception)
 
 
 def _wanted(pref: SlotPreference, local: datetime) -> bool:

@@ -209,7 +209,10 @@ def _reading(path: Path, line: Callable[[], int]) -> Iterator[None]:
         yield
     except UnicodeDecodeError as exc:
         # Text is decoded in blocks, so the bad byte is at or after the line reached.
-        reason = "not UTF-8 text (at or after this line)"
+        reason = (
+            "not UTF-8 text (at or after this line): save the file as UTF-8"
+            " (Excel: Save As > CSV UTF-8) and import again"
+        )
         raise ImportAborted([RowError(path.name, line(), "-", reason)]) from exc
 
 

@@ -5,8 +5,15 @@ from outreach.models.appointments import (
     APPOINTMENT_STATUSES,
     Appointment,
     AppointmentJob,
+    AppointmentJobLine,
 )
-from outreach.models.capacity import HOLD_STATUSES, CapacityTake, CapacityUnit, SlotHold
+from outreach.models.capacity import (
+    HOLD_STATUSES,
+    CapacityDayLoad,
+    CapacityTake,
+    CapacityUnit,
+    SlotHold,
+)
 from outreach.models.contacts import (
     OUTREACH_OPEN,
     CallbackRequest,
@@ -51,7 +58,9 @@ __all__ = [
     "ApiToken",
     "Appointment",
     "AppointmentJob",
+    "AppointmentJobLine",
     "CallbackRequest",
+    "CapacityDayLoad",
     "CapacityTake",
     "CapacityUnit",
     "ContactAttempt",

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from outreach.db import Base, utcnow
@@ -33,6 +33,27 @@ class CapacityUnit(Base):
     day: Mapped[date]  # the dealership's local date
     capacity: Mapped[int]
     used: Mapped[int] = mapped_column(default=0)
+
+
+class CapacityDayLoad(Base):
+    """The load of one local day and one unit kind, kept in step with ``capacity_units``.
+
+    ``detail`` is a JSON object of every unit of that day and kind in use, ``{key: used}``
+    (units at zero left out), and ``used`` their sum.  Changed only by the ledger, in the same
+    statement sequence that changes the units (see :mod:`outreach.capacity.load`), so an
+    offer reads a few rows per day instead of the day's units.
+    """
+
+    __tablename__ = "capacity_day_load"
+    __table_args__ = (
+        CheckConstraint("used >= 0", name="capacity_day_load_used"),
+        CheckConstraint(_in("kind", UNIT_KINDS), name="capacity_day_load_kind"),
+    )
+
+    day: Mapped[date] = mapped_column(primary_key=True)  # the dealership's local date
+    kind: Mapped[str] = mapped_column(String(12), primary_key=True)
+    used: Mapped[int] = mapped_column(default=0)
+    detail: Mapped[str] = mapped_column(Text, default="{}")
 
 
 class SlotHold(Base):

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from outreach.capacity import (
     SlotUnavailable,
     book,
-    ledger,
+    load,
     never_open,
     offer_slots,
     past_horizon,
@@ -201,13 +201,13 @@ class TestReadingAWeekAtATime:
     def test_an_offer_in_a_quiet_workshop_reads_one_week(self, session, cap, monkeypatch):
         """Three slots found in the first week: the load of the second is never read."""
         spans = []
-        real = ledger.usage
+        real = load.by_day
 
-        def usage(session, first, last):
+        def by_day(session, first, last):
             spans.append((first, last))
             return real(session, first, last)
 
-        monkeypatch.setattr(ledger, "usage", usage)
+        monkeypatch.setattr(load, "by_day", by_day)
         offer_slots(session, cap, jobs=["small"], now=NOW, limit=3, hold_for="sms")
         assert spans == [(date(2026, 5, 31), date(2026, 6, 6))]  # NOW is Sunday 31 May
 

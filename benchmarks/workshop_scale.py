@@ -1,0 +1,266 @@
+"""Benchmark: what one signed reply costs, in one process, for workshops of several sizes.
+
+    python benchmarks/workshop_scale.py [--scales 1,10] [--requests 1000]
+        [--database-url URL | --sqlite] [--profile N]
+
+Runs the same inbound-SMS mix as ``benchmarks/webhooks.py`` (200 customers; "预约保养", "2",
+"明天下午三点", "HELP", "周六上午可以") through the real webhook app with Flask's test client,
+once per workshop scale, each on a fresh database.  A workshop of scale ``n``
+(:func:`scaled_config`) is the example one ``n`` times over: ``n`` times the advisors, the
+technicians, the arrivals per interval and the special bays' hours.  It prints the CPU per
+request of this process and of its own PostgreSQL backends, the ratio to the first scale, the
+statements per reply, what was booked and held, and the CPU per reply of each message.
+``--profile N`` prints the N costliest functions (cProfile) of each scale's run.
+
+This measures the code without HTTP or gunicorn; ``benchmarks/webhooks.py --workshop-scale``
+measures the served app.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import os
+import pstats
+import re
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+if sys.path and Path(sys.path[0]).resolve() == HERE:
+    sys.path[0] = str(ROOT)  # never shadow the webhooks package with benchmarks/webhooks.py
+
+TOKEN = "bench-sandbox-token"  # noqa: S105 - the sandbox signing key for this run only
+PUBLIC = "http://127.0.0.1:5000"
+PHONES = [f"+86139{n:08d}" for n in range(1, 201)]
+BODIES = ["预约保养", "2", "明天下午三点", "HELP", "周六上午可以"]
+EXAMPLE = ROOT / "config" / "dealership.example.toml"
+SCALED_NUMBERS = ("max_arrivals_per_interval", "technicians", "alignment_bay", "body_shop")
+
+
+def scaled_config(scale: int, folder: Path) -> Path:
+    """The example configuration with a workshop ``scale`` times larger, written to ``folder``.
+
+    Advisors are repeated (A01 … becomes A01 … A20 at scale 10, with the same days and cars
+    per interval); technicians, arrivals per interval and each bay's hours are multiplied.
+    """
+    text = EXAMPLE.read_text(encoding="utf-8")
+    if scale != 1:
+        for name in SCALED_NUMBERS:
+            text, count = re.subn(
+                rf"^({name}\s*=\s*)([0-9.]+)",
+                lambda m: m.group(1) + _times(m.group(2), scale),
+                text,
+                count=1,
+                flags=re.MULTILINE,
+            )
+            if count != 1:
+                raise SystemExit(f"{EXAMPLE}: no '{name} =' line to scale")
+        blocks = re.findall(
+            r"^\[\[capacity\.advisors\]\]\n(?:(?!\n\[).*\n)*", text, flags=re.MULTILINE
+        )
+        if not blocks:
+            raise SystemExit(f"{EXAMPLE}: no [[capacity.advisors]] to scale")
+        extra = []
+        number = len(blocks)
+        for copy in range(1, scale):
+            for block in blocks:
+                number += 1
+                renamed = re.sub(r'code = "[^"]*"', f'code = "A{number:02d}"', block)
+                renamed = re.sub(r'name = "([^"]*)"', rf'name = "\g<1>{copy + 1}"', renamed)
+                extra.append(renamed)
+        anchor = text.index(blocks[-1]) + len(blocks[-1])
+        text = text[:anchor] + "\n" + "\n".join(extra) + text[anchor:]
+    path = folder / f"dealership.scale{scale}.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def _times(number: str, scale: int) -> str:
+    return str(int(number) * scale) if number.isdigit() else f"{float(number) * scale:g}"
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU seconds of ``pids`` so far (Linux /proc); a gone process counts 0."""
+    total = 0.0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
+def backends(admin_url: str, name: str) -> list[int]:
+    """The PostgreSQL backend processes of the connections named ``name`` (application_name):
+    other work on the same server is not counted."""
+    from sqlalchemy import text
+
+    from outreach.db import make_engine
+
+    admin = make_engine(admin_url)
+    with admin.connect() as conn:
+        pids = list(
+            conn.scalars(
+                text("SELECT pid FROM pg_stat_activity WHERE application_name = :name"),
+                {"name": name},
+            )
+        )
+    admin.dispose()
+    return pids
+
+
+def run_scale(args: argparse.Namespace, scale: int, folder: Path) -> dict[str, Any]:
+    from sqlalchemy import event, func, make_url, select, text
+    from twilio.request_validator import RequestValidator
+
+    import outreach.models
+    from outreach.db import Base, make_engine, make_sessionmaker
+    from outreach.sandbox import SANDBOX_ACCOUNT_SID
+    from outreach.settings import load_settings
+    from webhooks import ENGINE_KEY, create_app
+
+    schema = None
+    if args.sqlite:
+        url = f"sqlite:///{folder}/scale{scale}.db"
+    else:
+        schema = f"bench_{uuid.uuid4().hex[:10]}"
+        admin = make_engine(args.database_url)
+        with admin.begin() as conn:
+            conn.execute(text(f"CREATE SCHEMA {schema}"))
+        admin.dispose()
+        url = (
+            make_url(args.database_url)
+            .update_query_dict({"options": f"-csearch_path={schema}", "application_name": schema})
+            .render_as_string(hide_password=False)
+        )
+    try:
+        environ = {
+            "DATABASE_URL": url,
+            "OUTREACH_CONFIG": str(scaled_config(scale, folder)),
+            "PUBLIC_BASE_URL": PUBLIC,
+            "OUTREACH_SANDBOX_AUTH_TOKEN": TOKEN,
+        }
+        settings = load_settings(environ)
+        engine = make_engine(url)
+        Base.metadata.create_all(engine)
+        with make_sessionmaker(engine)() as session, session.begin():
+            for n, phone in enumerate(PHONES):
+                session.add(
+                    outreach.models.Customer(
+                        external_id=f"B{n:05d}", name=f"客户{n}", phone=phone, consent=True
+                    )
+                )
+        engine.dispose()
+        app = create_app(settings)
+        statements = [0]
+        event.listen(
+            app.extensions[ENGINE_KEY],
+            "before_cursor_execute",
+            lambda *a: statements.__setitem__(0, statements[0] + 1),
+        )
+        client = app.test_client()
+        validator = RequestValidator(TOKEN)
+        requests = []
+        for n in range(args.requests + args.warm_up):
+            data = {
+                "AccountSid": SANDBOX_ACCOUNT_SID,
+                "MessageSid": "SM" + uuid.uuid4().hex,
+                "From": PHONES[n % len(PHONES)],
+                "To": "+15005550006",
+                "Body": BODIES[(n // len(PHONES)) % len(BODIES)],
+            }
+            signature = validator.compute_signature(PUBLIC + "/twilio/sms", data)
+            requests.append((data, {"X-Twilio-Signature": signature}))
+
+        by_body: dict[str, list[float]] = {}  # app CPU of each reply, by message
+
+        def post(batch: list) -> None:
+            for data, headers in batch:
+                cpu = time.process_time()
+                response = client.post("/twilio/sms", data=data, headers=headers)
+                by_body.setdefault(data["Body"], []).append(time.process_time() - cpu)
+                if response.status_code != 200:
+                    raise SystemExit(f"status {response.status_code}: {response.data[:200]!r}")
+
+        post(requests[: args.warm_up])
+        by_body.clear()
+        counted = statements[0]
+        database = backends(args.database_url, schema) if schema else []
+        me, db0, wall = time.process_time(), cpu_seconds(database), time.perf_counter()
+        profiler = cProfile.Profile() if args.profile else None
+        if profiler:
+            profiler.enable()
+        post(requests[args.warm_up :])
+        if profiler:
+            profiler.disable()
+        app_ms = (time.process_time() - me) * 1000 / args.requests
+        db_ms = (cpu_seconds(database) - db0) * 1000 / args.requests
+        wall_ms = (time.perf_counter() - wall) * 1000 / args.requests
+        per_request = (statements[0] - counted) / args.requests
+        with make_sessionmaker(engine)() as session:
+            booked = session.scalar(select(func.count()).select_from(outreach.models.Appointment))
+            holds = session.scalar(select(func.count()).select_from(outreach.models.SlotHold))
+        if profiler:
+            print(f"--- scale {scale}: costliest functions (cumulative) ---")
+            pstats.Stats(profiler).sort_stats("cumulative").print_stats(args.profile)
+        return {
+            "app": app_ms,
+            "db": db_ms,
+            "wall": wall_ms,
+            "statements": per_request,
+            "booked": booked or 0,
+            "holds": holds or 0,
+            "by_body": {b: 1000 * sum(t) / len(t) for b, t in by_body.items()},
+        }
+    finally:
+        if schema:
+            admin = make_engine(args.database_url)
+            with admin.begin() as conn:
+                conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+            admin.dispose()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--scales", default="1,10", help="workshop scales, comma separated")
+    parser.add_argument("--requests", type=int, default=1000)
+    parser.add_argument("--warm-up", type=int, default=200, help="requests before measuring")
+    parser.add_argument(
+        "--database-url",
+        default=os.environ.get("OUTREACH_TEST_POSTGRES_URL")
+        or "postgresql+psycopg://postgres@127.0.0.1:5432/test",
+    )
+    parser.add_argument("--sqlite", action="store_true", help="a SQLite file instead")
+    parser.add_argument("--profile", type=int, default=0, help="print the N costliest functions")
+    args = parser.parse_args()
+    scales = [int(s) for s in args.scales.split(",")]
+    with tempfile.TemporaryDirectory() as tmp:
+        results = {scale: run_scale(args, scale, Path(tmp)) for scale in scales}
+    first = results[scales[0]]
+    backend = "SQLite" if args.sqlite else "PostgreSQL"
+    print(f"{args.requests} replies per scale after {args.warm_up} warm-up, {backend}, in-process")
+    for scale, r in results.items():
+        total, base = r["app"] + r["db"], first["app"] + first["db"]
+        print(
+            f"scale {scale:3d}: cpu/req app {r['app']:6.2f} ms  db {r['db']:5.2f} ms  "
+            f"total {total:6.2f} ms ({total / base:4.2f}x scale {scales[0]})  "
+            f"wall {r['wall']:6.2f} ms  statements/req {r['statements']:5.2f}  "
+            f"appointments {r['booked']:.0f}  holds placed {r['holds']:.0f}"
+        )
+    bodies = " ".join(f"{b!r:>10}" for b in BODIES)
+    print(f"app CPU ms per reply, by message:  {bodies}")
+    for scale, r in results.items():
+        row = " ".join(f"{r['by_body'].get(b, float('nan')):10.2f}" for b in BODIES)
+        print(f"scale {scale:3d}:                        {row}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,177 @@
+"""The day load: per local day and unit kind, the ledger units in use, kept in step with them.
+
+``capacity_day_load`` has one row per (day, kind) — reception, arrivals, labour, resource —
+holding ``{unit key: used}`` of that day's units of that kind that were ever used (given back
+to 0 or not; :func:`parse` leaves the zeros out), and their sum.
+An offer reads these few rows per day instead of every unit row of the horizon, so finding
+slots reads O(days) rows whatever the size of the workshop (see docs/capacity.md).
+
+In step, never drifting: the ledger changes a unit's ``used`` only in :func:`ledger.claim
+<outreach.capacity.ledger.claim>` and :func:`ledger.release
+<outreach.capacity.ledger.release>`, and each passes exactly the amounts it changed to
+:func:`apply`, in the same transaction (and savepoint): if the change rolls back, so does the
+load.  :func:`apply` is one upsert that adds the amounts to the stored JSON in the database,
+so nothing is read back first; the row lock it takes is only ever waited for by a change of
+the same day, which already waits for that day's labour unit.  The CHECK ``used >= 0``
+refuses a give-back that was never taken.  :func:`recount` derives the same figures from the
+unit rows, for the tests and ``rebuild``.
+
+The locked, conditional UPDATE of the unit rows stays the only guard against overbooking:
+the load is for reading.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from datetime import date
+from typing import cast
+
+from sqlalchemy import Table, delete, literal_column, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from outreach.models.capacity import CapacityDayLoad, CapacityUnit
+
+LOAD = cast(Table, CapacityDayLoad.__table__)  # Core statements on the table itself
+UNITS = cast(Table, CapacityUnit.__table__)
+
+# The stored detail with the changed keys set to their new values (the stored value plus the
+# change), the other keys left alone.  One expression per dialect, evaluated by the database
+# inside the upsert: no read, no second round trip, work in proportion to the keys changed
+# (plus parsing the stored object).  A key given back to 0 stays, as 0 (see :func:`parse`).
+_MERGE = {
+    "postgresql": (
+        "(capacity_day_load.detail::jsonb || (SELECT jsonb_object_agg(e.key,"
+        " coalesce((capacity_day_load.detail::jsonb ->> e.key)::int, 0) + e.value::int)"
+        " FROM jsonb_each_text(excluded.detail::jsonb) AS e))::text"
+    ),
+    "sqlite": (
+        "json_patch(capacity_day_load.detail, (SELECT json_group_object(e.key,"
+        " coalesce(json_extract(capacity_day_load.detail, '$.\"' || e.key || '\"'), 0)"
+        " + e.value) FROM json_each(excluded.detail) AS e))"
+    ),
+}
+
+# The sum of the new detail: the proposed row's ``used`` cannot carry it, as a give-back's
+# negative sum would fail the CHECK on the proposed row before the conflict is seen.
+_ADDED = {
+    "postgresql": "(SELECT sum(value::int) FROM jsonb_each_text(excluded.detail::jsonb))",
+    "sqlite": "(SELECT sum(value) FROM json_each(excluded.detail))",
+}
+
+Change = tuple[str, str, date, int]  # (unit key, kind, local day, amount added; < 0 gives back)
+
+
+def apply(session: Session, changes: Iterable[Change]) -> None:
+    """Add each change's amount to its unit's entry in the day load, in one statement."""
+    by_row: dict[tuple[date, str], dict[str, int]] = {}
+    for key, kind, day, amount in changes:
+        if amount:
+            row = by_row.setdefault((day, kind), {})
+            row[key] = row.get(key, 0) + amount
+    netted = {row: {k: n for k, n in amounts.items() if n} for row, amounts in by_row.items()}
+    rows = [
+        {
+            "day": day,
+            "kind": kind,
+            "used": max(0, sum(amounts.values())),  # a new row: only ever taken, never given
+            "detail": json.dumps(amounts),
+        }
+        for (day, kind), amounts in sorted(netted.items())  # one row order: no lock cycles
+        if amounts
+    ]
+    if not rows:
+        return
+    dialect = session.get_bind().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    stmt = insert(LOAD).values(rows)
+    session.execute(
+        stmt.on_conflict_do_update(
+            index_elements=[LOAD.c.day, LOAD.c.kind],
+            set_={
+                "used": LOAD.c.used + literal_column(_ADDED[dialect]),
+                "detail": literal_column(_MERGE[dialect]),
+            },
+        )
+    )
+
+
+DayLoads = dict[date, dict[str, dict[str, int]]]  # {day: {kind: {unit key: used}}}
+
+
+def by_day(session: Session, first: date, last: date) -> DayLoads:
+    """The units in use from local day ``first`` to ``last`` inclusive, by day and kind.
+
+    A few rows per day, whatever the number of units; units at zero are left out.
+    """
+    out: DayLoads = {}
+    for day, kind, detail in session.execute(
+        select(LOAD.c.day, LOAD.c.kind, LOAD.c.detail).where(
+            LOAD.c.day >= first, LOAD.c.day <= last, LOAD.c.used != 0
+        )
+    ).all():
+        out.setdefault(day, {})[kind] = parse(detail)
+    return out
+
+
+def usage(session: Session, first: date, last: date) -> dict[str, int]:
+    """``used`` of every unit in use from ``first`` to ``last``, by key (see :func:`by_day`);
+    a missing key reads as 0."""
+    return flatten(by_day(session, first, last))
+
+
+def parse(detail: str) -> dict[str, int]:
+    """The ``{unit key: used}`` of one stored ``detail``, units at zero left out."""
+    return {key: used for key, used in json.loads(detail).items() if used}
+
+
+def flatten(loads: DayLoads) -> dict[str, int]:
+    return {
+        key: used
+        for kinds in loads.values()
+        for units in kinds.values()
+        for key, used in units.items()
+    }
+
+
+def stored(session: Session) -> dict[tuple[date, str], dict[str, int]]:
+    """The day load as stored: ``{(day, kind): {key: used}}``, rows with nothing in use left out."""
+    out: dict[tuple[date, str], dict[str, int]] = {}
+    for day, kind, used, detail in session.execute(
+        select(LOAD.c.day, LOAD.c.kind, LOAD.c.used, LOAD.c.detail)
+    ):
+        amounts = parse(detail)
+        if sum(amounts.values()) != used:
+            raise ValueError(f"capacity_day_load {day} {kind}: used {used} but detail sums up")
+        if amounts:
+            out[(day, kind)] = amounts
+    return out
+
+
+def recount(session: Session) -> dict[tuple[date, str], dict[str, int]]:
+    """The day load counted afresh from the unit rows, in the form of :func:`stored`."""
+    out: dict[tuple[date, str], dict[str, int]] = {}
+    for key, kind, day, used in session.execute(
+        select(UNITS.c.key, UNITS.c.kind, UNITS.c.day, UNITS.c.used).where(UNITS.c.used != 0)
+    ):
+        out.setdefault((day, kind), {})[key] = used
+    return out
+
+
+def rebuild(session: Session) -> int:
+    """Replace the day load by a recount from the unit rows; returns the rows written.
+
+    For a database whose units were changed outside the ledger; the ledger itself never
+    needs it.  Take the units' locks first if other transactions may be changing them.
+    """
+    session.execute(delete(LOAD))
+    counted = recount(session)
+    rows = [
+        {"day": day, "kind": kind, "used": sum(a.values()), "detail": json.dumps(a)}
+        for (day, kind), a in sorted(counted.items())
+    ]
+    if rows:
+        session.execute(LOAD.insert(), rows)
+    return len(rows)
