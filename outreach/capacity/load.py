@@ -25,7 +25,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from datetime import date
-from typing import cast
+from typing import Any, cast
 
 from sqlalchemy import Table, delete, literal_column, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -84,18 +84,26 @@ def apply(session: Session, changes: Iterable[Change]) -> None:
     ]
     if not rows:
         return
-    dialect = session.get_bind().dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    stmt = insert(LOAD).values(rows)
-    session.execute(
-        stmt.on_conflict_do_update(
-            index_elements=[LOAD.c.day, LOAD.c.kind],
-            set_={
-                "used": LOAD.c.used + literal_column(_ADDED[dialect]),
-                "detail": literal_column(_MERGE[dialect]),
-            },
-        )
+    session.execute(_UPSERT[session.get_bind().dialect.name], rows)
+
+
+def _upsert(insert: Any, dialect: str) -> Any:
+    """The upsert of :func:`apply` for ``dialect``, built once: executed with a list of rows,
+    SQLAlchemy sends them as one multi-row INSERT from a statement compiled once."""
+    stmt = insert(LOAD)
+    return stmt.on_conflict_do_update(
+        index_elements=[LOAD.c.day, LOAD.c.kind],
+        set_={
+            "used": LOAD.c.used + literal_column(_ADDED[dialect]),
+            "detail": literal_column(_MERGE[dialect]),
+        },
     )
+
+
+_UPSERT = {
+    "postgresql": _upsert(pg_insert, "postgresql"),
+    "sqlite": _upsert(sqlite_insert, "sqlite"),
+}
 
 
 DayLoads = dict[date, dict[str, dict[str, int]]]  # {day: {kind: {unit key: used}}}
