@@ -22,7 +22,6 @@ the load is for reading.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from datetime import date
 from typing import Any, cast
@@ -43,9 +42,9 @@ UNITS = cast(Table, CapacityUnit.__table__)
 # (plus parsing the stored object).  A key given back to 0 stays, as 0 (see :func:`parse`).
 _MERGE = {
     "postgresql": (
-        "(capacity_day_load.detail::jsonb || (SELECT jsonb_object_agg(e.key,"
-        " coalesce((capacity_day_load.detail::jsonb ->> e.key)::int, 0) + e.value::int)"
-        " FROM jsonb_each_text(excluded.detail::jsonb) AS e))::text"
+        "capacity_day_load.detail || (SELECT jsonb_object_agg(e.key,"
+        " coalesce((capacity_day_load.detail ->> e.key)::int, 0) + e.value::int)"
+        " FROM jsonb_each_text(excluded.detail) AS e)"
     ),
     "sqlite": (
         "json_patch(capacity_day_load.detail, (SELECT json_group_object(e.key,"
@@ -57,7 +56,7 @@ _MERGE = {
 # The sum of the new detail: the proposed row's ``used`` cannot carry it, as a give-back's
 # negative sum would fail the CHECK on the proposed row before the conflict is seen.
 _ADDED = {
-    "postgresql": "(SELECT sum(value::int) FROM jsonb_each_text(excluded.detail::jsonb))",
+    "postgresql": "(SELECT sum(value::int) FROM jsonb_each_text(excluded.detail))",
     "sqlite": "(SELECT sum(value) FROM json_each(excluded.detail))",
 }
 
@@ -77,7 +76,7 @@ def apply(session: Session, changes: Iterable[Change]) -> None:
             "day": day,
             "kind": kind,
             "used": max(0, sum(amounts.values())),  # a new row: only ever taken, never given
-            "detail": json.dumps(amounts),
+            "detail": amounts,
         }
         for (day, kind), amounts in sorted(netted.items())  # one row order: no lock cycles
         if amounts
@@ -130,9 +129,9 @@ def usage(session: Session, first: date, last: date) -> dict[str, int]:
     return flatten(by_day(session, first, last))
 
 
-def parse(detail: str) -> dict[str, int]:
+def parse(detail: dict[str, int]) -> dict[str, int]:
     """The ``{unit key: used}`` of one stored ``detail``, units at zero left out."""
-    return {key: used for key, used in json.loads(detail).items() if used}
+    return {key: used for key, used in detail.items() if used}
 
 
 def flatten(loads: DayLoads) -> dict[str, int]:
@@ -177,7 +176,7 @@ def rebuild(session: Session) -> int:
     session.execute(delete(LOAD))
     counted = recount(session)
     rows = [
-        {"day": day, "kind": kind, "used": sum(a.values()), "detail": json.dumps(a)}
+        {"day": day, "kind": kind, "used": sum(a.values()), "detail": a}
         for (day, kind), a in sorted(counted.items())
     ]
     if rows:
