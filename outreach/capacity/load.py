@@ -1,8 +1,7 @@
 """The day load: per local day and unit kind, the ledger units in use, kept in step with them.
 
 ``capacity_day_load`` has one row per (day, kind) — reception, arrivals, labour, resource —
-holding ``{unit key: used}`` of that day's units of that kind that were ever used (given back
-to 0 or not; :func:`parse` leaves the zeros out), and their sum.
+holding ``{unit key: used}`` of that day's units of that kind that are in use, and their sum.
 An offer reads these few rows per day instead of every unit row of the horizon, so finding
 slots reads O(days) rows whatever the size of the workshop (see docs/capacity.md).
 
@@ -37,19 +36,20 @@ LOAD = cast(Table, CapacityDayLoad.__table__)  # Core statements on the table it
 UNITS = cast(Table, CapacityUnit.__table__)
 
 # The stored detail with the changed keys set to their new values (the stored value plus the
-# change), the other keys left alone.  One expression per dialect, evaluated by the database
-# inside the upsert: no read, no second round trip, work in proportion to the keys changed
-# (plus parsing the stored object).  A key given back to 0 stays, as 0 (see :func:`parse`).
+# change) and those back at 0 removed, the other keys left alone.  One expression per
+# dialect, evaluated by the database inside the upsert: no read, no second round trip.
 _MERGE = {
     "postgresql": (
-        "capacity_day_load.detail || (SELECT jsonb_object_agg(e.key,"
-        " coalesce((capacity_day_load.detail ->> e.key)::int, 0) + e.value::int)"
-        " FROM jsonb_each_text(excluded.detail) AS e)"
+        "(SELECT (capacity_day_load.detail"
+        " || coalesce(jsonb_object_agg(e.key, e.n) FILTER (WHERE e.n <> 0), '{}'))"
+        " - coalesce(array_agg(e.key) FILTER (WHERE e.n = 0), '{}')"
+        " FROM (SELECT key, coalesce((capacity_day_load.detail ->> key)::int, 0)"
+        " + value::int AS n FROM jsonb_each_text(excluded.detail)) AS e)"
     ),
-    "sqlite": (
-        "json_patch(capacity_day_load.detail, (SELECT json_group_object(e.key,"
-        " coalesce(json_extract(capacity_day_load.detail, '$.\"' || e.key || '\"'), 0)"
-        " + e.value) FROM json_each(excluded.detail) AS e))"
+    "sqlite": (  # json_patch removes the keys set to null
+        "json_patch(capacity_day_load.detail, (SELECT json_group_object(e.key, nullif(e.n, 0))"
+        " FROM (SELECT key, coalesce(json_extract(capacity_day_load.detail,"
+        " '$.\"' || key || '\"'), 0) + value AS n FROM json_each(excluded.detail)) AS e))"
     ),
 }
 
