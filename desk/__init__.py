@@ -10,13 +10,13 @@ from flask import Flask, Response, redirect, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_wtf.csrf import CSRFProtect
 
-from desk import api, auth, board, i18n, queue, simulator, stats
+from desk import api, auth, board, errors, i18n, queue, simulator, stats
 from desk.context import close_db
 from outreach.settings import ConfigError, Settings
 
 BLUEPRINTS = (auth.bp, queue.bp, board.bp, stats.bp, api.bp, simulator.bp)
 # Blueprints with their own request authentication: Twilio signs its webhooks.
-CSRF_EXEMPT_BLUEPRINTS = frozenset({"twilio"})
+CSRF_EXEMPT_BLUEPRINTS = frozenset({"twilio", "providers"})  # signed or path-secret pushes
 
 
 # Scripts and styles come only from /desk-static: an injected <script> or onclick= does not run.
@@ -60,6 +60,7 @@ def register(app: Flask) -> None:
     app.teardown_appcontext(close_db)
     app.after_request(_security_headers)
     app.context_processor(i18n.template_context)
+    errors.register(app)
     if not any(rule.rule == "/" for rule in app.url_map.iter_rules()):
         app.add_url_rule("/", "desk_home", _home)
 

@@ -13,7 +13,8 @@ from desk.context import db, now, settings
 from desk.stats import stats_window
 from outreach.advisor_queue import list_callbacks
 from outreach.appointment_board import BoardRow, appointments_on
-from outreach.stats import appointment_rate, campaign_stats, workshop_load
+from outreach.callbacks import reason as callback_reason
+from outreach.stats import appointment_rate, campaign_funnels, campaign_stats, workshop_load
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 bp.before_request(require_user)
@@ -39,10 +40,14 @@ def callbacks() -> ResponseReturnValue:
                 "customer_name": e.customer.name,
                 "phone": e.customer.phone,
                 "reason": e.callback.reason,
+                "reason_label": {
+                    "zh-CN": callback_reason(e.callback.reason).zh,
+                    "en": callback_reason(e.callback.reason).en,
+                },
                 "priority": e.callback.priority,
                 "status": e.callback.status,
                 "detail": e.callback.detail,
-                "created_at": e.callback.created_at.isoformat(),
+                "created_at": _iso(e.callback.created_at),
                 "call_again_at": _iso(e.callback.call_again_at),
                 "age_minutes": int(e.age.total_seconds() // 60),
                 "target_minutes": int(e.target.total_seconds() // 60),
@@ -57,14 +62,15 @@ def callbacks() -> ResponseReturnValue:
 
 
 def _iso(value: Any) -> str | None:
-    return value.isoformat() if value is not None else None
+    """An instant in the dealership's zone, with its offset (``2025-03-10T09:57:00+08:00``)."""
+    return value.astimezone(settings().tz).isoformat() if value is not None else None
 
 
 def _appointment(row: BoardRow) -> dict[str, Any]:
     a = row.appointment
     return {
         "id": a.id,
-        "starts_at": a.starts_at.isoformat(),
+        "starts_at": _iso(a.starts_at),
         "local_start": row.local_start.isoformat(),
         "status": a.status,
         "source": a.source,
@@ -79,13 +85,17 @@ def _appointment(row: BoardRow) -> dict[str, Any]:
             {"code": j.job_code, "description": j.description, "hours": j.labour_hours}
             for j in a.jobs
         ],
+        "job_lines": [
+            {"description": j.description, "price": j.price, "deferred_item_id": j.deferred_item_id}
+            for j in a.job_lines
+        ],
         "hours": row.hours,
         "designated_technician": a.designated_technician,
         "mileage_reported_km": a.mileage_reported_km,
         "faults_reported": a.faults_reported,
         "special_services": a.special_services,
         "notes": a.notes,
-        "confirmed_at": a.confirmed_at.isoformat() if a.confirmed_at else None,
+        "confirmed_at": _iso(a.confirmed_at),
     }
 
 
@@ -115,6 +125,18 @@ def campaign_results() -> ResponseReturnValue:
         since=since.isoformat(),
         until=until.isoformat(),
         campaigns=[row.as_dict() for row in campaign_stats(db(), since=since, until=until)],
+        funnels=[
+            {
+                "campaign": f.campaign,
+                "week": f.week,
+                "waiting": f.waiting,
+                "stages": [
+                    {"stage": st.name, "this_week": st.this_week, "last_week": st.last_week}
+                    for st in f.stages
+                ],
+            }
+            for f in campaign_funnels(db(), settings(), today=today)
+        ],
         appointment_rate=[
             {
                 "week": w.week,

@@ -9,7 +9,9 @@ from flask.typing import ResponseReturnValue
 
 from desk.auth import require_user
 from desk.context import db, now, settings
+from desk.i18n import current_language
 from outreach.appointment_board import board
+from outreach.scripts.filters import money
 
 bp = Blueprint("board", __name__, url_prefix="/board", template_folder="templates")
 bp.before_request(require_user)
@@ -26,10 +28,13 @@ def index() -> ResponseReturnValue:
         )
     except ValueError:
         first = today
-    days = [first, first + timedelta(days=1)]
+    days = [(d, board(db(), d, tz=tz)) for d in (first, first + timedelta(days=1))]
+    locale = current_language()
     return render_template(
         "board/index.html",
-        days=[(d, board(db(), d, tz=tz)) for d in days],
+        days=days,
+        first=first,
         today=today,
+        money=lambda price: "—" if price is None else money(price, locale),
         special=settings().dealership.special_services,
     )

@@ -12,7 +12,11 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from outreach import capacity
-from outreach.models import Appointment, Vehicle
+from outreach.consent import may_contact
+from outreach.conversation import queue_sms
+from outreach.conversation.texts import render_text
+from outreach.job_lines import offered_items, record_job_lines
+from outreach.models import Appointment, Customer, Outreach, Vehicle
 from outreach.settings import Settings
 
 
@@ -32,6 +36,7 @@ class Booking:
     starts_at: datetime
     advisor_id: int | None
     outreach_id: int | None
+    note: str = ""  # the advisor's note, shown on the board
 
 
 def offer(
@@ -80,5 +85,33 @@ def book(session: Session, settings: Settings, booking: Booking, *, now: datetim
         appointment.advisor_id = booking.advisor_id
     if appointment.outreach_id is None:
         appointment.outreach_id = booking.outreach_id
-    session.flush()
+    if booking.note.strip():
+        appointment.notes = booking.note.strip()
+    outreach = session.get(Outreach, booking.outreach_id) if booking.outreach_id else None
+    # the deferred items the offer named, as the bot does (before the confirmation names them)
+    record_job_lines(session, settings, appointment, offered_items(session, outreach))
+    confirm(session, settings, appointment, outreach, now=now)
     return appointment
+
+
+def confirm(
+    session: Session,
+    settings: Settings,
+    appointment: Appointment,
+    outreach: Outreach | None,
+    *,
+    now: datetime,
+) -> None:
+    """Queue the customer's written confirmation, as the bot does after booking (same script,
+    same outbox, sent inside their contact window); nothing for a customer who may not be
+    contacted."""
+    customer = session.get(Customer, appointment.customer_id)
+    if customer is None or not may_contact(customer):
+        return
+    text = render_text(
+        settings, "confirmation", customer=customer, channel="sms", appointment=appointment
+    )
+    queue_sms(
+        session, settings, customer, text, now=now, outreach=outreach, kind="confirmation",
+        key=f"desk-confirmation:{appointment.id}",
+    )  # fmt: skip

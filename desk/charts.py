@@ -40,3 +40,38 @@ def bar_chart(
         h = (baseline - pad) * value / top
         bars.append(Bar(label, value, pad + n * slot + slot * 0.15, baseline - h, slot * 0.7, h))
     return BarChart(width, height, baseline, bars, top)
+
+
+@dataclass(frozen=True)
+class FunnelBar:
+    label: str
+    value: int
+    change: int
+    y: float
+    width: float
+
+
+@dataclass(frozen=True)
+class FunnelChart:
+    width: int
+    height: int
+    label_width: int
+    row: int
+    bars: list[FunnelBar]
+
+
+def funnel_chart(
+    stages: Sequence[tuple[str, int, int]],
+    *,
+    width: int = 300,
+    label_width: int = 56,
+    row: int = 24,
+) -> FunnelChart:
+    """One horizontal bar per (label, value, change), scaled to the first (widest) stage."""
+    top = max((v for _, v, _ in stages), default=0) or 1
+    room = width - label_width - 80  # the number and the week's change are written after the bar
+    bars = [
+        FunnelBar(label, value, change, n * row, max(room * value / top, 1 if value else 0))
+        for n, (label, value, change) in enumerate(stages)
+    ]
+    return FunnelChart(width, row * len(stages), label_width, row, bars)

@@ -12,6 +12,7 @@ from desk.forms import FormError, job_list, local_datetime, whole_number
 from desk.i18n import current_language, t
 from outreach.advisor_queue import (
     OUTCOMES,
+    SYSTEM_DETAIL,
     DeskError,
     claim,
     customer_file,
@@ -64,6 +65,8 @@ def detail(callback_id: int) -> ResponseReturnValue:
         jobs=jobs,
         slots=booking.offer(db(), settings(), jobs=jobs, now=at),
         tz=settings().tz,
+        now=at,
+        system_detail=callback.reason in SYSTEM_DETAIL,
     )
 
 
@@ -84,6 +87,9 @@ def outcome(callback_id: int) -> ResponseReturnValue:
     """Record what came of the call."""
     _entry(callback_id)
     form = request.form
+    if form.get("outcome") not in OUTCOMES:
+        flash(t("choose_outcome"), "error")
+        return redirect(url_for("queue.detail", callback_id=callback_id))
     try:
         again = None
         if form.get("outcome") == "call_again":
@@ -125,6 +131,7 @@ def book(callback_id: int) -> ResponseReturnValue:
             starts_at=local_datetime(when, settings().tz, field="starts_at"),
             advisor_id=(whole_number(slot_advisor, field="starts_at") if slot_advisor else None),
             outreach_id=callback.outreach_id,
+            note=form.get("note") or "",
         )
 
         def book_and_close() -> Appointment:

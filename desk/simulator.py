@@ -7,19 +7,21 @@ customer would get; nothing is sent anywhere.
 from __future__ import annotations
 
 import re
+import unicodedata
 import uuid
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
-from sqlalchemy import or_, select
+from sqlalchemy import ColumnElement, or_, select
+from sqlalchemy.orm import selectinload
 
 from desk.auth import require_user
 from desk.context import db, now, settings
 from desk.i18n import t
 from outreach.advisor_queue import transcript
 from outreach.conversation import handle_sms, voice_turn
-from outreach.models import Customer
+from outreach.models import Customer, Vehicle
 
 _CALL_SID = re.compile(r"^CA[0-9a-f]{32}$")
 _STEP = re.compile(r"^[A-Za-z0-9_.:-]{1,40}$")
@@ -38,29 +40,57 @@ def sandbox_only() -> None:
 def index() -> ResponseReturnValue:
     """Pick a demo customer."""
     q = request.args.get("q", "").strip()
-    query = select(Customer).order_by(Customer.id).limit(50)
-    if q:
-        like = f"%{q}%"
-        query = query.where(or_(Customer.name.like(like), Customer.phone.like(like)))
     return render_template(
         "simulator/index.html",
-        customers=db().scalars(query).all(),
+        customers=find_customers(q),
         q=q,
         customer=None,
     )
+
+
+def find_customers(q: str, limit: int = 50) -> list[Customer]:
+    """Customers whose id (the DMS id the demo prints, or ours), name, phone or plate holds
+    ``q``; everyone (the first ``limit``) for an empty search."""
+    query = (
+        select(Customer)
+        .options(selectinload(Customer.vehicles))
+        .order_by(Customer.name, Customer.id)
+        .limit(limit)
+    )
+    # full-width digits and letters (１１１１, Ｃ００１) read as ASCII; a phone typed with
+    # spaces or dashes (139 0000-1111) matches the stored +86…
+    q = unicodedata.normalize("NFKC", q).strip()
+    if q:
+        like = f"%{q}%"
+        digits = re.sub(r"[\s\-()]", "", q)
+        plates = select(Vehicle.customer_id).where(
+            Vehicle.plate.ilike(f"%{q.replace(' ', '').replace('·', '')}%")
+        )
+        matches: list[ColumnElement[bool]] = [
+            Customer.name.like(like),
+            Customer.phone.like(f"%{digits}%"),
+            Customer.external_id.ilike(like),
+            Customer.id.in_(plates),
+        ]
+        if q.isdigit():
+            matches.append(Customer.id == int(q))
+        query = query.where(or_(*matches))
+    return list(db().scalars(query))
 
 
 @bp.route("/<int:customer_id>")
 def phone(customer_id: int) -> ResponseReturnValue:
     """The customer's SMS thread and call prompts, with a reply box."""
     customer = db().get(Customer, customer_id) or abort(404)
-    thread = [a for a in transcript(db(), customer_id) if a.channel in ("sms", "voice", "desk")]
+    every = transcript(db(), customer_id)
     return render_template(
         "simulator/index.html",
         customers=[],
         q="",
         customer=customer,
-        thread=thread,
+        thread=[a for a in every if a.channel == "sms" and a.direction != "note"],
+        call_log=[a for a in every if a.channel == "voice" and a.direction != "note"],
+        notes=[a for a in every if a.direction == "note" or a.channel == "desk"],
         call=_call_in(request.args),
     )
 
@@ -127,4 +157,4 @@ def sms(customer_id: int) -> ResponseReturnValue:
             now=now(),
         )
         db().commit()
-    return redirect(url_for("simulator.phone", customer_id=customer_id))
+    return redirect(url_for("simulator.phone", customer_id=customer_id, _anchor="latest"))

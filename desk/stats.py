@@ -8,10 +8,16 @@ from flask import Blueprint, render_template
 from flask.typing import ResponseReturnValue
 
 from desk.auth import require_user
-from desk.charts import bar_chart
+from desk.charts import bar_chart, funnel_chart
 from desk.context import db, now, settings
-from desk.i18n import label
-from outreach.stats import appointment_rate, campaign_stats, workshop_load
+from desk.i18n import label, t
+from outreach.stats import (
+    appointment_rate,
+    campaign_funnels,
+    campaign_stats,
+    iso_week,
+    workshop_load,
+)
 
 bp = Blueprint("stats", __name__, url_prefix="/stats", template_folder="templates")
 bp.before_request(require_user)
@@ -32,6 +38,15 @@ def index() -> ResponseReturnValue:
     today = now().astimezone(tz).date()
     since, until = stats_window(today)
     rows = campaign_stats(db(), since=since, until=until)
+    funnels = [
+        (
+            f,
+            funnel_chart([(t(s.name), s.this_week, s.change) for s in f.stages]),
+        )
+        for f in campaign_funnels(db(), settings(), today=today)
+    ]
+    week = iso_week(today)
+    todays = [r for r in rows if r.week == week]
     weeks = appointment_rate(db(), since=since, until=until, tz=tz)
     load = workshop_load(db(), today=today, tz=tz)
     booked: dict[str, int] = {}
@@ -41,6 +56,9 @@ def index() -> ResponseReturnValue:
     return render_template(
         "stats/index.html",
         rows=rows,
+        funnels=funnels,
+        todays=todays,
+        week=week,
         weeks=weeks,
         load=load,
         booked_chart=bar_chart(list(booked.items())),

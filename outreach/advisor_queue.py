@@ -33,6 +33,9 @@ OUTCOMES = (
     "complaint_handled",
     "call_again",
 )
+# Reasons whose detail the system writes (carrier errors, send failures, escalation counts):
+# machine text kept verbatim for support, shown apart from what the customer said.
+SYSTEM_DETAIL = frozenset({"bot_error", "send_unknown", "unanswered", "bad_number"})
 # What an advisor's outcome means for the customer's open outreach, when it decides it.
 _OUTREACH_STATUS = {"booked": "booked", "declined": "declined"}
 
@@ -60,6 +63,11 @@ class QueueEntry:
     @property
     def customer(self) -> Customer:
         return self.callback.customer
+
+    @property
+    def customer_words(self) -> str | None:
+        """The detail when it is what the customer said (None for a system record)."""
+        return None if self.callback.reason in SYSTEM_DETAIL else self.callback.detail
 
 
 def list_callbacks(session: Session, *, now: datetime) -> tuple[list[QueueEntry], list[QueueEntry]]:

@@ -59,6 +59,7 @@ def appointments_on(session: Session, day: date, *, tz: ZoneInfo) -> list[BoardR
             selectinload(Appointment.vehicle),
             selectinload(Appointment.advisor),
             selectinload(Appointment.jobs),
+            selectinload(Appointment.job_lines),
         )
         .order_by(Appointment.starts_at, Appointment.id)
     ).all()

@@ -1,8 +1,10 @@
 """When the bot fails on a customer's message or call: an advisor calls back, the customer
-gets an apology in their language."""
+gets an apology in their language (the ``fallback_error`` script: its wording exists only
+there)."""
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import datetime
 
 from sqlalchemy import select
@@ -10,12 +12,10 @@ from sqlalchemy.orm import Session
 
 from outreach.callbacks import queue_callback
 from outreach.models import CallbackRequest, Customer
+from outreach.scripts import ScriptError, ScriptNotFound, render
+from outreach.settings import LOCALES, Settings
 
-APOLOGY = {
-    "zh-CN": "抱歉，我们暂时无法自动处理您的回复。服务顾问会尽快给您回电。",
-    "en": "Sorry, we could not handle your reply automatically. "
-    "An advisor will call you back soon.",
-}
+SCRIPT = "fallback_error"
 
 
 def queue_for_advisor(
@@ -35,9 +35,14 @@ def queue_for_advisor(
 def locale_for(session: Session, phone: str, default: str) -> str:
     """The customer's language for a message to ``phone``."""
     locale = session.scalar(select(Customer.locale).where(Customer.phone == phone).limit(1))
-    return locale if locale in APOLOGY else default if default in APOLOGY else "zh-CN"
+    return locale if locale in LOCALES else default if default in LOCALES else "zh-CN"
 
 
-def apology(locale: str) -> str:
-    """The apology in ``locale`` (Chinese when the locale has none)."""
-    return APOLOGY.get(locale, APOLOGY["zh-CN"])
+def apology(settings: Settings, locale: str) -> str:
+    """The apology in ``locale``: the dealership's ``fallback_error`` script, or the shipped one
+    when the override cannot be rendered (this is the answer of last resort)."""
+    try:
+        return render(settings, SCRIPT, locale=locale, channel="sms")
+    except (ScriptNotFound, ScriptError):
+        shipped = dataclasses.replace(settings, scripts_override_dir=None)
+        return render(shipped, SCRIPT, locale=locale, channel="sms")

@@ -68,19 +68,25 @@ def reason(code: str) -> Reason:
     return REASONS.get(code, UNKNOWN)
 
 
-def transcript(session: Session, customer_id: int, *, limit: int = 12) -> str:
-    """The last messages with the customer, oldest first, for the advisor's callback."""
-    rows = session.scalars(
-        select(ContactAttempt)
-        .where(ContactAttempt.customer_id == customer_id, ContactAttempt.direction != "note")
+DETAIL_CHARS = 120  # a queue line, not a transcript
+DETAIL_MESSAGES = 3
+
+
+def last_words(session: Session, customer_id: int) -> str:
+    """The customer's last few messages (what put them in the queue), oldest first, cut to a
+    queue line from the front so the newest words stay."""
+    bodies = session.scalars(
+        select(ContactAttempt.body)
+        .where(
+            ContactAttempt.customer_id == customer_id,
+            ContactAttempt.direction == "in",
+            ContactAttempt.body.is_not(None),
+        )
         .order_by(ContactAttempt.at.desc(), ContactAttempt.id.desc())
-        .limit(limit)
+        .limit(DETAIL_MESSAGES)
     ).all()
-    who = {"in": "customer", "out": "bot"}
-    return "\n".join(
-        f"{r.at:%Y-%m-%d %H:%M} {who[r.direction]} ({r.channel}): {r.body or ''}"
-        for r in reversed(rows)
-    )
+    text = " / ".join(" ".join((body or "").split()) for body in reversed(bodies))
+    return text if len(text) <= DETAIL_CHARS else "…" + text[-(DETAIL_CHARS - 1) :]
 
 
 def queue_callback(
@@ -94,15 +100,16 @@ def queue_callback(
 ) -> CallbackRequest:
     """Put the customer in the advisors' queue with the reason's priority.
 
-    ``detail`` is what the advisor reads; without one, the recent transcript (including the
-    message that caused this).  The caller's conversation goes on unless it closes it.
+    ``detail`` is the short line the advisor reads in the queue; without one, the customer's
+    last message (the desk shows the whole transcript beside it, in the dealership's time).
+    The caller's conversation goes on unless it closes it.
     """
     entry = REASONS.get(reason)
     if entry is None:
         raise UnknownReason(f"unknown callback reason {reason!r}: add it to callbacks.REASONS")
     if detail is None:
-        session.flush()  # the transcript includes the message that caused this
-        detail = transcript(session, customer.id)
+        session.flush()  # the message that caused this is the customer's last one
+        detail = last_words(session, customer.id)
     request = CallbackRequest(
         customer_id=customer.id,
         outreach_id=outreach.id if outreach is not None else None,

@@ -11,10 +11,11 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any, ClassVar, TypeVar
 
-from sqlalchemy import BigInteger, DateTime, Engine, create_engine, event
-from sqlalchemy.engine import Dialect
+from sqlalchemy import BigInteger, DateTime, Engine, create_engine, event, inspect, make_url
+from sqlalchemy.engine import URL, Dialect, ExceptionContext
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
@@ -99,21 +100,101 @@ def _days_between_default(element: days_between, compiler: Any, **kw: Any) -> st
     return f"CAST(({compiler.process(end, **kw)} - {compiler.process(start, **kw)}) AS BIGINT)"
 
 
+class DatabaseUnavailable(RuntimeError):
+    """The database cannot be used at all: no server, no such database, no such file, no tables.
+
+    Raised instead of the driver's error when a connection cannot be opened (see
+    :func:`make_engine`) and by :func:`check_database`; ``str()`` is one line saying what is
+    wrong and what to do, fit for a terminal, and :attr:`problem` / :attr:`where` let a web page
+    say the same in the reader's language.  Entry points catch it; domain code never does.
+    """
+
+    def __init__(self, where: str, problem: str, remedy: str) -> None:
+        self.where = where  # the database, password hidden
+        self.problem = problem  # one of PROBLEMS
+        self.remedy = remedy
+        super().__init__(f"database {where}: {PROBLEMS[problem]} — {remedy}")
+
+
+PROBLEMS = {
+    "unreachable": "no database server answers there",
+    "no_database": "that database does not exist",
+    "refused": "the server refused the user name or password",
+    "no_file": "the file cannot be opened",
+    "no_tables": "it has no tables yet",
+    "failed": "cannot connect",
+}
+
+
+def _unavailable(url: URL, error: BaseException) -> DatabaseUnavailable:
+    """Name what went wrong opening a connection to ``url``, and what to do about it."""
+    where = url.render_as_string(hide_password=True)
+    message = str(error)
+    if url.get_backend_name() == "sqlite":
+        path = url.database or ""
+        folder = str(Path(path).parent) if path else ""
+        return DatabaseUnavailable(
+            where, "no_file", f"check that the folder {folder} exists and is writable"
+        )
+    if "does not exist" in message and "database" in message:
+        return DatabaseUnavailable(
+            where, "no_database", f"create it (createdb {url.database}) or correct DATABASE_URL"
+        )
+    if "authentication failed" in message or "password" in message:
+        return DatabaseUnavailable(where, "refused", "correct the user or password in DATABASE_URL")
+    if "Connection refused" in message or "timeout" in message or "could not translate" in message:
+        host = f"{url.host or 'localhost'}:{url.port or 5432}"
+        return DatabaseUnavailable(
+            where, "unreachable", f"start PostgreSQL on {host} or correct DATABASE_URL"
+        )
+    first = message.strip().splitlines()[0] if message.strip() else type(error).__name__
+    return DatabaseUnavailable(where, "failed", f"{first[:200]}; check DATABASE_URL")
+
+
+def _on_error(context: ExceptionContext) -> BaseException | None:
+    # Only a connection that could not be opened (no connection yet): an error on an open
+    # connection stays the driver's, so a lost connection or a deadlock is retried as before.
+    if context.connection is None and context.engine is not None:
+        return _unavailable(context.engine.url, context.original_exception)
+    return None
+
+
 def make_engine(url: str, **kwargs: Any) -> Engine:
-    """Create the engine for ``url``; SQLite gets WAL, a busy timeout and foreign keys."""
-    if url.startswith("sqlite"):
+    """Create the engine for ``url``; SQLite gets WAL, a busy timeout and foreign keys.
+
+    A connection that cannot be opened raises :class:`DatabaseUnavailable`.  Connections are
+    pinged before use, so one the server dropped while idle is replaced instead of failing the
+    request that drew it (the ping costs a round trip per checkout, not per statement).
+    """
+    try:
+        parsed = make_url(url)
+    except Exception:
+        raise DatabaseUnavailable(
+            url, "failed", "DATABASE_URL is not a database URL such as sqlite:///outreach.db"
+        ) from None
+    if parsed.get_backend_name() == "sqlite":
         kwargs.setdefault("connect_args", {}).setdefault("timeout", SQLITE_BUSY_TIMEOUT_MS / 1000)
         engine = create_engine(url, **kwargs)
         event.listen(engine, "connect", _sqlite_on_connect)
         event.listen(engine, "begin", _sqlite_on_begin)
-        return engine
-    # No ping before every checkout (a round trip on every request): a connection the server
-    # dropped fails its first statement instead, the pool throws away every connection as
-    # old as it, and callers retry once (see ``is_disconnect``).  Connections are renewed
-    # hourly all the same, ahead of idle timeouts in proxies between here and the server.
-    kwargs.setdefault("pool_pre_ping", False)
-    kwargs.setdefault("pool_recycle", 3600)
-    return create_engine(url, **kwargs)
+    else:
+        kwargs.setdefault("pool_pre_ping", True)
+        # Renewed hourly all the same, ahead of idle timeouts in proxies on the way.
+        kwargs.setdefault("pool_recycle", 3600)
+        engine = create_engine(url, **kwargs)
+    event.listen(engine, "handle_error", _on_error)
+    return engine
+
+
+def check_database(engine: Engine) -> None:
+    """Raise :class:`DatabaseUnavailable` unless ``engine`` connects and has the tables."""
+    with engine.connect() as connection:
+        if not inspect(connection).has_table("alembic_version"):
+            raise DatabaseUnavailable(
+                engine.url.render_as_string(hide_password=True),
+                "no_tables",
+                "run `outreach db upgrade` first",
+            )
 
 
 def is_disconnect(exc: BaseException) -> bool:
@@ -218,7 +299,9 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
 
 __all__ = [
     "Base",
+    "DatabaseUnavailable",
     "UTCDateTime",
+    "check_database",
     "commit_with_retries",
     "days_between",
     "is_transient",

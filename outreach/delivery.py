@@ -9,6 +9,7 @@ waits as a :class:`PendingStatus` until the outbox records the SID.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
@@ -53,6 +54,15 @@ UNANSWERED_STATUSES = frozenset({"busy", "no-answer", "failed", "canceled"})
 # Status callbacks for SIDs never recorded (e.g. replies sent by a Messaging Service with its
 # own callback URL) are kept this long; any SID of ours is recorded within the send lease.
 PENDING_KEPT = timedelta(days=1)
+# What a status callback's fields may hold.  Anything else (control characters, a status that
+# is not a word, an error code that is not a number an int column holds) is recorded as
+# unknown, never refused: the callback is still the provider's word that something happened.
+UNKNOWN = "unknown"
+_STATUS_WORD = re.compile(r"[a-z][a-z_-]{0,19}")  # fits ContactAttempt/PendingStatus.status
+_ANSWERED_BY_WORD = re.compile(r"[a-z][a-z_-]{0,39}")  # fits PendingStatus.answered_by
+_ERROR_CODE = re.compile(r"[0-9]{1,10}")  # ASCII digits only: "²".isdigit() is True
+ERROR_CODE_MAX = 2**31 - 1  # PendingStatus.error_code is an INTEGER
+UNREADABLE_CODE = -1  # an ErrorCode was given but cannot be read; stored as "unknown"
 # The first key of the PostgreSQL advisory locks taken per provider SID (see lock_sid).
 SID_LOCK_SPACE = 0x5E17
 
@@ -65,6 +75,30 @@ def answered_by_machine(answered_by: str | None) -> bool:
 def unanswered(status: str | None, answered_by: str | None) -> bool:
     """Whether a call status means nobody took the call (busy, no answer, a machine)."""
     return (status or "") in UNANSWERED_STATUSES or answered_by_machine(answered_by)
+
+
+def callback_status(value: str) -> str:
+    """A status callback's status, lower case; :data:`UNKNOWN` when it is not a status word."""
+    folded = value.strip().lower()
+    return folded if _STATUS_WORD.fullmatch(folded) else UNKNOWN
+
+
+def callback_error_code(value: str | None) -> int | None:
+    """A callback's ErrorCode: None when absent or empty, :data:`UNREADABLE_CODE` when junk."""
+    if value is None or not value.strip():
+        return None
+    text = value.strip()
+    if not _ERROR_CODE.fullmatch(text) or int(text) > ERROR_CODE_MAX:
+        return UNREADABLE_CODE
+    return int(text)
+
+
+def callback_answered_by(value: str | None) -> str | None:
+    """A call's AnsweredBy (``human``, ``machine_start`` …); :data:`UNKNOWN` when junk."""
+    if value is None or not value.strip():
+        return None
+    folded = value.strip().lower()
+    return folded if _ANSWERED_BY_WORD.fullmatch(folded) else UNKNOWN
 
 
 def _may_replace(current: str | None, new: str) -> bool:
@@ -102,7 +136,9 @@ def record_status(
     A final status is never downgraded.  Carrier codes 30003/30005/30006 put the customer in
     the callback queue as a bad number; 21610 (the recipient unsubscribed) opts them out.
     A status for a SID not recorded yet is kept ("pending") and applied when the outbox
-    records the SID (:func:`apply_pending`).
+    records the SID (:func:`apply_pending`).  ``status``, ``error_code`` and ``answered_by``
+    are as :func:`callback_status`, :func:`callback_error_code` and :func:`callback_answered_by`
+    read them; :data:`UNREADABLE_CODE` is recorded on the attempt as "unknown".
     """
     lock_sid(session, sid)
     attempt = session.scalars(
@@ -116,18 +152,18 @@ def record_status(
         session.add(
             PendingStatus(
                 sid=sid,
-                status=status[:20],
+                status=status,
                 error_code=error_code,
-                answered_by=answered_by[:40] if answered_by else None,
+                answered_by=answered_by,
                 received_at=now,
             )
         )
         return "pending"
     if not _may_replace(attempt.status, status):
         return f"kept {attempt.status}"
-    attempt.status = status[:20]
+    attempt.status = status
     if error_code is not None:
-        attempt.error_code = str(error_code)
+        attempt.error_code = UNKNOWN if error_code == UNREADABLE_CODE else str(error_code)
     customer = session.get(Customer, attempt.customer_id)
     if customer is not None and error_code in OPTED_OUT_CODES:
         opt_out(session, customer, source=f"sms: carrier error {error_code}", now=now)
@@ -152,13 +188,13 @@ def apply_pending(
     sid: str,
     now: datetime,
     *,
-    call_unanswered: Callable[..., Any] | None = None,
+    call_unanswered: Callable[..., Any],
 ) -> list[str]:
     """Apply the status callbacks that arrived for ``sid`` before it was recorded.
 
     Called by the outbox in the transaction that records the SID (after its attempt row is
     added).  An unanswered call also gets its SMS fallback, as the call-status webhook would
-    have done (``call_unanswered``: the conversation's, unless given).
+    have done (``call_unanswered``: the hook the outbox received from its entry point).
     """
     lock_sid(session, sid)
     session.flush()
@@ -179,21 +215,12 @@ def apply_pending(
         if sid.startswith("CA") and unanswered(row.status, row.answered_by):
             outreach = outreach_of(session, sid)
             if outreach is not None:
-                handler = call_unanswered or _conversation_call_unanswered()
-                handler(
+                call_unanswered(
                     session, settings, outreach, status=row.status,
                     answered_by=row.answered_by, now=now, call_sid=sid,
                 )  # fmt: skip
         session.delete(row)
     return outcomes
-
-
-def _conversation_call_unanswered() -> Callable[..., Any]:
-    # Imported on use: the conversation imports the outbox, which calls apply_pending.  Once
-    # the outbox receives this hook from its entry point, the default can go.
-    from outreach.conversation import call_unanswered
-
-    return call_unanswered
 
 
 def prune_pending(session: Session, now: datetime) -> int:

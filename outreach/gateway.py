@@ -1,9 +1,11 @@
 """The telephony gateway interface: what the product asks of an SMS/voice provider.
 
-Implementations: ``SandboxGateway`` (records, sends nothing; the default without credentials)
-and ``TwilioGateway`` (the only module that talks to Twilio's REST API); ``gateways.py``
-builds the configured one.  A provider for
-mainland China (+86 two-way SMS with registered templates) fits behind the same interface.
+Implementations: ``SandboxGateway`` (records, sends nothing; the default without credentials),
+``TwilioGateway`` (the only module that talks to Twilio's REST API) and ``AliyunGateway``
+(mainland China: +86 SMS as registered templates, calls handed to Twilio or refused);
+``gateways.py`` builds the configured one (``[gateway] sms``).  Whatever the provider, the
+outbox hands it the text to send: a template provider reads that text back as one of the
+dealership's registered templates and sends code + variables.
 """
 
 from __future__ import annotations

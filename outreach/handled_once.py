@@ -2,11 +2,14 @@
 
 Each handled request leaves one :class:`WebhookEvent` row keyed by what identifies it
 (``sms:<MessageSid>``, ``MessageSid:<sid>:<status>`` …) holding the answer given, so a
-retried copy changes nothing and gets the same answer.
+retried copy changes nothing and gets the same answer.  The key is stored as its SHA-256 in
+hex (:func:`stored_key`): a fixed 64 characters whatever the request carried, so a long key is
+never cut and a replayed copy is recognised by exactly what the first copy stored.
 """
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime
 
 from sqlalchemy import insert, select
@@ -15,9 +18,14 @@ from sqlalchemy.orm import Session
 from outreach.models import WebhookEvent
 
 
+def stored_key(key: str) -> str:
+    """The fixed-length form ``key`` is stored and looked up by (SHA-256, hex)."""
+    return hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
+
+
 def replay(session: Session, key: str) -> str | None:
     """The answer given the first time ``key`` was handled, or None if it never was."""
-    return session.scalar(select(WebhookEvent.answer).where(WebhookEvent.key == key))
+    return session.scalar(select(WebhookEvent.answer).where(WebhookEvent.key == stored_key(key)))
 
 
 def record_answer(session: Session, key: str, now: datetime, answer: str) -> None:
@@ -27,4 +35,6 @@ def record_answer(session: Session, key: str, now: datetime, answer: str) -> Non
     IMMEDIATE) this row's unique key, then fails here with IntegrityError: its whole
     transaction rolls back and it answers what :func:`replay` reads.
     """
-    session.execute(insert(WebhookEvent).values(key=key[:120], received_at=now, answer=answer))
+    session.execute(
+        insert(WebhookEvent).values(key=stored_key(key), received_at=now, answer=answer)
+    )

@@ -30,13 +30,26 @@ def reserve_slots(
     if count <= 0:
         return []
     gap = timedelta(seconds=1 / rate_per_second)
+    start = next_free_slot(session, now, lane)
+    take_slots_until(session, start + gap * count, lane)
+    return [start + gap * i for i in range(count)]
+
+
+def next_free_slot(session: Session, now: datetime, lane: str = DEFAULT_LANE) -> datetime:
+    """Lock the lane until commit and return its first free send time (``now`` at the earliest).
+
+    The caller then takes the slots it uses with :func:`take_slots_until`, in the same
+    transaction.
+    """
     row = _lock_lane(session, lane, now)
     start = max(row.next_slot_at, now)
-    session.execute(
-        update(SendPacing).where(SendPacing.lane == lane).values(next_slot_at=start + gap * count)
-    )
     session.expire(row)
-    return [start + gap * i for i in range(count)]
+    return start
+
+
+def take_slots_until(session: Session, until: datetime, lane: str = DEFAULT_LANE) -> None:
+    """Mark every slot of the (locked) lane before ``until`` as taken."""
+    session.execute(update(SendPacing).where(SendPacing.lane == lane).values(next_slot_at=until))
 
 
 def _lock_lane(session: Session, lane: str, now: datetime) -> SendPacing:

@@ -13,7 +13,6 @@ also how the command line runs a job once for cron-style deployments.
 
 from __future__ import annotations
 
-import importlib
 import logging
 import os
 import socket
@@ -29,9 +28,15 @@ from sqlalchemy import delete, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from outreach.capacity import release_expired_holds
+from outreach.conversation import call_unanswered, close_stale
 from outreach.db import run_with_retries, transaction
+from outreach.delivery import prune_pending
+from outreach.escalation import escalate
 from outreach.gateway import Gateway
+from outreach.jobs import check_no_shows, run_campaigns, send_confirmations
 from outreach.models import JobRun
+from outreach.outbox import Hooks, dispatch, recover_stuck
 from outreach.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -62,20 +67,15 @@ class JobContext:
         return self._gateway
 
 
-class JobUnavailable(LookupError):
-    """The module that implements a job is not part of this installation."""
-
-
 @dataclass(frozen=True)
 class JobSpec:
-    """A job: where its body lives ("module:function") and when it fires."""
+    """A job: its body ``(ctx, now)`` and when it fires."""
 
     name: str
-    target: str
+    body: Callable[[JobContext, datetime], Any]
     cron: Callable[[Settings], dict[str, Any]]
     period_seconds: Callable[[Settings], int] | None = None  # None: once a day
     help: str = ""
-    requires: str | None = None  # "module:function" the body delegates to, if not ours
 
     def run_key(self, now: datetime, settings: Settings) -> str:
         """The scheduled run ``now`` belongs to: the fire time rounded to the job's period."""
@@ -94,64 +94,124 @@ def _daily(attr: str) -> Callable[[Settings], dict[str, Any]]:
     return cron
 
 
+def campaigns_job(ctx: JobContext, now: datetime) -> Any:
+    """Plan today's outreach (the dealership's today)."""
+    today = now.astimezone(ctx.settings.tz).date()
+    run = run_with_retries(
+        ctx.sessions, lambda session: run_campaigns(session, ctx.settings, today=today, now=now)
+    )
+    return run.summary()
+
+
+def confirmations_job(ctx: JobContext, now: datetime) -> Any:
+    """Queue the day-before confirmations."""
+    return run_with_retries(
+        ctx.sessions, lambda session: send_confirmations(session, ctx.settings, now)
+    )
+
+
+def no_shows_job(ctx: JobContext, now: datetime) -> Any:
+    """Mark missed appointments and offer new times."""
+    return run_with_retries(
+        ctx.sessions, lambda session: check_no_shows(session, ctx.settings, now)
+    )
+
+
+def holds_job(ctx: JobContext, now: datetime) -> Any:
+    """Release slot holds that expired unconfirmed."""
+    return run_with_retries(ctx.sessions, lambda session: release_expired_holds(session, now))
+
+
+def stale_job(ctx: JobContext, now: datetime) -> Any:
+    """Close conversations nobody has answered for a while."""
+    return run_with_retries(ctx.sessions, lambda session: close_stale(session, ctx.settings, now))
+
+
+def outbox_hooks() -> Hooks:
+    """What the outbox calls back into: the conversation's SMS after an unanswered call."""
+    return Hooks(call_unanswered=call_unanswered)
+
+
+def dispatch_job(ctx: JobContext, now: datetime) -> Any:
+    """Drain the outbox: everything that may be sent now."""
+    return dispatch(
+        ctx.sessions,
+        ctx.gateway,
+        ctx.settings,
+        worker=ctx.owner,
+        clock=ctx.clock,
+        sleep=ctx.sleep,
+        hooks=outbox_hooks(),
+    )
+
+
+def escalation_job(ctx: JobContext, now: datetime) -> Any:
+    """Take the next due escalation step of every unanswered outreach."""
+    return run_with_retries(ctx.sessions, lambda session: escalate(session, ctx.settings, now))
+
+
+def recovery_job(ctx: JobContext, now: datetime) -> Any:
+    """Settle stuck sends; prune old job-run rows and status callbacks never matched."""
+    with transaction(ctx.sessions) as session:
+        counts = recover_stuck(session, ctx.gateway, ctx.settings, now, hooks=outbox_hooks())
+        session.execute(delete(JobRun).where(JobRun.started_at < now - JOB_RUNS_KEPT))
+        counts["pruned_statuses"] = prune_pending(session, now)
+    return counts
+
+
 REGISTRY: dict[str, JobSpec] = {
     spec.name: spec
     for spec in (
         JobSpec(
             "campaigns",
-            "outreach.scheduler:campaigns_job",
+            campaigns_job,
             _daily("campaigns_at"),
             help="queue the day's due customers, paced by workshop capacity",
-            requires="outreach.jobs:run_campaigns",
         ),
         JobSpec(
             "dispatch",
-            "outreach.scheduler:dispatch_job",
+            dispatch_job,
             lambda s: {"second": f"*/{s.scheduling.dispatch_seconds}"},
             lambda s: s.scheduling.dispatch_seconds,
             help="send what the outbox may send now",
         ),
         JobSpec(
             "confirmations",
-            "outreach.scheduler:session_job",
+            confirmations_job,
             _daily("confirmations_at"),
             help="day-before appointment confirmations",
-            requires="outreach.jobs:send_confirmations",
         ),
         JobSpec(
             "no_shows",
-            "outreach.scheduler:session_job",
+            no_shows_job,
             lambda s: {"minute": "*/30"},
             lambda s: 1800,
             help="mark missed appointments and follow up",
-            requires="outreach.jobs:check_no_shows",
         ),
         JobSpec(
             "holds",
-            "outreach.scheduler:holds_job",
+            holds_job,
             lambda s: {"minute": "*"},
             lambda s: 60,
             help="release slot holds nobody confirmed",
-            requires="outreach.capacity:release_expired_holds",
         ),
         JobSpec(
             "escalation",
-            "outreach.scheduler:escalation_job",
+            escalation_job,
             lambda s: {"minute": f"*/{s.scheduling.escalation_minutes}"},
             lambda s: s.scheduling.escalation_minutes * 60,
             help="move unanswered outreach along its plan",
         ),
         JobSpec(
             "stale",
-            "outreach.scheduler:session_job",
+            stale_job,
             lambda s: {"minute": "7"},
             lambda s: 3600,
             help="close conversations nobody has answered for [conversation] stale_after_hours",
-            requires="outreach.conversation:close_stale",
         ),
         JobSpec(
             "recovery",
-            "outreach.scheduler:recovery_job",
+            recovery_job,
             lambda s: {"minute": f"*/{s.scheduling.recovery_minutes}"},
             lambda s: s.scheduling.recovery_minutes * 60,
             help="settle sends stuck past their lease",
@@ -160,37 +220,11 @@ REGISTRY: dict[str, JobSpec] = {
 }
 
 
-def resolve(spec: JobSpec) -> Callable[[JobContext, datetime], Any]:
-    """The job's body, imported on first use; JobUnavailable if its module does not exist."""
-    if spec.requires:
-        _import(spec.name, spec.requires)
-    return _import(spec.name, spec.target)
+class UnknownJob(LookupError):
+    """No job of that name; the message lists the names there are."""
 
-
-def _import(job: str, target: str) -> Any:
-    module_name, _, attr = target.partition(":")
-    try:
-        module = importlib.import_module(module_name)
-    except ModuleNotFoundError as exc:
-        if exc.name and module_name.startswith(exc.name):
-            raise JobUnavailable(f"job {job}: module {module_name} is not installed") from None
-        raise
-    try:
-        return getattr(module, attr)
-    except AttributeError:
-        raise JobUnavailable(f"job {job}: {target} does not exist") from None
-
-
-def available_jobs() -> list[str]:
-    """The names of the jobs whose bodies exist in this installation."""
-    names = []
-    for name, spec in REGISTRY.items():
-        try:
-            resolve(spec)
-        except JobUnavailable:
-            continue
-        names.append(name)
-    return names
+    def __init__(self, name: str) -> None:
+        super().__init__(f"no job named {name!r}; the jobs are: {', '.join(REGISTRY)}")
 
 
 def claim_run(
@@ -213,18 +247,16 @@ def run_job(name: str, ctx: JobContext, now: datetime, *, run_key: str | None = 
     ``run_key`` overrides the key (the command line passes a unique one: a manual run
     always runs).  A failing body is recorded in ``job_runs`` and re-raised.
     """
-    spec = REGISTRY[name]
-    body = resolve(spec)
+    spec = REGISTRY.get(name)
+    if spec is None:
+        raise UnknownJob(name)
     key = run_key or spec.run_key(now, ctx.settings)
     run_id = claim_run(ctx.sessions, name, key, ctx.owner, now)
     if run_id is None:
         log.info("job %s run %s: already taken by another scheduler", name, key)
         return "skipped"
     try:
-        if spec.target.endswith(":session_job"):
-            result = session_job(ctx, now, name=name)
-        else:
-            result = body(ctx, now)
+        result = spec.body(ctx, now)
     except Exception as exc:
         _finish_run(ctx, run_id, "failed", f"{type(exc).__name__}: {exc}")
         raise
@@ -241,56 +273,6 @@ def _finish_run(ctx: JobContext, run_id: int, status: str, detail: str) -> None:
         )
 
 
-def campaigns_job(ctx: JobContext, now: datetime) -> Any:
-    """Plan today's outreach (the dealership's today)."""
-    run_campaigns = _import("campaigns", REGISTRY["campaigns"].requires or "")
-    today = now.astimezone(ctx.settings.tz).date()
-    run = run_with_retries(
-        ctx.sessions, lambda session: run_campaigns(session, ctx.settings, today=today, now=now)
-    )
-    return run.summary() if hasattr(run, "summary") else run
-
-
-def session_job(ctx: JobContext, now: datetime, *, name: str) -> Any:
-    """A job whose body is ``fn(session, settings, now)`` in another module."""
-    body = _import(name, REGISTRY[name].requires or "")
-    return run_with_retries(ctx.sessions, lambda session: body(session, ctx.settings, now))
-
-
-def holds_job(ctx: JobContext, now: datetime) -> Any:
-    """Release slot holds that expired unconfirmed."""
-    release = _import("holds", REGISTRY["holds"].requires or "")
-    return run_with_retries(ctx.sessions, lambda session: release(session, now))
-
-
-def dispatch_job(ctx: JobContext, now: datetime) -> Any:
-    """Drain the outbox: everything that may be sent now."""
-    from outreach.outbox import dispatch
-
-    return dispatch(
-        ctx.sessions, ctx.gateway, ctx.settings, worker=ctx.owner, clock=ctx.clock, sleep=ctx.sleep
-    )
-
-
-def escalation_job(ctx: JobContext, now: datetime) -> Any:
-    """Take the next due escalation step of every unanswered outreach."""
-    from outreach.escalation import escalate
-
-    return run_with_retries(ctx.sessions, lambda session: escalate(session, ctx.settings, now))
-
-
-def recovery_job(ctx: JobContext, now: datetime) -> Any:
-    """Settle stuck sends; prune old job-run rows and status callbacks never matched."""
-    from outreach.delivery import prune_pending
-    from outreach.outbox import recover_stuck
-
-    with transaction(ctx.sessions) as session:
-        counts = recover_stuck(session, ctx.gateway, ctx.settings, now)
-        session.execute(delete(JobRun).where(JobRun.started_at < now - JOB_RUNS_KEPT))
-        counts["pruned_statuses"] = prune_pending(session, now)
-    return counts
-
-
 def _scheduled(name: str, ctx: JobContext) -> None:
     # The scheduler's entry point: the one place a job's "now" is read from the clock.
     try:
@@ -300,7 +282,7 @@ def _scheduled(name: str, ctx: JobContext) -> None:
 
 
 def build_scheduler(ctx: JobContext, names: list[str] | None = None) -> BlockingScheduler:
-    """A BlockingScheduler in the dealership's zone with every available job (or ``names``)."""
+    """A BlockingScheduler in the dealership's zone with every job (or ``names``)."""
     settings = ctx.settings
     scheduler = BlockingScheduler(
         timezone=settings.tz,
@@ -310,7 +292,7 @@ def build_scheduler(ctx: JobContext, names: list[str] | None = None) -> Blocking
             "max_instances": 1,
         },
     )
-    for name in names or available_jobs():
+    for name in names or REGISTRY:
         spec = REGISTRY[name]
         scheduler.add_job(
             _scheduled,

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 from outreach.capacity.config import CapacityConfig, parse_capacity
 from outreach.config_reader import LOCALES, ConfigError, ConfigReader
+from outreach.gateway_config import GatewayChoice, parse_gateway, with_environment
 
 # config/dealership.example.toml, shipped inside the package as a link (a copy in a wheel).
 DEFAULT_CONFIG = Path(__file__).parent / "dealership.example.toml"
@@ -207,6 +208,8 @@ class Settings:
     secret_key: str = "dev-only-not-secret"  # noqa: S105 - replaced by OUTREACH_SECRET_KEY in production
     capacity: CapacityConfig = field(default_factory=CapacityConfig)
     conversation: Conversation = Conversation()
+    # [gateway]: which provider carries SMS and calls (see outreach.gateway_config).
+    gateway_choice: GatewayChoice = field(default_factory=GatewayChoice)
     raw: dict[str, Any] = field(default_factory=dict, repr=False)
 
     @property
@@ -219,6 +222,9 @@ class Settings:
 
     @property
     def gateway(self) -> str:
+        """The SMS provider: ``[gateway] sms``, else Twilio when configured, else the sandbox."""
+        if self.gateway_choice.sms is not None:
+            return self.gateway_choice.sms
         return "twilio" if self.twilio else "sandbox"
 
 
@@ -229,6 +235,13 @@ def load_settings(environ: dict[str, str] | Any) -> Settings:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ConfigError(f"OUTREACH_CONFIG: no such file {path}") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            f"{path}: not UTF-8 text (byte {exc.start + 1}): save the file as UTF-8 "
+            "(most editors: Save As, encoding UTF-8)"
+        ) from None
+    except IsADirectoryError:
+        raise ConfigError(f"OUTREACH_CONFIG: {path} is a folder, not a file") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
     settings = parse_config(raw, path)
@@ -257,6 +270,7 @@ def load_settings(environ: dict[str, str] | Any) -> Settings:
         secret_key=environ.get("OUTREACH_SECRET_KEY") or settings.secret_key,
         sandbox_auth_token=environ.get("OUTREACH_SANDBOX_AUTH_TOKEN")
         or settings.sandbox_auth_token,
+        gateway_choice=with_environment(settings.gateway_choice, environ),
     )
 
 
@@ -397,6 +411,7 @@ def read_config(r: ConfigReader, path: Path) -> Settings:
                 "conversation.stale_after_hours", Conversation.stale_after_hours, minimum=1
             )
         ),
+        gateway_choice=parse_gateway(r),
         raw=raw,
     )
     r.check_unknown()

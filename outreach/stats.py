@@ -1,9 +1,16 @@
 """Campaign results and workshop load: the numbers a service manager watches.
 
-Per campaign and ISO week of the outreach's planned date (the cohort), counted once per outreach:
-due (outreach created), contacted (a message or call went out), delivered (one was delivered /
-a call completed), replied (the customer answered by SMS or keypad/speech), booked (an
-appointment came of it), showed (that appointment was checked in or completed), opted out.
+Per campaign and ISO week of the outreach's planned date (the cohort), counted once per outreach
+and campaign (an outreach that names a maintenance and a seasonal reason counts in both; one with
+no reasons — inbound, reschedule — under its own campaign): due (outreach created), contacted (a
+message or call went out), delivered (one was delivered / a call completed), replied (the
+customer answered by SMS or keypad/speech), booked (an appointment came of it), showed (that
+appointment was checked in or completed), opted out.  Each stage implies the one before it (a
+customer who answered did receive us), so due >= contacted >= delivered >= replied.
+
+The funnel (:func:`campaign_funnels`) is this week's and last week's row per campaign, every
+enabled campaign present; this week's "due" adds the customers still due today and not yet
+contacted, exactly what ``outreach due`` lists.
 Booking rate = booked / contacted; show rate (预约到店率) = showed / booked; rating: the average
 1-5 the customers gave the visits followed up (跟踪回访).
 The appointment rate (预约率) is the dealership's: visits that came by appointment / all visits,
@@ -12,7 +19,7 @@ per ISO week of the visit.
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field, fields
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -21,14 +28,17 @@ from sqlalchemy import ColumnElement, Exists, and_, exists, func, select
 from sqlalchemy.orm import Session
 
 from outreach.appointment_board import day_bounds
+from outreach.campaigns import campaigns, iter_due
 from outreach.models import (
     APPOINTMENT_ACTIVE,
     Appointment,
     AppointmentJob,
     ContactAttempt,
     Outreach,
+    OutreachReason,
     Visit,
 )
+from outreach.settings import Settings
 
 DELIVERED = ("delivered", "read", "completed")
 SHOWED = ("checked_in", "completed")
@@ -96,8 +106,17 @@ def campaign_stats(session: Session, *, since: date, until: date) -> list[Campai
     """Counts per (campaign, ISO week) for outreach planned from ``since`` to ``until``."""
     booked = exists().where(Appointment.outreach_id == Outreach.id)
     showed = exists().where(Appointment.outreach_id == Outreach.id, Appointment.status.in_(SHOWED))
+    window = (Outreach.planned_on >= since, Outreach.planned_on <= until)
+    named: dict[int, set[str]] = defaultdict(set)
+    for outreach_id, campaign in session.execute(
+        select(OutreachReason.outreach_id, OutreachReason.campaign)
+        .join(Outreach, Outreach.id == OutreachReason.outreach_id)
+        .where(*window)
+    ):
+        named[outreach_id].add(campaign)
     rows = session.execute(
         select(
+            Outreach.id,
             Outreach.campaign,
             Outreach.planned_on,
             Outreach.status,
@@ -107,22 +126,88 @@ def campaign_stats(session: Session, *, since: date, until: date) -> list[Campai
             booked,
             showed,
             Outreach.rating,
-        ).where(Outreach.planned_on >= since, Outreach.planned_on <= until)
+        ).where(*window)
     ).all()
     table: dict[tuple[str, str], CampaignWeek] = {}
-    for campaign, planned_on, status, out, delivered, replied, has_appt, has_show, rating in rows:
-        key = (campaign, iso_week(planned_on))
-        row = table.setdefault(key, CampaignWeek(*key))
-        row.due += 1
-        row.contacted += bool(out)
-        row.delivered += bool(delivered)
-        row.replied += bool(replied)
-        row.booked += bool(has_appt)
-        row.showed += bool(has_show)
-        row.opted_out += status == "opted_out"
-        if rating is not None:
-            row.ratings.append(rating)
+    for (
+        oid,
+        campaign,
+        planned_on,
+        status,
+        out,
+        delivered,
+        replied,
+        has_appt,
+        has_show,
+        rating,
+    ) in rows:
+        # an answer means our message arrived; a delivery means it went out
+        reached = bool(delivered) or bool(replied)
+        for name in sorted(named.get(oid) or {campaign}):
+            key = (name, iso_week(planned_on))
+            row = table.setdefault(key, CampaignWeek(*key))
+            row.due += 1
+            row.contacted += bool(out) or reached
+            row.delivered += reached
+            row.replied += bool(replied)
+            row.booked += bool(has_appt)
+            row.showed += bool(has_show)
+            row.opted_out += status == "opted_out"
+            if rating is not None:
+                row.ratings.append(rating)
     return [table[k] for k in sorted(table, key=lambda k: (k[1], k[0]))]
+
+
+FUNNEL_STAGES = ("due", "contacted", "delivered", "replied", "booked", "showed")
+
+
+@dataclass(frozen=True)
+class Stage:
+    name: str
+    this_week: int
+    last_week: int
+
+    @property
+    def change(self) -> int:
+        return self.this_week - self.last_week
+
+
+@dataclass(frozen=True)
+class Funnel:
+    """One campaign's way from due to showed, this ISO week beside the last."""
+
+    campaign: str
+    week: str
+    stages: list[Stage]
+    waiting: int  # still due today, not yet contacted (in this week's "due")
+
+
+def campaign_funnels(session: Session, settings: Settings, *, today: date) -> list[Funnel]:
+    """Per campaign: this week's and last week's funnel; enabled campaigns first, in their
+    order, then any other campaign with outreach in the two weeks (inbound, reschedule …)."""
+    monday = today - timedelta(days=today.weekday())
+    last_monday = monday - timedelta(weeks=1)
+    week, last = iso_week(today), iso_week(last_monday)
+    rows = {
+        (r.campaign, r.week): r for r in campaign_stats(session, since=last_monday, until=today)
+    }
+    waiting = Counter(item.campaign for item in iter_due(session, settings, today))
+    enabled = [name for name in campaigns() if getattr(settings.campaigns, name).enabled]
+    others = sorted({c for c, _ in rows} - set(enabled))
+    funnels = []
+    for name in [*enabled, *others]:
+        now_row = rows.get((name, week)) or CampaignWeek(name, week)
+        then_row = rows.get((name, last)) or CampaignWeek(name, last)
+        stages = [
+            Stage(
+                stage,
+                getattr(now_row, stage) + (waiting[name] if stage == "due" else 0),
+                getattr(then_row, stage),
+            )
+            for stage in FUNNEL_STAGES
+        ]
+        funnels.append(Funnel(name, week, stages, waiting[name]))
+    return funnels
 
 
 @dataclass(frozen=True)

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from outreach import callbacks
+from outreach.models import ContactAttempt
 from tests.factories import make_customer
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -70,3 +71,36 @@ def test_an_unknown_reason_is_refused(session):
 def test_an_old_code_reads_as_other():
     """A code an older version filed is shown as "other", never as a raw code."""
     assert callbacks.reason("no_longer_filed").zh == "其他"
+
+
+def test_a_filed_entry_reads_as_the_customer_s_last_words(session):
+    """Without a detail, the queue line is the customer's last messages, not a transcript of
+    the bot's long confirmation, cut from the front to one line."""
+    now = datetime(2025, 3, 10, 2, 0, tzinfo=UTC)
+    customer = make_customer(session)
+    session.flush()
+    for minutes, direction, body in (
+        (5, "in", "1"),
+        (4, "out", "您的预约已确认：到店时间 3月11日 周二 09:30 …" * 5),
+        (3, "in", "我要投诉，上次洗车  不干净"),
+    ):
+        session.add(
+            ContactAttempt(
+                customer_id=customer.id,
+                at=now - timedelta(minutes=minutes),
+                channel="sms",
+                direction=direction,
+                kind="x",
+                body=body,
+            )
+        )
+    entry = callbacks.queue_callback(session, customer=customer, reason="complaint", now=now)
+    assert entry.detail == "1 / 我要投诉，上次洗车 不干净"
+    session.add(
+        ContactAttempt(
+            customer_id=customer.id, at=now, channel="sms", direction="in", kind="x",
+            body="很长" * 100,
+        )
+    )  # fmt: skip
+    long = callbacks.queue_callback(session, customer=customer, reason="complaint", now=now)
+    assert len(long.detail) == callbacks.DETAIL_CHARS and long.detail.endswith("很长")

@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from outreach.models import Appointment, AppointmentJob, ContactAttempt, Outreach
-from outreach.stats import appointment_rate, campaign_stats, iso_week, workshop_load
+from outreach.campaigns import campaigns, iter_due
+from outreach.models import Appointment, AppointmentJob, ContactAttempt, Outreach, OutreachReason
+from outreach.planning import plan_outreach
+from outreach.stats import (
+    appointment_rate,
+    campaign_funnels,
+    campaign_stats,
+    iso_week,
+    workshop_load,
+)
 from tests.factories import make_customer, make_vehicle, make_visit
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -177,3 +186,77 @@ class TestWorkshopLoad:
             (4, 1, 1.0),
             (5, 0, 0.0),
         ]
+
+
+class TestFunnels:
+    """Campaign funnels: every campaign present, "due" agrees with ``outreach due``, stages
+    reconcile (due >= contacted >= delivered >= replied), the week's change."""
+
+    def test_a_campaign_named_beside_another_counts_in_both(self, session):
+        """An offer led by maintenance that also names the seasonal check counts for seasonal."""
+        outreach = _outreach(session, attempts=[("sms", "out", "delivered")])
+        session.add(
+            OutreachReason(
+                outreach_id=outreach.id,
+                customer_id=outreach.customer_id,
+                vehicle_id=outreach.vehicle_id,
+                campaign="seasonal",
+                subject_key=f"seasonal:test:{outreach.id}",
+                due_on=MONDAY,
+                reason="pre-winter",
+            )
+        )
+        session.flush()
+        rows = campaign_stats(session, since=MONDAY, until=MONDAY)
+        assert {(r.campaign, r.due, r.delivered) for r in rows} == {("seasonal", 1, 1)}
+
+    def test_every_enabled_campaign_has_a_funnel(self, session, settings):
+        """Seasonal and follow-up are shown even in a week nobody was due for them."""
+        funnels = campaign_funnels(session, settings, today=MONDAY)
+        names = [f.campaign for f in funnels]
+        assert names[:4] == list(campaigns())
+        assert all([s.this_week for s in f.stages] == [0] * 6 for f in funnels)
+
+    def test_a_reply_counts_as_delivered(self, session):
+        """A customer who answered received us, whatever the provider's status said."""
+        _outreach(session, attempts=[("sms", "out", "sent"), ("sms", "in", "received")])
+        [row] = campaign_stats(session, since=MONDAY, until=MONDAY)
+        assert (row.contacted, row.delivered, row.replied) == (1, 1, 1)
+
+    def test_due_adds_those_still_waiting_as_outreach_due_lists_them(self, session, settings):
+        """Five vehicles due for maintenance, two planned today: the funnel says due 5 (2 planned,
+        3 waiting), and the 3 are exactly what ``outreach due`` lists."""
+        today = date(2025, 3, 5)
+        settings = replace(
+            settings,
+            campaigns=replace(
+                settings.campaigns,
+                deferred_work=replace(settings.campaigns.deferred_work, enabled=False),
+                seasonal=replace(settings.campaigns.seasonal, enabled=False),
+                post_service_followup=replace(
+                    settings.campaigns.post_service_followup, enabled=False
+                ),
+            ),
+        )
+        for _ in range(5):
+            make_visit(session, make_vehicle(session), today - timedelta(days=200))
+        before = list(iter_due(session, settings, today))
+        assert len(before) == 5
+        plan_outreach(session, settings, today=today, now=AT, limit=2)
+        waiting = list(iter_due(session, settings, today, ["maintenance_interval"]))
+        [maintenance] = [
+            f for f in campaign_funnels(session, settings, today=today)
+            if f.campaign == "maintenance_interval"
+        ]  # fmt: skip
+        due_stage = maintenance.stages[0]
+        assert (due_stage.name, due_stage.this_week) == ("due", 5)
+        assert maintenance.waiting == len(waiting) == 3
+
+    def test_the_week_s_change(self, session, settings):
+        """This week against the last: two due now, one a week ago."""
+        _outreach(session, planned_on=MONDAY + timedelta(days=7))
+        _outreach(session, planned_on=MONDAY + timedelta(days=8))
+        _outreach(session, planned_on=MONDAY)
+        funnels = campaign_funnels(session, settings, today=MONDAY + timedelta(days=9))
+        [maintenance] = [f for f in funnels if f.campaign == "maintenance_interval"]
+        assert (maintenance.stages[0].this_week, maintenance.stages[0].change) == (2, 1)

@@ -14,8 +14,9 @@ from flask import Flask
 import desk
 from desk.context import install
 from outreach.db import make_engine, make_sessionmaker
+from outreach.gateways import check_gateway
 from outreach.settings import Settings, load_settings
-from webhooks import twilio
+from webhooks import providers, twilio
 from webhooks.handlers import conversation_handlers
 
 # Twilio's requests are a few kilobytes (an SMS body is at most 1600 characters).
@@ -33,6 +34,7 @@ def create_app(
     switched off.
     """
     settings = settings or load_settings(os.environ)
+    check_gateway(settings)  # e.g. a registered SMS template that cannot be sent
     app = Flask(__name__)
     app.config.update(
         SETTINGS=settings, MAX_CONTENT_LENGTH=MAX_CONTENT_LENGTH, SECRET_KEY=settings.secret_key
@@ -47,5 +49,6 @@ def create_app(
     app.extensions[ENGINE_KEY] = engine
     install(app, make_sessionmaker(engine), clock)
     app.register_blueprint(twilio.bp)
+    app.register_blueprint(providers.bp)
     desk.register(app)
     return app

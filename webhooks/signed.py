@@ -17,6 +17,7 @@ from flask import Request, abort, current_app, request
 from twilio.request_validator import RequestValidator
 from werkzeug.datastructures import MultiDict
 
+from outreach.control_chars import remove_controls
 from outreach.sandbox import SANDBOX_ACCOUNT_SID
 from outreach.settings import Settings
 
@@ -65,6 +66,16 @@ def read_form() -> MultiDict[str, str]:
     return MultiDict(pairs)
 
 
+def clean(form: MultiDict[str, str]) -> MultiDict[str, str]:
+    """The fields with their control characters removed (``STOP\\x00`` reads ``STOP``).
+
+    Applied after the signature check, which covers the fields exactly as Twilio sent them.
+    """
+    return MultiDict(
+        [(remove_controls(name), remove_controls(value)) for name, value in form.items(multi=True)]
+    )
+
+
 def verify() -> MultiDict[str, str]:
     """The request's fields once its signature and account are ours; 403 otherwise."""
     form = read_form()
@@ -100,12 +111,3 @@ def phone(form: MultiDict[str, str], name: str) -> str:
     if number is None or not phonenumbers.is_possible_number(number):
         refuse(400, f"{name} is not a phone number in E.164 form", form)
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
-
-
-def error_code(form: MultiDict[str, str]) -> int | None:
-    value = form.get("ErrorCode")
-    if not value:
-        return None
-    if not value.isdigit():
-        refuse(400, "malformed ErrorCode", form)
-    return int(value)

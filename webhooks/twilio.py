@@ -17,7 +17,7 @@ from outreach.settings import Settings
 from webhooks import twiml
 from webhooks.handlers import Handlers
 from webhooks.once import answer_once
-from webhooks.signed import SID, STEP, error_code, field, phone, verify
+from webhooks.signed import SID, STEP, clean, field, phone, verify
 
 log = logging.getLogger(__name__)
 
@@ -27,7 +27,7 @@ XML = "text/xml; charset=utf-8"
 
 @bp.before_request
 def signed() -> None:
-    g.form = verify()
+    g.form = clean(verify())
 
 
 def _settings() -> Settings:
@@ -52,7 +52,7 @@ def _handed_to_advisor(channel: str, who: str, sid: str):
             session, phone=who, reason="bot_error", detail=detail, now=now
         )
         locale = bot_failure.locale_for(session, who, settings.dealership.default_locale)
-        text = bot_failure.apology(locale)
+        text = bot_failure.apology(settings, locale)
         return twiml.sms(text) if channel == "sms" else twiml.voice_fallback(text, locale)
 
     return fallback
@@ -61,7 +61,7 @@ def _handed_to_advisor(channel: str, who: str, sid: str):
 def _last_resort(channel: str) -> Response:
     # Even the fallback failed (the database is down): still answer politely.
     locale = _settings().dealership.default_locale
-    text = bot_failure.apology(locale)
+    text = bot_failure.apology(_settings(), locale)
     return _xml(twiml.sms(text) if channel == "sms" else twiml.voice_fallback(text, locale))
 
 
@@ -126,7 +126,7 @@ def voice() -> Response:
     with the rest of the URL; the conversation finds the open outreach by the customer.
     """
     outbox = request.args.get(paths.OUTBOX_FIELD)
-    if outbox is not None and not outbox.isdigit():
+    if outbox is not None and not (outbox.isascii() and outbox.isdigit()):
         return Response("malformed outbox", status=400, mimetype="text/plain")
     return _voice_answer("start")
 
@@ -143,9 +143,12 @@ def gather() -> Response:
 def _status(sid_field: str, status_field: str) -> Response:
     form = g.form
     sid = field(form, sid_field, pattern=SID)
-    status = field(form, status_field).strip().lower()
-    code = error_code(form)
-    answered_by = form.get("AnsweredBy") or None
+    given = field(form, status_field)
+    # Junk in a field is recorded as unknown, never refused nor fatal (the provider would
+    # retry a refused callback for nothing).
+    status = delivery.callback_status(given)
+    code = delivery.callback_error_code(form.get("ErrorCode"))
+    answered_by = delivery.callback_answered_by(form.get("AnsweredBy"))
 
     def effect(session: Session, now: datetime) -> str:
         outcome = delivery.record_status(
@@ -161,7 +164,8 @@ def _status(sid_field: str, status_field: str) -> Response:
         return ""
 
     # No fallback: a failure answers 500 with no body, so Twilio may retry the callback.
-    answer_once(f"{sid_field}:{sid}:{status}", effect)
+    # Keyed by the status as given, so two different unreadable statuses are both recorded.
+    answer_once(f"{sid_field}:{sid}:{given.strip().lower()}", effect)
     return Response(status=204)
 
 

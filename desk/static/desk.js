@@ -7,3 +7,10 @@ document.addEventListener("click", (event) => {
     window.print();
   }
 });
+
+// A thread opens on its latest message (after sending, the bot's reply is in view).
+document.addEventListener("DOMContentLoaded", () => {
+  for (const thread of document.querySelectorAll("ol.thread")) {
+    thread.scrollTop = thread.scrollHeight;
+  }
+});

@@ -1,82 +1,88 @@
-"""The ``outreach`` command line: one module per area, each exporting ``commands``."""
+"""The ``outreach`` command line: one module per area, each exporting ``commands``.
+
+The group is the CLI's one error boundary: a failure the user can fix (the database, the
+configuration, a file) ends the command with one line saying what is wrong and what to do,
+and a non-zero exit status, whatever the command.
+"""
 
 from __future__ import annotations
 
-import os
-from collections.abc import Callable
-from functools import cached_property, update_wrapper
-from typing import Any, TypeVar
+from typing import Any
 
 import click
-from sqlalchemy import Engine, inspect
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.exc import OperationalError, ProgrammingError
 
-from outreach.db import make_engine, make_sessionmaker
-from outreach.settings import ConfigError, Settings, load_settings
+from outreach import __version__
+from outreach.cli import (
+    campaigns,
+    capacity,
+    config,
+    data,
+    demo,
+    desk,
+    evaluation,
+    messaging,
+    scripts,
+    understanding,
+    workdays,
+)
+from outreach.cli.app import App, pass_app
+from outreach.db import DatabaseUnavailable
+from outreach.settings import ConfigError
 
-F = TypeVar("F", bound=Callable[..., Any])
+MISSING_TABLE = ("no such table", "no such column", "UndefinedTable", "UndefinedColumn")
 
 
-class App:
-    """What a command needs, made on first use: settings, the engine and the session factory."""
+def known_failure(exc: BaseException) -> str | None:
+    """The one line a user reads for a failure they can fix, or None for a bug (traceback)."""
+    if isinstance(exc, DatabaseUnavailable | ConfigError):
+        return str(exc)
+    if isinstance(exc, UnicodeDecodeError):
+        return "a file is not UTF-8 text: open it in an editor and save it as UTF-8"
+    if isinstance(exc, OSError) and exc.filename is not None:
+        return f"{exc.filename}: {exc.strerror or exc}"
+    if isinstance(exc, OperationalError | ProgrammingError) and any(
+        marker in str(exc.orig) or marker in type(exc.orig).__name__ for marker in MISSING_TABLE
+    ):
+        return "the database's tables are older than this version: run `outreach db upgrade`"
+    return None
 
-    def __init__(self, environ: dict[str, str] | None = None) -> None:
-        self.environ = dict(os.environ if environ is None else environ)
 
-    @cached_property
-    def settings(self) -> Settings:
+class Outreach(click.Group):
+    def invoke(self, ctx: click.Context) -> Any:
         try:
-            return load_settings(self.environ)
-        except ConfigError as exc:
-            raise click.ClickException(str(exc)) from None
-
-    @cached_property
-    def engine(self) -> Engine:
-        return make_engine(self.settings.database_url)
-
-    @cached_property
-    def sessions(self) -> sessionmaker[Session]:
-        if not inspect(self.engine).has_table("alembic_version"):
-            where = self.engine.url.render_as_string(hide_password=True)
-            raise click.ClickException(
-                f"the database {where} has no tables yet: run `outreach db upgrade` first"
-            )
-        return make_sessionmaker(self.engine)
+            return super().invoke(ctx)
+        except (click.exceptions.Exit, click.ClickException, click.Abort):
+            raise
+        except Exception as exc:
+            line = known_failure(exc)
+            if line is None:
+                raise
+            raise click.ClickException(line) from None
 
 
-def pass_app(f: F) -> F:
-    """Hand the command the :class:`App` of this invocation as its first argument."""
-
-    @click.pass_context
-    def wrapper(ctx: click.Context, *args: Any, **kwargs: Any) -> Any:
-        return ctx.invoke(f, ctx.ensure_object(App), *args, **kwargs)
-
-    return update_wrapper(wrapper, f)  # type: ignore[return-value]
-
-
-@click.group()
+@click.group(cls=Outreach)
+@click.version_option(__version__, prog_name="outreach", message="%(prog)s %(version)s")
 @click.pass_context
 def main(ctx: click.Context) -> None:
     """Book car-service appointments by SMS and phone."""
     ctx.ensure_object(App)
 
 
-def _register() -> None:
-    from outreach.cli import (
-        campaigns,
-        capacity,
-        config,
-        data,
-        demo,
-        desk,
-        messaging,
-        scripts,
-        workdays,
-    )
+for _module in (
+    data,
+    demo,
+    campaigns,
+    scripts,
+    capacity,
+    workdays,
+    messaging,
+    desk,
+    config,
+    understanding,
+    evaluation,
+):
+    for _command in _module.commands:
+        main.add_command(_command)
 
-    for module in (data, demo, campaigns, scripts, capacity, workdays, messaging, desk, config):
-        for command in module.commands:
-            main.add_command(command)
-
-
-_register()
+__all__ = ["App", "main", "pass_app"]

@@ -10,19 +10,16 @@ import click
 
 from outreach.campaigns import campaigns as all_campaigns
 from outreach.campaigns import iter_due
-from outreach.cli import App, pass_app
-
-
-def _today(app: App, on: datetime | None) -> date:
-    return on.date() if on else datetime.now(app.settings.tz).date()
+from outreach.cli.app import DAY, App, pass_app, today_in
+from outreach.jobs import run_campaigns
 
 
 @click.command("due")
-@click.option("--on", "on", type=click.DateTime(["%Y-%m-%d"]), help="The day (default: today).")
+@click.option("--on", "on", type=DAY, help="The day (default: today).")
 @click.option("--campaign", "names", multiple=True, help="Only this campaign (repeatable).")
 @click.option("--json", "as_json", is_flag=True, help="A JSON array of due items.")
 @pass_app
-def due(app: App, on: datetime | None, names: tuple[str, ...], as_json: bool) -> None:
+def due(app: App, on: date | None, names: tuple[str, ...], as_json: bool) -> None:
     """List who is due on a day, for which campaign, and why."""
     known = all_campaigns()
     for name in names:
@@ -30,7 +27,7 @@ def due(app: App, on: datetime | None, names: tuple[str, ...], as_json: bool) ->
             raise click.BadParameter(
                 f"{name!r}; known: {', '.join(known)}", param_hint="--campaign"
             )
-    today = _today(app, on)
+    today = today_in(app.settings, on)
     counts: Counter[str] = Counter()
     with app.sessions() as session:
         items = iter_due(session, app.settings, today, names or None)
@@ -70,14 +67,12 @@ def list_campaigns(app: App) -> None:
 
 
 @campaigns_group.command("run")
-@click.option("--on", "on", type=click.DateTime(["%Y-%m-%d"]), help="The day (default: today).")
+@click.option("--on", "on", type=DAY, help="The day (default: today).")
 @click.option("--limit", type=click.IntRange(min=0), help="At most this many new outreach.")
 @pass_app
-def run(app: App, on: datetime | None, limit: int | None) -> None:
+def run(app: App, on: date | None, limit: int | None) -> None:
     """Plan today's outreach and queue the first contact of each (paced by capacity)."""
-    from outreach.jobs import run_campaigns
-
-    today = _today(app, on)
+    today = today_in(app.settings, on)
     now = datetime.now(UTC)
     with app.sessions() as session, session.begin():
         result = run_campaigns(session, app.settings, today=today, now=now, limit=limit)

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date
 
 import click
 
 from outreach.capacity.report import day_loads
-from outreach.cli import pass_app
+from outreach.cli.app import DAY, App, pass_app, today_in
 
 
 def _hours(minutes: int) -> str:
@@ -18,16 +18,16 @@ def _hours(minutes: int) -> str:
 @click.option(
     "--from",
     "first",
-    type=click.DateTime(["%Y-%m-%d"]),
+    type=DAY,
     default=None,
     help="First day (local), YYYY-MM-DD; default today.",
 )
 @click.option("--days", type=click.IntRange(1, 366), default=7, show_default=True)
 @pass_app
-def capacity(app, first: datetime | None, days: int) -> None:
+def capacity(app: App, first: date | None, days: int) -> None:
     """Print booked / held / free labour hours and arrival places per day."""
     settings = app.settings
-    start = first.date() if first else datetime.now(settings.tz).date()
+    start = today_in(settings, first)
     with app.sessions() as session:
         loads = day_loads(session, settings, start, days)
     click.echo(

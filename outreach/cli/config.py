@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from outreach.cli import App, pass_app
+from outreach.cli.app import App, pass_app
 from outreach.settings import effective_config
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from outreach.cli import App, pass_app
+from outreach.cli.app import App, pass_app
 from outreach.db import transaction
 from outreach.importer import FILES, ImportAborted, ImportReport, import_directory
 from outreach.migrate import upgrade

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import click
 
 from outreach.accounts import TOKEN_DAYS, AccountError, add_user, issue_token, revoke_tokens
-from outreach.cli import App, pass_app
+from outreach.cli.app import App, pass_app
 from outreach.db import transaction
 from outreach.models import ROLES
 

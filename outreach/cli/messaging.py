@@ -1,33 +1,45 @@
 """Commands for messaging: the senders, the scheduler, the webhooks app and the simulator."""
 
 import contextlib
+import logging
 import time
 from dataclasses import replace
 from typing import Any
 
 import click
+from sqlalchemy.exc import DBAPIError
 
-from outreach.cli import App, pass_app
+from outreach.cli.app import App, pass_app
+from outreach.db import check_database, is_transient
 from outreach.gateway import Gateway
-from outreach.gateways import make_gateway
+from outreach.gateways import check_gateway, make_gateway
 from outreach.scheduler import (
     REGISTRY,
     JobContext,
-    available_jobs,
+    UnknownJob,
     build_scheduler,
     dispatch_job,
     recovery_job,
     run_job,
 )
 from outreach.settings import ConfigError, Settings
+from webhooks import create_app
+from webhooks.simulator import Phone
 
 commands: list[click.Command] = []
+log = logging.getLogger(__name__)
+DB_BACKOFF_MAX_SECONDS = 60.0
 
 
 # --- the outbox sender and the scheduler -------------------------------------------------
 
 
 def _job_context(app: App) -> JobContext:
+    try:
+        check_gateway(app.settings)  # e.g. a registered SMS template that cannot be sent
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from None
+
     def gateway() -> Gateway:
         return make_gateway(app.settings, app.sessions)
 
@@ -40,14 +52,37 @@ def _job_context(app: App) -> JobContext:
 @click.option("--every", default=5.0, show_default=True, help="Seconds between drains.")
 @pass_app
 def dispatch_command(app: App, once: bool, recover: bool, every: float) -> None:
-    """Send the outbox: claim due messages, pace them, record each send."""
-    ctx = _job_context(app)
+    """Send the outbox: claim due messages, pace them, record each send.
+
+    The sender outlives its database: a lost connection is logged in one line and the
+    drain is tried again after a back-off (1 s, doubling up to a minute).
+    """
+    ctx: JobContext | None = None
+    outage = 0
     while True:
-        if recover:
-            recovery_job(ctx, ctx.clock())
-        stats = dispatch_job(ctx, ctx.clock())
+        try:
+            ctx = ctx or _job_context(app)  # the first connection may fail too
+            if recover:
+                recovery_job(ctx, ctx.clock())
+            stats = dispatch_job(ctx, ctx.clock())
+        except DBAPIError as exc:
+            if not is_transient(exc):
+                raise
+            outage += 1
+            pause = min(DB_BACKOFF_MAX_SECONDS, 2.0 ** (outage - 1))
+            reason = str(exc.orig or exc).strip().splitlines()[0]
+            log.warning("dispatch: database unavailable (%s); retrying in %.0f s", reason, pause)
+            time.sleep(pause)
+            continue
+        if outage:
+            log.warning("dispatch: database available again after %d failed drains", outage)
+            outage = 0
         outcomes = ", ".join(f"{k} {v}" for k, v in sorted(stats.outcomes.items()))
-        click.echo(f"claimed {stats.claimed}: {outcomes or 'nothing due'}")
+        paused = (
+            f"; provider paused until {stats.paused_until:%H:%M:%S}" if stats.paused_until else ""
+        )
+        idle = "sending paused" if stats.paused_until else "nothing due"
+        click.echo(f"claimed {stats.claimed}: {outcomes or idle}{paused}")
         if once:
             return
         time.sleep(every)
@@ -59,16 +94,14 @@ def dispatch_command(app: App, once: bool, recover: bool, every: float) -> None:
 @pass_app
 def scheduler_command(app: App, run_name: str | None, list_jobs: bool) -> None:
     """Run the scheduler (its own process; never inside the web workers)."""
-    ctx = _job_context(app)
     if list_jobs:
-        ready = set(available_jobs())
         for name, spec in REGISTRY.items():
-            state = "ready" if name in ready else "not installed"
-            click.echo(f"{name:14} {state:14} {spec.help}")
+            click.echo(f"{name:14} {spec.help}")
         return
+    if run_name is not None and run_name not in REGISTRY:
+        raise click.BadParameter(str(UnknownJob(run_name)), param_hint="--run")
+    ctx = _job_context(app)
     if run_name:
-        if run_name not in REGISTRY:
-            raise click.BadParameter(f"unknown job {run_name!r}", param_hint="--run")
         now = ctx.clock()
         result = run_job(run_name, ctx, now, run_key=f"manual:{now.isoformat()}")
         click.echo(f"{run_name}: {result}")
@@ -91,8 +124,12 @@ commands.extend([dispatch_command, scheduler_command])
 @pass_app
 def serve_command(app: App, host: str, port: int) -> None:
     """Run the webhooks app with Flask's development server (production: gunicorn)."""
-    from webhooks import create_app
+    run_server(app, host, port)
 
+
+def run_server(app: App, host: str, port: int) -> None:
+    """Check the database, then serve the webhooks, the desk and the simulator on host:port."""
+    check_database(app.engine)  # a dead database is said here, not on the first sign-in
     settings = _local_signing(app, f"http://{host}:{port}")
     click.echo(f"gateway {settings.gateway}; requests are signed for {settings.public_base_url}")
     try:
@@ -137,8 +174,6 @@ def simulate_command(
     Without MESSAGE, an interactive session: each line typed is the next SMS (or, on a call,
     the next keypad/speech answer); an empty line ends it.
     """
-    from webhooks.simulator import Phone
-
     twilio = app.settings.twilio
     number = our_number or (twilio.from_number if twilio else None) or "+15005550006"
     phone = Phone(_local_signing(app, url), url, sender, number)

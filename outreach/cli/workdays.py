@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import date
 
 import click
 
 from outreach.capacity.model import calendar as workshop_calendar
-from outreach.cli import pass_app
+from outreach.cli.app import DAY, App, pass_app, today_in
 from outreach.contact_window import day_open, public_holidays
 
 
@@ -16,17 +16,17 @@ from outreach.contact_window import day_open, public_holidays
 @click.option(
     "--from",
     "first",
-    type=click.DateTime(["%Y-%m-%d"]),
+    type=DAY,
     default=None,
     help="First day (local), YYYY-MM-DD; default today.",
 )
 @click.option("--days", type=click.IntRange(1, 800), default=14, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per day, in a list.")
 @pass_app
-def calendar_command(app, first: datetime | None, days: int, as_json: bool) -> None:
+def calendar_command(app: App, first: date | None, days: int, as_json: bool) -> None:
     """For each day: working day or not and why, the holiday, workshop open, contact allowed."""
     settings = app.settings
-    start = first.date() if first else datetime.now(settings.tz).date()
+    start = today_in(settings, first)
     workdays = public_holidays(settings)
     workshop = workshop_calendar(settings)
     rows = []

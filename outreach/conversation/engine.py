@@ -21,7 +21,9 @@ from sqlalchemy.orm import Session
 from outreach import outbox
 from outreach.campaigns import post_service_followup as followup_campaign
 from outreach.conversation import records, slots
-from outreach.conversation.flow import Convo, Step, options_for, respond
+from outreach.conversation.convo import Convo, Step, options_for, state_of
+from outreach.conversation.flow import respond
+from outreach.conversation.state import State
 from outreach.conversation.texts import render_text
 from outreach.conversation.understand import understand
 from outreach.models import OUTREACH_OPEN, ContactAttempt, Customer, Outreach
@@ -70,8 +72,13 @@ def handle_sms(
     options, confirming = options_for(outreach)
     if outreach is None and appointment is not None and appointment.reminded_at is not None:
         options = REMINDER_OPTIONS  # the day-before message asked "1 to confirm, 2 to change"
+    state = state_of(outreach, appointment, found.awaiting_person)
     intent = understand(
-        body, now_local=now.astimezone(settings.tz), options=options, confirming=confirming
+        body,
+        now_local=now.astimezone(settings.tz),
+        options=options,
+        confirming=confirming,
+        state=state,
     )
     convo = Convo(
         customer=customer,
@@ -144,7 +151,7 @@ def start_offer(
         hold_for="voice" if channel == "voice" else "sms",
     )  # fmt: skip
     outreach.status = "open"
-    outreach.state = "offered"
+    outreach.state = State.OFFERED.value
     outreach.opened_at = outreach.opened_at or now
     texts = {
         ch: render_text(
@@ -169,7 +176,7 @@ def start_followup(
     """Open a follow-up after a visit (跟踪回访): ask for a 1-5 rating and any remarks; no slots
     are held.  Returns the text for ``channel``; the SMS wording is kept for escalation."""
     outreach.status = "open"
-    outreach.state = "followup"
+    outreach.state = State.FOLLOWUP.value
     outreach.opened_at = outreach.opened_at or now
     texts = {ch: followup_text(settings, outreach, channel=ch, now=now) for ch in {"sms", channel}}
     convo = Convo(customer=outreach.customer, outreach=outreach, appointment=None, channel=channel)

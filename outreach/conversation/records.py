@@ -12,6 +12,7 @@ from sqlalchemy import Select, bindparam, select, update
 from sqlalchemy.orm import Session, aliased
 
 from outreach import callbacks
+from outreach.conversation.state import close
 from outreach.models import (
     APPOINTMENT_ACTIVE,
     OUTREACH_OPEN,
@@ -282,9 +283,5 @@ def hand_off(
 ) -> CallbackRequest:
     """Queue the customer for an advisor with the transcript; the conversation is handed off."""
     request = queue_callback(session, customer, outreach, reason=reason, now=now)
-    if outreach is not None and outreach.status in OUTREACH_OPEN:
-        outreach.status = "handed_off"
-        outreach.closed_at = now
-        outreach.outcome = f"handed to an advisor: {reason}"
-        outreach.state = "handed_off"
+    close(outreach, status="handed_off", outcome=f"handed to an advisor: {reason}", now=now)
     return request

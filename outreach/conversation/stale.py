@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from outreach.conversation import slots
+from outreach.conversation.state import close
 from outreach.models import ContactAttempt, OutboxMessage, Outreach
 from outreach.settings import Settings
 
@@ -47,9 +48,6 @@ def close_stale(session: Session, settings: Settings, now: datetime) -> list[int
     ).all()
     for outreach in stale:
         slots.release(session, outreach.customer_id)
-        outreach.status = "closed"
-        outreach.state = "closed"
-        outreach.closed_at = now
-        outreach.outcome = f"no activity for {hours} h"
+        close(outreach, status="closed", outcome=f"no activity for {hours} h", now=now)
     session.flush()
     return [o.id for o in stale]

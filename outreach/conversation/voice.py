@@ -18,6 +18,14 @@ from sqlalchemy.orm import Session
 
 from outreach.consent import may_contact
 from outreach.conversation import records
+from outreach.conversation.convo import (
+    Convo,
+    Step,
+    appointment_context,
+    options_for,
+    slots_context,
+    state_of,
+)
 from outreach.conversation.engine import (
     OFFER_TEXT_KEY,
     followup_text,
@@ -26,14 +34,8 @@ from outreach.conversation.engine import (
     say,
     start_offer,
 )
-from outreach.conversation.flow import (
-    Convo,
-    Step,
-    appointment_context,
-    options_for,
-    respond,
-    slots_context,
-)
+from outreach.conversation.flow import respond
+from outreach.conversation.state import State
 from outreach.conversation.understand import understand
 from outreach.delivery import unanswered as call_not_taken
 from outreach.models import Outreach
@@ -113,7 +115,11 @@ def voice_turn(
         return _finish(session, settings, convo, step_out, now, turn)
     options, confirming = options_for(outreach)
     intent = understand(
-        heard, now_local=now.astimezone(settings.tz), options=options, confirming=confirming
+        heard,
+        now_local=now.astimezone(settings.tz),
+        options=options,
+        confirming=confirming,
+        state=state_of(outreach, convo.appointment, awaiting=False),
     )
     if intent.kind == "thanks":
         intent = replace(intent, kind="unknown")  # on a call, "thank you" is not an answer
@@ -142,9 +148,9 @@ def _parse_step(step: str) -> tuple[bool, int]:
 
 def _opening(session: Session, settings: Settings, convo: Convo, now: datetime) -> str:
     outreach = convo.outreach
-    if outreach is not None and outreach.state == "asked_need":
+    if outreach is not None and outreach.state == State.ASKED_NEED:
         return say(settings, convo, Step("ask_need"), channel="voice") or ""
-    if outreach is not None and outreach.state == "followup":
+    if outreach is not None and outreach.state == State.FOLLOWUP:
         return followup_text(settings, outreach, channel="voice", now=now)
     if outreach is not None:
         return start_offer(session, settings, outreach, now=now, channel="voice")
@@ -156,7 +162,7 @@ def _opening(session: Session, settings: Settings, convo: Convo, now: datetime) 
 
 
 def _listing(convo: Convo, settings: Settings) -> dict[str, object]:
-    return slots_context(settings, convo, (convo.ctx.get("slots") or []))
+    return slots_context(settings, convo, convo.state.slots)
 
 
 def _finish(

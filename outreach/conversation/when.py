@@ -16,41 +16,28 @@ part_of_day="morning")``.  Everything is in the dealership's local time; the cal
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
+from outreach import lexicon
+from outreach.conversation.normal import normalise
 from outreach.conversation.numerals import SMALL, small
 from outreach.preferences import SlotPreference
 
-_WEEKDAY_CN = {"一": 0, "二": 1, "三": 2, "四": 3, "五": 4, "六": 5, "日": 6, "天": 6, "七": 6}
-_WEEKDAY_EN = {
-    "mon": 0,
-    "tue": 1,
-    "wed": 2,
-    "thu": 3,
-    "fri": 4,
-    "sat": 5,
-    "sun": 6,
-}
-_MONTHS_EN = {
-    m: n
-    for n, m in enumerate(
-        ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"), 1
-    )
-}
-
-_NEGATIVE = re.compile(
-    r"不行|不可以|不方便|没空|没时间|不太行|去不了|来不了|不能|"
-    r"can'?t|cannot|can not|not available|busy|won'?t work|doesn'?t work|\bnot\b"
-)
+# Weekdays, months, parts of the day and refusals are the lexicon's (outreach/lexicon).
+_WEEKDAY_CN = {str(k): int(v) for k, v in lexicon.data("zh-CN")["weekdays"].items()}
+_WEEKDAY_EN = {str(k): int(v) for k, v in lexicon.data("en")["weekdays"].items()}
+_MONTHS_EN = {str(k): int(v) for k, v in lexicon.table("months").items()}
 _CLAUSES = re.compile(r"[,，。;；!！?？]|\bbut\b|但是|不过")
+_WEEKS_AHEAD = [(re.compile(p), int(n)) for p, n in lexicon.table("weeks_ahead").items()]
+_PARTS = [(lexicon.pattern(f"part_{part}"), part) for part in ("morning", "afternoon", "evening")]
 
-_PARTS = [
-    (re.compile(r"上午|早上|早晨|早点|一早|明早|\bmorning\b"), "morning"),
-    (re.compile(r"下午|\bafternoon\b|\bpm\b"), "afternoon"),
-    (re.compile(r"晚上|傍晚|明晚|今晚|\bevening\b|\btonight\b"), "evening"),
-]
+
+def _refused(clause: str) -> bool:
+    """A clause saying a time does not work; an A-not-A question ("明天有没有空") does not."""
+    questions_removed = lexicon.pattern("a_not_a").sub(" ", clause)
+    return lexicon.pattern("refusal").search(questions_removed) is not None
+
 
 _WD_CN = re.compile(r"(下下|下|这|本|这个|下个)?(?:周|星期|礼拜)([一二三四五六日天七1-7])")
 _WD_EN = re.compile(
@@ -105,11 +92,6 @@ def _english_word_times(text: str) -> str:
     return re.sub(r"\b(\d{1,2}) ?o'? ?clock", r"at \1", text)
 
 
-def normalize(text: str) -> str:
-    """Full-width to half-width (NFKC), lower case, collapsed spaces."""
-    return re.sub(r"\s+", " ", unicodedata.normalize("NFKC", text)).strip().lower()
-
-
 @dataclass
 class _Found:
     on: date | None = None
@@ -124,7 +106,7 @@ class _Found:
 
 def parse_when(text: str, now_local: datetime) -> SlotPreference | None:
     """The day/time preference stated in ``text``, or None when it names none."""
-    norm = _english_word_times(normalize(text))
+    norm = _english_word_times(normalise(text))
     today = now_local.date()
     positive = _Found()
     refused: date | None = None
@@ -135,7 +117,7 @@ def parse_when(text: str, now_local: datetime) -> SlotPreference | None:
         found = _parse_clause(clause, today)
         if found.empty() and found.not_before is None:
             continue
-        if _NEGATIVE.search(clause):
+        if _refused(clause):
             refused = found.on or refused
             if found.on is not None and (found.part or found.at):
                 refused_part_of = found.on
@@ -171,8 +153,9 @@ def _merge(into: _Found, found: _Found) -> None:
 def _parse_clause(clause: str, today: date) -> _Found:
     found = _Found()
     found.on = _date(clause, today)
-    if found.on is None and re.search(r"下周|下个星期|下星期|next week", clause):
-        found.not_before = today + timedelta(days=7 - today.weekday())
+    weeks = next((n for pattern, n in _WEEKS_AHEAD if pattern.search(clause)), None)
+    if found.on is None and weeks is not None:
+        found.not_before = today + timedelta(days=7 * weeks - today.weekday())
     for pattern, part in _PARTS:
         if pattern.search(clause):
             found.part = part

@@ -1,9 +1,12 @@
 """Importing the customer file a dealer exports from its DMS (``outreach import DIR``).
 
 Four CSV files, read in order: customers.csv, vehicles.csv, visits.csv, deferred_work.csv.
-Rows are upserted by their external ids; a bad row is reported with its file, line and column
-and the good rows are kept; rows that depend on a rejected row are rejected too.  The caller
-owns the transaction, so a crash half-way writes nothing.  docs/import-format.md has the format.
+Files are streamed a batch of rows at a time, so memory does not grow with their size (what
+must be remembered about every row is kept in a temporary scratch database, see
+:mod:`outreach.importer.scratch`).  Rows are upserted by their external ids; a bad row is
+reported with its file, line and column and the good rows are kept; rows that depend on a
+rejected row are rejected too.  The caller owns the transaction, so a crash half-way writes
+nothing.  docs/import-format.md has the format.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from outreach.importer import customers, deferred, vehicles, visits
 from outreach.importer.context import Context, TableSpec
 from outreach.importer.csvfile import read_header
 from outreach.importer.report import FILES, FileCounts, ImportAborted, ImportReport, RowError
+from outreach.importer.scratch import Scratch
 from outreach.settings import Settings
 
 SPECS: dict[str, TableSpec] = {
@@ -54,10 +58,14 @@ def import_directory(
             problems += exc.errors
     if problems:
         raise ImportAborted(problems)
-    ctx = Context(session, settings, path, now, progress, SPECS, headers)
-    for name in present:
-        ctx.counts(name)
-        SPECS[name].run(ctx)
+    scratch = Scratch()
+    try:
+        ctx = Context(session, settings, path, now, progress, SPECS, headers, scratch)
+        for name in present:
+            ctx.counts(name)
+            SPECS[name].run(ctx)
+    finally:
+        scratch.close()
     ctx.report.sort_errors()
     return ctx.report
 

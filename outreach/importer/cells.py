@@ -30,7 +30,11 @@ LOCALES = {
     "en-gb": "en",
 }
 CHANNELS = ("sms", "voice")
-_DATE = re.compile(r"(\d{4})[-/](\d{1,2})[-/](\d{1,2})")
+_DATE = re.compile(r"([0-9]{4})[-/]([0-9]{1,2})[-/]([0-9]{1,2})")
+# Days a DMS export can mean; outside them a date is a typo (and 0001-01-01 in a far zone
+# does not even convert to UTC).
+FIRST_YEAR, LAST_YEAR = 1900, 2999
+ODOMETER_MAX_KM = 2_000_000  # no car has run further; beyond it the cell is a typo
 
 
 class CellError(ValueError):
@@ -68,7 +72,7 @@ class Cells:
             return default
         try:
             return parser(value)
-        except ValueError as exc:
+        except (ValueError, OverflowError) as exc:
             raise CellError(column, str(exc)) from None
 
 
@@ -87,9 +91,16 @@ def day(value: str) -> date:
     try:
         if match is None:
             raise ValueError
-        return date(*(int(part) for part in match.groups()))
+        on = date(*(int(part) for part in match.groups()))
     except ValueError:
         raise ValueError(f"not a date (YYYY-MM-DD): {value!r}") from None
+    return _in_range(on)
+
+
+def _in_range(on: date) -> date:
+    if not FIRST_YEAR <= on.year <= LAST_YEAR:
+        raise ValueError(f"{on} is not between {FIRST_YEAR} and {LAST_YEAR}")
+    return on
 
 
 def instant(zone: str) -> Callable[[str], datetime]:
@@ -100,6 +111,7 @@ def instant(zone: str) -> Callable[[str], datetime]:
             at = datetime.fromisoformat(value.replace("/", "-"))
         except ValueError:
             raise ValueError(f"not a date or date-time (YYYY-MM-DD[THH:MM]): {value!r}") from None
+        _in_range(at.date())
         if at.tzinfo is None:
             at = at.replace(tzinfo=ZoneInfo(zone))
         return at.astimezone(UTC)
@@ -130,6 +142,8 @@ def odometer(value: str) -> int:
     km = whole()(value)
     if km < 0:
         raise ValueError(f"negative odometer: {km}")
+    if km > ODOMETER_MAX_KM:
+        raise ValueError(f"{km} km is above {ODOMETER_MAX_KM:,} km")
     return km
 
 

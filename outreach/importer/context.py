@@ -13,7 +13,8 @@ from sqlalchemy.orm import Session
 from outreach.importer.cells import CellError, Cells
 from outreach.importer.csvfile import read_records
 from outreach.importer.report import FileCounts, ImportReport, RowError
-from outreach.importer.table import Table
+from outreach.importer.scratch import Scratch
+from outreach.importer.table import BATCH, Table
 from outreach.settings import Settings
 
 ID_MAX = 64  # external_id columns are String(64)
@@ -31,6 +32,7 @@ class TableSpec:
     optional: tuple[str, ...]
     fields: tuple[str, ...]  # the columns an import writes and compares
     run: Callable[[Context], None]
+    refs: tuple[tuple[str, str], ...] = ()  # (column, file) of the ids a row refers to
 
 
 @dataclass
@@ -42,6 +44,7 @@ class Context:
     progress: bool
     specs: dict[str, TableSpec]
     headers: dict[str, list[str]]
+    scratch: Scratch
     report: ImportReport = field(default_factory=ImportReport)
     # file -> external id -> line, for every row this import rejected
     rejected: dict[str, dict[str, int]] = field(default_factory=dict)
@@ -70,20 +73,20 @@ class Context:
     def rows(self, file: str) -> Iterator[tuple[int, str, Cells]]:
         """(line, external id, cells) of each well-formed row; the others are rejected here."""
         spec = self.specs[file]
-        seen: dict[str, int] = {}
         path = self.directory / file
         for record in read_records(path, self.headers[file], progress=self.progress):
             cells = Cells(record.values)
             external_id = cells.raw(spec.id_column)
             if record.problem:
-                self.reject(file, record.line, "-", record.problem, external_id)
+                column, reason = record.problem
+                self.reject(file, record.line, column, reason, external_id)
                 continue
             try:
                 cells.text(spec.id_column, ID_MAX)
             except CellError as exc:
                 self.reject(file, record.line, exc.column, exc.reason)
                 continue
-            first = seen.setdefault(external_id, record.line)
+            first = self.scratch.first_line(file, external_id, record.line)
             if first != record.line:
                 reason = f"duplicate {spec.id_column} {external_id!r} (first on line {first})"
                 # Not recorded as rejected by id: rows that refer to it use the first one.
@@ -96,14 +99,34 @@ class Context:
 
         ``parse(line, external_id, cells)`` raises :class:`CellError` for a cell it cannot
         use: that row is rejected with the column and the reason, and the rest go on.
+
+        Rows come in batches of :data:`BATCH`: the stored rows of a batch's ids, and of the
+        ids it refers to (``TableSpec.refs``), are read before it is parsed; what the caller
+        queued for the batch is written when it asks for the next row after it.
         """
-        for line, external_id, cells in self.rows(file):
-            try:
-                value = parse(line, external_id, cells)
-            except CellError as exc:
-                self.reject(file, line, exc.column, exc.reason, external_id)
-                continue
-            yield external_id, value
+        spec = self.specs[file]
+        batch: list[tuple[int, str, Cells]] = []
+        rows = self.rows(file)
+        while True:
+            batch.clear()
+            for row in rows:
+                batch.append(row)
+                if len(batch) == BATCH:
+                    break
+            if not batch:
+                return
+            self.table(file).load(external_id for _, external_id, _ in batch)
+            for column, other in spec.refs:
+                self.table(other).load(cells.raw(column) for _, _, cells in batch)
+            for line, external_id, cells in batch:
+                try:
+                    value = parse(line, external_id, cells)
+                except CellError as exc:
+                    self.reject(file, line, exc.column, exc.reason, external_id)
+                    continue
+                yield external_id, value
+            for table in self.tables.values():
+                table.forget()
 
     def resolve(self, cells: Cells, column: str, file: str, noun: str) -> int:
         """The row id that ``column`` refers to in ``file``'s table, or a :class:`CellError`."""
@@ -111,7 +134,7 @@ class Context:
         line = self.rejected.get(file, {}).get(external_id)
         if line is not None:
             raise CellError(column, f"{noun} {external_id!r} was rejected ({file}:{line})")
-        row_id = self.table(file).ids.get(external_id)
+        row_id = self.table(file).id_of(external_id)
         if row_id is None:
             raise CellError(column, f"unknown {noun} {external_id!r}")
         return row_id

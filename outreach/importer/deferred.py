@@ -36,9 +36,8 @@ def _values(ctx: Context, cells: Cells, current: dict[str, Any] | None) -> dict[
     visit_id = None
     if cells.raw("visit_id"):
         visit_id = ctx.resolve(cells, "visit_id", "visits.csv", "visit")
-        visits = ctx.table("visits.csv")
-        visit_vehicle = visits.rows[cells.raw("visit_id")][0]
-        if visit_vehicle != vehicle_id:
+        visit = ctx.table("visits.csv").current(cells.raw("visit_id"))
+        if visit is None or visit["vehicle_id"] != vehicle_id:
             raise CellError(
                 "visit_id",
                 f"visit {cells.raw('visit_id')!r} is not a visit of vehicle "
@@ -68,4 +67,5 @@ SPEC = TableSpec(
     optional=("found_during_repair", "done_on"),
     fields=FIELDS,
     run=run,
+    refs=(("vehicle_id", "vehicles.csv"), ("visit_id", "visits.csv")),
 )

@@ -8,59 +8,22 @@ none is new).  Stored readings are trusted first: readings that contradict them 
 before file rows are checked against each other; two file rows that contradict only each other
 are both rejected, since nothing tells which one is wrong.  Visits of the same day are not
 ordered against each other.
+
+:func:`conflicts` is one step of the rule for one vehicle; the importer repeats it, vehicle by
+vehicle and round after round, until nothing new is rejected (``outreach.importer.visits``).
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
 from datetime import date
 from itertools import groupby
 from operator import itemgetter
-from typing import NamedTuple
+
+Entry = tuple[date, int, str, bool]  # day, km, visit, whether it comes from the file
 
 
-class Reading(NamedTuple):
-    visit: str  # external id
-    vehicle_id: int
-    on: date
-    km: int | None
-
-
-def decreasing(stored: dict[str, Reading], incoming: dict[str, Reading]) -> dict[str, str]:
-    """The incoming visits to reject, each with its reason."""
-    stored_by_vehicle: dict[int, list[Reading]] = defaultdict(list)
-    incoming_by_vehicle: dict[int, list[Reading]] = defaultdict(list)
-    for reading in stored.values():
-        stored_by_vehicle[reading.vehicle_id].append(reading)
-    for reading in incoming.values():
-        incoming_by_vehicle[reading.vehicle_id].append(reading)
-    rejected: dict[str, str] = {}
-    dirty = set(incoming_by_vehicle)
-    while dirty:
-        new: dict[str, str] = {}
-        for vehicle_id in dirty:
-            pool: list[_Entry] = [
-                (r.on, r.km, r.visit, False)
-                for r in stored_by_vehicle.get(vehicle_id, ())
-                if r.km is not None and (r.visit not in incoming or r.visit in rejected)
-            ]
-            pool += [
-                (r.on, r.km, r.visit, True)
-                for r in incoming_by_vehicle.get(vehicle_id, ())
-                if r.km is not None and r.visit not in rejected
-            ]
-            new.update(_conflicts(pool))
-        rejected.update(new)
-        dirty = {incoming[v].vehicle_id for v in new}
-        dirty |= {stored[v].vehicle_id for v in new if v in stored}
-    return rejected
-
-
-_Entry = tuple[date, int, str, bool]  # day, km, visit, whether it comes from the file
-
-
-def _conflicts(pool: list[_Entry]) -> dict[str, str]:
-    """Incoming readings below an earlier day's or above a later day's reading.
+def conflicts(pool: list[Entry]) -> dict[str, str]:
+    """One vehicle's incoming readings below an earlier day's or above a later day's reading.
 
     Stored readings are trusted first: while an incoming reading contradicts one, only those
     are rejected (then the rest is checked again), so one wrong reading in the file does not
@@ -70,11 +33,11 @@ def _conflicts(pool: list[_Entry]) -> dict[str, str]:
     return _against(pool, stored_only=True) or _against(pool, stored_only=False)
 
 
-def _against(pool: list[_Entry], *, stored_only: bool) -> dict[str, str]:
+def _against(pool: list[Entry], *, stored_only: bool) -> dict[str, str]:
     """Incoming readings that contradict another reading (a stored one, if ``stored_only``)."""
     days = [list(group) for _, group in groupby(pool, key=itemgetter(0))]
     found: dict[str, str] = {}
-    highest: _Entry | None = None  # the highest reading of the days before
+    highest: Entry | None = None  # the highest reading of the days before
     for day in days:
         for on, km, visit, incoming in day:
             if incoming and highest is not None and km < highest[1]:
@@ -85,7 +48,7 @@ def _against(pool: list[_Entry], *, stored_only: bool) -> dict[str, str]:
         for entry in day:
             if not (stored_only and entry[3]) and (highest is None or entry[1] > highest[1]):
                 highest = entry
-    lowest: _Entry | None = None  # the lowest reading of the days after
+    lowest: Entry | None = None  # the lowest reading of the days after
     for day in reversed(days):
         for on, km, visit, incoming in day:
             if incoming and lowest is not None and km > lowest[1]:

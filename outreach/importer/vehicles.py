@@ -48,4 +48,5 @@ SPEC = TableSpec(
     optional=("model_year", "active"),
     fields=FIELDS,
     run=run,
+    refs=(("customer_id", "customers.csv"),),
 )

@@ -5,6 +5,7 @@ from outreach.models.appointments import (
     APPOINTMENT_STATUSES,
     Appointment,
     AppointmentJob,
+    AppointmentJobLine,
 )
 from outreach.models.capacity import (
     HOLD_STATUSES,
@@ -57,6 +58,7 @@ __all__ = [
     "ApiToken",
     "Appointment",
     "AppointmentJob",
+    "AppointmentJobLine",
     "CallbackRequest",
     "CapacityDayLoad",
     "CapacityTake",

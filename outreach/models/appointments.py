@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, Numeric, String, Text
+from sqlalchemy import CheckConstraint, ForeignKey, Index, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from outreach.db import Base, utcnow
-from outreach.models.customers import Advisor, Customer, Vehicle, _in
+from outreach.models.customers import Advisor, Customer, DeferredItem, Vehicle, _in
 
 APPOINTMENT_STATUSES = ("booked", "cancelled", "checked_in", "completed", "no_show")
 APPOINTMENT_ACTIVE = ("booked", "checked_in")
@@ -46,6 +46,10 @@ class Appointment(Base):
     jobs: Mapped[list[AppointmentJob]] = relationship(
         back_populates="appointment", cascade="all, delete-orphan"
     )
+    # the deferred items the offer named (outreach/job_lines.py writes them)
+    job_lines: Mapped[list[AppointmentJobLine]] = relationship(
+        back_populates="appointment", cascade="all, delete-orphan", order_by="AppointmentJobLine.id"
+    )
 
 
 class AppointmentJob(Base):
@@ -61,3 +65,25 @@ class AppointmentJob(Base):
     price: Mapped[float] = mapped_column(Numeric(10, 2, asdecimal=False))
 
     appointment: Mapped[Appointment] = relationship(back_populates="jobs")
+
+
+class AppointmentJobLine(Base):
+    """A deferred item to be done at the visit, with the price quoted for it (None: to quote).
+
+    Beside the appointment's jobs (which reserve labour and bays), these tell parts staff, the
+    technician and the customer what the visit is for.  Written by outreach/job_lines.py.
+    """
+
+    __tablename__ = "appointment_job_lines"
+    __table_args__ = (
+        UniqueConstraint("appointment_id", "deferred_item_id", name="uq_job_line_item"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    appointment_id: Mapped[int] = mapped_column(ForeignKey("appointments.id"), index=True)
+    deferred_item_id: Mapped[int | None] = mapped_column(ForeignKey("deferred_items.id"))
+    description: Mapped[str] = mapped_column(Text)
+    price: Mapped[float | None] = mapped_column(Numeric(10, 2, asdecimal=False))
+
+    appointment: Mapped[Appointment] = relationship(back_populates="job_lines")
+    deferred_item: Mapped[DeferredItem | None] = relationship()

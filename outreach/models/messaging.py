@@ -36,8 +36,9 @@ class WebhookEvent(Base):
     """A webhook already handled, keyed so that Twilio's retries have their effect once.
 
     ``key`` is ``sms:<MessageSid>``, ``message-status:<MessageSid>:<status>`` or
-    ``voice:<CallSid>:<step>`` …; it is inserted at the end of the effect's transaction, so a
-    duplicate fails on the unique constraint, rolls back and answers with ``answer``.
+    ``voice:<CallSid>:<step>`` …, stored as its SHA-256 in hex (``handled_once.stored_key``);
+    it is inserted at the end of the effect's transaction, so a duplicate fails on the unique
+    constraint, rolls back and answers with ``answer``.
     """
 
     __tablename__ = "webhook_events"

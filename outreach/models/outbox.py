@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, Float, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from outreach.db import Base, utcnow
@@ -44,6 +44,10 @@ class OutboxMessage(Base):
     attempts: Mapped[int] = mapped_column(default=0)
     ambiguous: Mapped[int] = mapped_column(default=0)  # sends whose outcome was unknown
     recovered: Mapped[int] = mapped_column(default=0)  # requeues after a crash
+    # The claim time of the earliest send whose outcome is still unknown (a 5xx, a timeout,
+    # the provider unreachable): the provider is asked for a message since then before any
+    # resend.  Cleared when the row is sent.
+    lookup_since: Mapped[datetime | None]
     next_attempt_at: Mapped[datetime]
     provider_sid: Mapped[str | None] = mapped_column(String(64), index=True)
     claimed_by: Mapped[str | None] = mapped_column(String(64))
@@ -83,6 +87,22 @@ class SendPacing(Base):
 
     lane: Mapped[str] = mapped_column(String(40), primary_key=True)
     next_slot_at: Mapped[datetime]
+
+
+class ProviderBreaker(Base):
+    """The provider's circuit breaker, shared by every sender process (``outbox.breaker``).
+
+    ``failures`` counts consecutive 5xx / connection failures; from the threshold on, no
+    sender sends until ``open_until``, and then one sender probes while the others wait.
+    """
+
+    __tablename__ = "provider_breaker"
+
+    provider: Mapped[str] = mapped_column(String(40), primary_key=True)
+    failures: Mapped[int] = mapped_column(default=0)
+    pause_seconds: Mapped[float] = mapped_column(Float, default=0.0)
+    open_until: Mapped[datetime | None]
+    opened_at: Mapped[datetime | None]
 
 
 class JobRun(Base):

@@ -12,6 +12,7 @@ from outreach.scripts.render import (
     environment,
     is_overridden,
     render,
+    segment_budget,
     template_names,
 )
 from outreach.scripts.sms import SmsSize, measure, segments, sms_encoding, sms_units
@@ -25,6 +26,7 @@ __all__ = [
     "is_overridden",
     "measure",
     "render",
+    "segment_budget",
     "segments",
     "sms_encoding",
     "sms_units",

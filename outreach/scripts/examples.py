@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
+from outreach.callbacks import reason as callback_reason
 from outreach.campaigns.seasonal import occurrence
 from outreach.settings import Settings
 
@@ -40,6 +41,7 @@ NEEDS: dict[str, tuple[str, ...]] = {
     "no_show": ("customer", "vehicle", "appointment", "slots"),
     "clarify": ("slots",),
     "handoff": ("customer",),
+    "complaint": ("customer", "call_within"),
     "handoff_pending": ("customer",),
     "slot_taken": ("slots",),
     "no_slots": ("customer",),
@@ -135,5 +137,6 @@ def example_context(name: str, locale: str, settings: Settings) -> dict[str, Any
             "fault": _FAULT["zh-CN" if locale.startswith("zh") else "en"],
         },
         "answer": {"topic": "price", "price": 680, "hours": 1.5},
+        "call_within": callback_reason("complaint").target_minutes,
     }
     return {key: everything[key] for key in NEEDS.get(name, ())}

@@ -14,14 +14,15 @@ from zoneinfo import ZoneInfo
 
 import phonenumbers
 
-_WEEKDAYS_ZH = "一二三四五六日"
-_WEEKDAYS_EN = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-_WEEKDAYS_EN_FULL = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
-_MONTHS_EN_FULL = (
-    "January", "February", "March", "April", "May", "June",
-    "July", "August", "September", "October", "November", "December",
-)  # fmt: skip
-_MONTHS_EN = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+from outreach import lexicon
+from outreach.scripts.sms import GSM7_BASIC
+
+# Weekday and month names are the lexicon's (outreach/lexicon), like every word list.
+_WEEKDAYS_ZH = "".join(lexicon.names("weekday_names", "zh-CN"))
+_WEEKDAYS_EN = lexicon.names("weekday_names", "en")
+_WEEKDAYS_EN_FULL = lexicon.names("weekday_names", "en", "full")
+_MONTHS_EN_FULL = lexicon.names("month_names", "en", "full")
+_MONTHS_EN = lexicon.names("month_names", "en")
 
 
 def _zh(locale: str) -> bool:
@@ -157,7 +158,32 @@ def phone(value: str, locale: str) -> str:
     )
 
 
+def plate(value: str, locale: str) -> str:
+    """A number plate as the customer's language writes it.
+
+    Chinese keeps the plate whole (``沪A·14490``).  English drops what the GSM alphabet lacks —
+    the province character and the separator dot — and keeps the letters and digits
+    (``A14490``): the car is still unmistakable beside its model, and the message stays GSM-7
+    (one Chinese character makes the whole SMS UCS-2, about 2.5 times the segments).
+    """
+    if _zh(locale):
+        return value
+    kept = "".join(ch for ch in value if ch in GSM7_BASIC and ch.strip())
+    return kept or value
+
+
+def spaced(value: str) -> str:
+    """``value`` and a space when it ends in a Latin letter or digit and Chinese text follows.
+
+    Chinese typesetting puts a space between Latin words and Chinese characters:
+    ``星辰汽车 Star Motors 4S 提醒您``, not ``…4S提醒您``.
+    """
+    return f"{value} " if value[-1:].isascii() and value[-1:].isalnum() else value
+
+
 FILTERS = {
+    "plate": plate,
+    "spaced": spaced,
     "phone": phone,
     "local_dt": local_dt,
     "local_date": local_date,

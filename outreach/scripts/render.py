@@ -15,6 +15,7 @@ from typing import Any
 import jinja2
 
 from outreach.scripts.filters import FILTERS
+from outreach.scripts.sms import segments
 from outreach.settings import CHANNELS, LOCALES, Settings
 
 SHIPPED_DIR = Path(__file__).resolve().parent
@@ -22,6 +23,28 @@ SHIPPED_DIR = Path(__file__).resolve().parent
 # Campaign messages the dealership sends first: each ends with the opt-out instruction,
 # which Chinese rules on commercial messages require in every such message.
 PROACTIVE = frozenset({"offer", "reminder", "followup", "no_show"})
+
+
+# How many SMS parts a script may take (each part is billed).  A Chinese part holds 67
+# characters, an English (GSM-7) one 153: the offer fits 3 in both.  A script not listed: 2.
+SEGMENT_BUDGETS = {
+    "offer": 3,
+    "no_show": 3,
+    "followup": 2,
+    "reminder": 3,
+    "confirmation": 6,  # the booking's whole record: arrival, advisor, car, work, price, papers
+    "rescheduled": 3,
+}
+DEFAULT_SEGMENT_BUDGET = 2
+
+# When an SMS with several reasons is over its budget, the least pressing reasons are named as
+# "N more" instead, in this order; a safety item is always named.
+_DROP_FIRST = ("seasonal", "post_service_followup", "maintenance_interval", "deferred_work")
+
+
+def segment_budget(name: str) -> int:
+    """The most SMS parts script ``name`` should take."""
+    return SEGMENT_BUDGETS.get(name, DEFAULT_SEGMENT_BUDGET)
 
 
 class ScriptNotFound(LookupError):
@@ -102,15 +125,44 @@ def render(settings: Settings, name: str, *, locale: str, channel: str, **contex
         "special_services": list(d.special_services.get(used, [])),
         **context.pop("dealership", {}),
     }
-    values = {"tz": d.timezone, **context, "locale": used, "channel": channel}
+    values = {"tz": d.timezone, "more_reasons": 0, **context, "locale": used, "channel": channel}
     values["dealership"] = dealership
+    text = _render(template, values, channel)
+    if channel != "sms":
+        return text
+    # Over budget with several reasons: name the most pressing, count the rest.
+    reasons = list(values.get("reasons") or [])
+    budget = segment_budget(name)
+    while segments(text) > budget and (drop := _least_pressing(reasons)) is not None:
+        reasons.remove(drop)
+        values = {**values, "reasons": reasons, "more_reasons": values["more_reasons"] + 1}
+        text = _render(template, values, channel)
+    return text
+
+
+def _render(template: jinja2.Template, values: dict[str, Any], channel: str) -> str:
     try:
-        text = template.render(values)
+        return clean(template.render(values), channel)
     except jinja2.UndefinedError as exc:
         raise ScriptError(f"script {template.name}: {exc.message}") from exc
     except (TypeError, ValueError) as exc:
         raise ScriptError(f"script {template.name}: {exc}") from exc
-    return clean(text, channel)
+
+
+def _least_pressing(reasons: list[Any]) -> Any | None:
+    """The reason to leave unnamed first, or None when only one (or only safety items) remain."""
+    if len(reasons) < 2:
+        return None
+    candidates = [
+        r
+        for r in reasons
+        if isinstance(r, dict)
+        and r.get("severity") != "safety"
+        and r.get("campaign") in _DROP_FIRST
+    ]
+    if not candidates:
+        return None
+    return min(candidates, key=lambda r: (_DROP_FIRST.index(r["campaign"]), -reasons.index(r)))
 
 
 _CJK_EDGE = re.compile(r"[\u2e80-\u9fff\u3000-\u303f\uff00-\uffef]")

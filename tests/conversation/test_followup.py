@@ -67,7 +67,7 @@ def test_remarks_are_passed_to_an_advisor(
 
 def test_a_complaint_is_a_complaint(session: Session, phone: Phone, asked: Outreach) -> None:
     """An angry reply goes to a person as a complaint, as everywhere."""
-    assert phone.text("服务太差了").kind == "handoff"
+    assert phone.text("服务太差了").kind == "complaint"
     assert _callbacks(session) == ["complaint"]
 
 

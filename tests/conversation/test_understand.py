@@ -179,10 +179,11 @@ CASES: list[tuple[str, str, int | None, dict, dict]] = [
     ("I can't make it", "reschedule", None, {}, {}),
     ("Sorry, busy that day", "reschedule", None, {}, {}),
     ("reschedule please", "reschedule", None, {}, {}),
-    ("改到周六上午", "reschedule", None, {"on": SAT, "part_of_day": "morning"}, {}),
+    # in an open offer nothing is booked yet: another time named is a time proposed
+    ("改到周六上午", "propose_time", None, {"on": SAT, "part_of_day": "morning"}, {}),
     (
         "can we reschedule to Friday morning?",
-        "reschedule",
+        "propose_time",
         None,
         {"on": FRI, "part_of_day": "morning"},
         {},
@@ -236,6 +237,10 @@ CASES: list[tuple[str, str, int | None, dict, dict]] = [
     ("pick-up please", "special_service", None, {}, {"services": ("pickup",)}),
     # thanks: nothing to answer
     ("谢谢", "thanks", None, {}, {}),
+    # after a visit, a booked visit, a first message
+    ("给五星", "rating", None, {}, {"rating": 5}),
+    ("发票能开公司抬头吗", "other_need", None, {}, {}),
+    ("顺便做个四轮定位", "add_work", None, {}, {"need": "maintenance"}),
     ("See you then!", "thanks", None, {}, {}),
     # running late (noted on the appointment)
     ("堵车了，可能晚二十分钟到", "running_late", None, {}, {}),
@@ -259,12 +264,17 @@ CASES: list[tuple[str, str, int | None, dict, dict]] = [
 ]
 
 
+# The conversation state a reply of these kinds is written in (the rest: slots on offer).
+_STATE = {"rating": "followup", "other_need": "none", "add_work": "booked"}
+
+
 @pytest.mark.parametrize(
     ("reply", "kind", "option", "pref", "extra"), CASES, ids=[c[0] or "empty" for c in CASES]
 )
 def test_reply(reply: str, kind: str, option: int | None, pref: dict, extra: dict) -> None:
     """Each reply is read as the expected kind, option, preference and extra fields."""
-    intent = understand(reply, now_local=NOW, options=3)
+    state = _STATE.get(kind, "offer")
+    intent = understand(reply, now_local=NOW, options=3, state=state)
     assert intent.kind in KINDS
     assert (intent.kind, intent.option) == (kind, option)
     got = (

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 
@@ -82,7 +82,9 @@ class TestEndpoints:
         assert appointment["hours"] == 1.5
         assert appointment["mileage_reported_km"] == 51000
         assert appointment["notes"] == "加一个四轮定位"
-        assert appointment["confirmed_at"] == NOW.isoformat()
+        # every instant in the dealership's zone, with its offset: the same instant as stored
+        assert appointment["confirmed_at"] == "2025-03-10T10:00:00+08:00"
+        assert datetime.fromisoformat(appointment["confirmed_at"]) == NOW
         assert _get(client, "/api/appointments?date=2025-03-12", token).json["appointments"] == []
 
     def test_bad_date_is_400(self, client, token):
@@ -97,3 +99,11 @@ class TestEndpoints:
         assert body["campaigns"] == []
         assert len(body["workshop_load"]) == 14
         assert body["workshop_load"][0]["date"] == "2025-03-10"
+        # a funnel for every enabled campaign, even before anything happened
+        assert [f["campaign"] for f in body["funnels"]][:2] == [
+            "maintenance_interval",
+            "deferred_work",
+        ]
+        assert [s["stage"] for s in body["funnels"][0]["stages"]] == [
+            "due", "contacted", "delivered", "replied", "booked", "showed",
+        ]  # fmt: skip

@@ -18,7 +18,7 @@ import pytest
 from werkzeug.serving import make_server
 
 from outreach.accounts import add_user
-from outreach.models import Appointment, AppointmentJob, ContactAttempt, Outreach
+from outreach.models import Appointment, AppointmentJob, CallbackRequest, ContactAttempt, Outreach
 from tests.desk.conftest import NOW, PASSWORD, create_test_app, make_callback
 from tests.factories import make_advisor, make_customer, make_item, make_vehicle, make_visit
 
@@ -221,6 +221,7 @@ def test_work_an_entry_to_booked(page, live_server):
     booked_day = page.inner_text("section.day >> nth=0")
     assert "张伟" in booked_day
     assert "沪B77777" in booked_day
+    assert "工作日上午可以" in booked_day  # the advisor's note is on the board
     if day != "2025-03-10":
         page.goto(f"{base}/board/")  # the screenshot shows today and tomorrow
     _shot(page, "board")
@@ -233,4 +234,63 @@ def test_work_an_entry_to_booked(page, live_server):
     page.click("text=张伟")
     page.wait_for_selector("ol.thread")
     assert "请直接给我打电话" in page.inner_text("ol.thread")
+    assert "预约已确认" in page.inner_text("ol.thread")  # the desk booking's confirmation
     _shot(page, "simulator")
+
+
+def _sign_in(page, base: str) -> None:
+    page.goto(f"{base}/login")
+    page.fill("input[name=username]", "wang")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{base}/queue/")
+
+
+# The height of each cell's text in lines (a column squeezed to one character per line is tall).
+_CELL_LINES = """
+cells => cells.map(c => {
+  const range = document.createRange();
+  range.selectNodeContents(c);
+  const tops = [...range.getClientRects()].map(r => r.top).sort((a, b) => a - b);
+  const lines = tops.filter((top, i) => i === 0 || top - tops[i - 1] > 10).length;
+  return [c.innerText.trim(), lines];
+})
+"""
+
+
+def test_pages_read_well_on_a_workshop_pc(page, live_server, db):
+    """At 1024 px: no column of the queue wraps a word per line, even beside a long detail; the
+    board's date picker moves the board; the simulator opens on the newest message."""
+    base, callback_id = live_server
+    long_detail = (
+        "2025-03-10 09:00 bot (sms): " + "您的预约已确认：到店时间 3月11日 周二 09:30，" * 12
+    )
+    entry = db.get(CallbackRequest, callback_id)
+    entry.detail = long_detail
+    db.commit()
+    page.set_viewport_size({"width": 1024, "height": 800})
+    _sign_in(page, base)
+    headers = page.eval_on_selector_all("table.list th", _CELL_LINES)
+    cells = page.eval_on_selector_all("table.list td.nowrap", _CELL_LINES)
+    wrapped = [(text, n) for text, n in headers if n > 1] + [
+        (text, n) for text, n in cells if n > 2
+    ]
+    assert not wrapped, f"cells wrapped: {wrapped}"
+    assert len(page.inner_text("table.list tbody tr >> nth=0")) < 300
+
+    page.goto(f"{base}/board/")
+    page.fill("#day-picker input[name=day]", "2025-03-13")
+    page.click("#day-picker button[type=submit]")
+    page.wait_for_url(f"{base}/board/?day=2025-03-13")
+    assert "2025-03-13 周四" in page.inner_text("section.day >> nth=0")
+
+    page.goto(f"{base}/simulator/?q=1111")
+    page.click("ul.pick a >> nth=0")
+    page.fill("#sms-reply input[name=body]", "周六上午可以吗")
+    page.click("#sms-reply button[type=submit]")
+    page.wait_for_selector("#latest")
+    at_bottom = page.eval_on_selector(
+        "ol.thread", "t => t.scrollHeight - t.scrollTop - t.clientHeight < 4"
+    )
+    assert at_bottom, "the thread does not show its newest message"
+    assert page.locator("#sms-thread li.msg.out").last.is_visible()

@@ -40,7 +40,7 @@ class TestList:
         page = desk_client.client.get("/queue/").get_data(as_text=True)
         assert "张伟" in page
         assert "客户要求回电" in page
-        assert "60 / 120 min" in page
+        assert "1 小时 / 目标响应 2 小时" in page
 
     def test_overdue_entries_are_marked(self, desk_client, db):
         """A complaint waiting longer than 30 minutes is marked overdue."""
@@ -182,3 +182,16 @@ class TestBook:
             {"vehicle_id": str(stranger.id), "starts_at": "2025-03-11T09:30"},
         )
         assert db.scalars(select(Appointment)).all() == []
+
+
+def test_times_are_the_dealership_s_and_a_far_customer_s_is_labelled(desk_client, db):
+    """Filed at 01:57 UTC reads 09:57 (Shanghai) on the entry and in the API; a customer in Los
+    Angeles also gets their own local time, named."""
+    customer = make_customer(db, name="Ann Lee", timezone="America/Los_Angeles")
+    callback = make_callback(db, customer, created_at=NOW.replace(hour=1, minute=57))
+    db.commit()
+    page = desk_client.client.get(f"/queue/{callback.id}").get_data(as_text=True)
+    assert "2025-03-10 周一 09:57" in page and "01:57" not in page
+    assert re.search(r'id="customer-time">03-09 周日 19:00 \(America/Los_Angeles\)', page)
+    api = desk_client.client.get("/api/callbacks").json
+    assert api["callbacks"][0]["created_at"] == "2025-03-10T09:57:00+08:00"

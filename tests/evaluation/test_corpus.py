@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from outreach.evaluation.corpus import INTENTS, STATES, CorpusError, load, parse_line
 
@@ -98,3 +101,44 @@ class TestLineFormat:
         )
         replies = load([path])
         assert [r.where for r in replies] == ["a.jsonl:1", "a.jsonl:3"]
+
+
+_values = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-3, 8),
+    st.text(max_size=12),
+    st.sampled_from([*STATES, *sorted(INTENTS), "zh-CN", "en", "sms", "voice", "later"]),
+    st.lists(st.integers(), max_size=2),
+)
+_keys = st.sampled_from(
+    ["text", "locale", "state", "intent", "channel", "caller", "option", "because", "rating",
+     "note", "x"]
+)  # fmt: skip
+
+
+# The machine is shared: a slow first draw is load, not a slow strategy.
+_LOADED = settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+class TestAnyLine:
+    @_LOADED
+    @given(st.dictionaries(_keys, _values, max_size=9))
+    def test_any_object_is_a_reply_or_one_error_naming_the_line(self, raw: dict) -> None:
+        """Whatever the keys and values, a line loads or fails with a CorpusError naming it."""
+        try:
+            reply = parse_line(json.dumps(raw, ensure_ascii=False), "h.jsonl:7")
+        except CorpusError as exc:
+            assert str(exc).startswith("h.jsonl:7: ")
+            assert "\n" not in str(exc)
+        else:
+            assert reply.intent in INTENTS and reply.state in STATES
+            assert (reply.option is not None) == (reply.intent == "choose_option")
+
+    @_LOADED
+    @given(st.text(max_size=40))
+    def test_any_text_is_a_reply_or_one_error_naming_the_line(self, line: str) -> None:
+        try:
+            parse_line(line, "h.jsonl:8")
+        except CorpusError as exc:
+            assert str(exc).startswith("h.jsonl:8: ")

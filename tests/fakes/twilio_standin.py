@@ -2,6 +2,9 @@
 
 Bound to 127.0.0.1 on a free port; records every request; can answer 429 / 500, or hold a
 response (the message is created, the answer never arrives: the crash window) on demand.
+Faults for the reliability suite: :func:`fail_5xx_for` (every request answers 500 for a
+while, and every other send is created before its 500: the ambiguous case) and
+:func:`refuse_connections_for` (the port is closed and open connections are reset).
 The product's own ``TwilioGateway`` talks to it through ``TWILIO_API_BASE_URL``
 (:func:`standin_settings`), so the fault test and the benchmark exercise the real SDK calls:
 create (``POST …/Messages.json``, ``…/Calls.json``) and the paged list the crash rule uses
@@ -10,7 +13,9 @@ create (``POST …/Messages.json``, ``…/Calls.json``) and the paged list the c
 
 from __future__ import annotations
 
+import contextlib
 import json
+import socket
 import threading
 import time
 from dataclasses import dataclass, field, replace
@@ -48,6 +53,10 @@ class StandIn:
     hold_after: int | None = None  # create this many, then create one more and hold its answer
     released: threading.Event = field(default_factory=threading.Event)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    failing_until: float = 0.0  # time.monotonic() until which every request answers 500
+    failed_sends: int = 0  # sends answered 500 during a 5xx burst
+    connections: set[Any] = field(default_factory=set)  # open client sockets
+    server: Any = None  # the server currently listening (a refusal replaces it)
 
     def count(self, kind: str = "Messages") -> int:
         with self.lock:
@@ -63,6 +72,19 @@ class _Handler(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: Any) -> None:
         pass
+
+    def setup(self) -> None:
+        super().setup()
+        with self.server.state.lock:
+            self.server.state.connections.add(self.connection)
+
+    def finish(self) -> None:
+        with self.server.state.lock:
+            self.server.state.connections.discard(self.connection)
+        super().finish()
+
+    def _bursting(self) -> bool:
+        return time.monotonic() < self.server.state.failing_until
 
     def _answer(self, status: int, payload: dict[str, Any]) -> None:
         data = json.dumps(payload).encode()
@@ -83,10 +105,18 @@ class _Handler(BaseHTTPRequestHandler):
         state = self.server.state
         kind = self._kind()
         length = int(self.headers.get("Content-Length") or 0)
-        form = {k: v[0] for k, v in parse_qs(self.rfile.read(length).decode()).items()}
+        raw = self.rfile.read(length)
+        if len(raw) < length:  # the client died mid-request: Twilio creates nothing
+            return None
+        form = {k: v[0] for k, v in parse_qs(raw.decode()).items()}
         with state.lock:
             state.requests.append(("POST", self.path))
             status = state.fail_next.pop(0) if state.fail_next else None
+            if status is None and self._bursting():
+                state.failed_sends += 1
+                if state.failed_sends % 2:  # not created: a 500 before the message exists
+                    return self._answer(500, {"code": 20500, "message": "Internal Server Error"})
+                status = 500  # created, then answered 500
         if kind is None:
             return self._answer(404, {"code": 20404, "message": "not found"})
         if status == 429:
@@ -118,6 +148,8 @@ class _Handler(BaseHTTPRequestHandler):
         with state.lock:
             state.requests.append(("GET", self.path))
             items = [c for c in state.created if c.kind == kind]
+        if self._bursting():
+            return self._answer(500, {"code": 20500, "message": "Internal Server Error"})
         if kind is None:
             return self._answer(404, {"code": 20404, "message": "not found"})
         if "To" in query:
@@ -170,19 +202,52 @@ class _Server(ThreadingHTTPServer):
         pass
 
 
+def _serve(state: StandIn, port: int = 0) -> _Server:
+    server = _Server(("127.0.0.1", port), _Handler)
+    server.state = state
+    state.server = server
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
 def start_standin() -> tuple[_Server, StandIn, str]:
     """Start the stand-in in a thread; returns (server, state, base URL)."""
-    server = _Server(("127.0.0.1", 0), _Handler)
-    server.state = StandIn()
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    server = _serve(StandIn())
     host, port = server.server_address[:2]
     return server, server.state, f"http://{host}:{port}"
 
 
 def stop_standin(server: _Server) -> None:
-    server.state.released.set()
+    state = server.state
+    state.released.set()
+    current = state.server or server
+    current.shutdown()
+    current.server_close()
+
+
+def fail_5xx_for(state: StandIn, seconds: float) -> None:
+    """Every request answers 500 for ``seconds``; every other send is created first."""
+    state.failing_until = time.monotonic() + seconds
+
+
+def refuse_connections_for(state: StandIn, seconds: float) -> threading.Thread:
+    """Close the port and reset open connections for ``seconds``, then listen again."""
+    server = state.server
+    port = server.server_address[1]
     server.shutdown()
     server.server_close()
+    with state.lock:
+        for sock in list(state.connections):
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+
+    def reopen() -> None:
+        time.sleep(seconds)
+        _serve(state, port)
+
+    thread = threading.Thread(target=reopen, daemon=True)
+    thread.start()
+    return thread
 
 
 def standin_settings(settings: Settings, base_url: str, *, timeout: float = 10.0) -> Settings:

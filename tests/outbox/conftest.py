@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from outreach.gateway import GatewayError, SendResult
+from outreach.scheduler import outbox_hooks
 from outreach.settings import Sending, Settings
 
 
@@ -96,3 +97,7 @@ def settings(base_settings: Settings) -> Settings:
         base_settings,
         sending=Sending(rate_per_second=2.0, max_attempts=3, batch_size=10, lease_seconds=60),
     )
+
+
+# What the entry points hand the outbox (the conversation's unanswered-call SMS).
+HOOKS = outbox_hooks()

@@ -16,7 +16,7 @@ from outreach.outbox import dispatch, enqueue
 from outreach.pacing import reserve_slots
 from outreach.scheduler import REGISTRY, JobContext, JobSpec, run_job
 from tests.factories import make_customer
-from tests.outbox.conftest import OPEN_NOW, FakeGateway
+from tests.outbox.conftest import HOOKS, OPEN_NOW, FakeGateway
 
 BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
 
@@ -47,7 +47,13 @@ def test_two_senders_send_each_message_once(committing_engine, settings) -> None
         try:
             barrier.wait()
             dispatch(
-                sessions, gateway, fast, worker=name, clock=lambda: OPEN_NOW, sleep=lambda s: None
+                sessions,
+                gateway,
+                fast,
+                worker=name,
+                clock=lambda: OPEN_NOW,
+                sleep=lambda s: None,
+                hooks=HOOKS,
             )
         except BaseException as exc:  # collected and re-raised in the test thread
             errors.append(exc)
@@ -94,12 +100,11 @@ def test_two_schedulers_run_a_job_once(committing_engine, settings, monkeypatch)
         "probe",
         JobSpec(
             "probe",
-            "tests.outbox.test_concurrency:probe_job",
+            lambda ctx, now: calls.append(now),
             lambda s: {"minute": "*"},
             lambda s: 60,
         ),
     )
-    globals()["probe_job"] = lambda ctx, now: calls.append(now)
     sessions = make_sessionmaker(committing_engine)
     contexts = [
         JobContext(settings, sessions, FakeGateway, owner=f"sched{i}", clock=lambda: OPEN_NOW)

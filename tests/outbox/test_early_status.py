@@ -13,7 +13,7 @@ from outreach.db import make_sessionmaker, transaction
 from outreach.models import CallbackRequest, ContactAttempt, Customer, Outreach, PendingStatus
 from outreach.outbox import claim_batch, record, recover_stuck, send
 from tests.factories import make_customer
-from tests.outbox.conftest import OPEN_NOW
+from tests.outbox.conftest import HOOKS, OPEN_NOW
 from tests.outbox.test_outbox import queue
 
 BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
@@ -48,7 +48,7 @@ class TestEarlyStatus:
         claim, outcome = send_one(session, settings, gateway)
         callback(session, outcome.sid, "sent")
         callback(session, outcome.sid, "delivered")
-        assert record(session, settings, claim, outcome, now=OPEN_NOW) == "sent"
+        assert record(session, settings, claim, outcome, now=OPEN_NOW, hooks=HOOKS) == "sent"
         assert attempt_of(session, outcome.sid).status == "delivered"
         assert session.scalar(select(func.count()).select_from(PendingStatus)) == 0
 
@@ -56,7 +56,7 @@ class TestEarlyStatus:
         """An early 21610 still opts the customer out once the SID is recorded."""
         claim, outcome = send_one(session, settings, gateway)
         callback(session, outcome.sid, "failed", 21610)
-        record(session, settings, claim, outcome, now=OPEN_NOW)
+        record(session, settings, claim, outcome, now=OPEN_NOW, hooks=HOOKS)
         customer = session.get(Customer, claim.customer_id)
         assert customer.opted_out_at is not None
 
@@ -64,7 +64,7 @@ class TestEarlyStatus:
         """An early undelivered 30005 puts the customer in the callback queue at record time."""
         claim, outcome = send_one(session, settings, gateway)
         callback(session, outcome.sid, "undelivered", 30005)
-        record(session, settings, claim, outcome, now=OPEN_NOW)
+        record(session, settings, claim, outcome, now=OPEN_NOW, hooks=HOOKS)
         assert session.scalars(select(CallbackRequest.reason)).all() == ["bad_number"]
 
     def test_recovery_applies_pending_status_too(self, session, settings, gateway):
@@ -72,7 +72,7 @@ class TestEarlyStatus:
         _claim, outcome = send_one(session, settings, gateway)
         callback(session, outcome.sid, "delivered")
         later = OPEN_NOW + timedelta(seconds=settings.sending.lease_seconds + 1)
-        assert recover_stuck(session, gateway, settings, later)["sent"] == 1
+        assert recover_stuck(session, gateway, settings, later, hooks=HOOKS)["sent"] == 1
         assert attempt_of(session, outcome.sid).status == "delivered"
 
     def test_unanswered_call_gets_its_fallback_when_recorded(self, session, settings, gateway):
@@ -117,7 +117,7 @@ def test_callback_during_an_open_record_waits_and_applies(committing_engine, set
     results: list[str] = []
     recorder = sessions()
     recorder.begin()
-    record(recorder, settings, claim, outcome, now=OPEN_NOW)  # not committed yet
+    record(recorder, settings, claim, outcome, now=OPEN_NOW, hooks=HOOKS)  # not committed yet
 
     def callback_request() -> None:
         with transaction(sessions) as s:

@@ -20,6 +20,7 @@ from outreach.twilio_gateway import TwilioGateway
 from tests.factories import make_customer
 from tests.fakes.sender import sender_settings
 from tests.fakes.twilio_standin import start_standin, stop_standin
+from tests.outbox.conftest import HOOKS
 
 ROOT = Path(__file__).resolve().parents[2]
 MESSAGES = 200
@@ -82,7 +83,7 @@ def test_sigkill_mid_batch_then_recovery_sends_each_message_once(tmp_path: Path)
         short_lease = replace(settings, sending=replace(settings.sending, lease_seconds=1))
         with transaction(sessions) as session:
             counts = recover_stuck(
-                session, TwilioGateway(short_lease), short_lease, datetime.now(UTC)
+                session, TwilioGateway(short_lease), short_lease, datetime.now(UTC), hooks=HOOKS
             )
         assert counts["sent"] >= 1  # the held message was found at the provider
         # Found through the SDK's paged list, as in production.

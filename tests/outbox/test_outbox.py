@@ -15,7 +15,7 @@ from outreach.models import CallbackRequest, ContactAttempt, OutboxMessage
 from outreach.outbox import claim_batch, enqueue, record, recover_stuck, send
 from outreach.settings import Settings
 from tests.factories import make_customer
-from tests.outbox.conftest import OPEN_NOW, Clock, ambiguous
+from tests.outbox.conftest import HOOKS, OPEN_NOW, Clock, ambiguous
 
 
 def queue(
@@ -40,7 +40,7 @@ def cycle(session, settings, gateway, now=OPEN_NOW, rng=None) -> list[str]:
     statuses = []
     for claim in claim_batch(session, settings, worker="w1", now=now, holidays=()):
         outcome = send(gateway, claim, settings)
-        statuses.append(record(session, settings, claim, outcome, now=now, rng=rng))
+        statuses.append(record(session, settings, claim, outcome, now=now, rng=rng, hooks=HOOKS))
     return statuses
 
 
@@ -147,18 +147,28 @@ class TestAmbiguous:
         session.refresh(row)
         assert row.provider_sid == "SMx" and len(gateway.sent) == 1
 
-    def test_twice_ambiguous_and_missing_is_handed_off(self, session, settings, gateway) -> None:
-        """Two ambiguous sends that the provider has no record of go to a person."""
+    def test_twice_ambiguous_and_missing_is_resent_once(self, session, settings, gateway) -> None:
+        """5xx sends the provider has no record of are looked up, then resent: nobody is
+        handed the row while the provider can say, and the message goes out once."""
         row = queue(session, settings)
         now = OPEN_NOW
         for _ in range(2):
             gateway.fail.append(ambiguous(created=False))
             cycle(session, settings, gateway, now=now)
             session.refresh(row)
+            assert row.status == "queued" and row.lookup_since is not None
             now = max(now, row.next_attempt_at)
-        assert row.status == "handed_off"
+        assert cycle(session, settings, gateway, now=now) == ["sent"]
+        assert len(gateway.sent) == 1
+        assert session.scalar(select(CallbackRequest.reason)) is None
+
+    def test_ambiguous_call_goes_to_a_person(self, session, settings, gateway) -> None:
+        """A call cannot be looked up: its unknown outcome is handed to an advisor."""
+        row = queue(session, settings, channel="voice")
+        gateway.fail.append(ambiguous(created=False))
+        assert cycle(session, settings, gateway) == ["handed_off"]
+        session.refresh(row)
         assert session.scalar(select(CallbackRequest.reason)) == "send_unknown"
-        assert gateway.sent == []
 
 
 class TestRecovery:
@@ -172,10 +182,13 @@ class TestRecovery:
     def test_not_stuck_within_lease(self, session, settings, gateway) -> None:
         """A row claimed less than a lease ago is left alone."""
         _row, _ = self.stuck(session, settings)
-        assert recover_stuck(session, gateway, settings, OPEN_NOW + timedelta(seconds=30)) == {
+        assert recover_stuck(
+            session, gateway, settings, OPEN_NOW + timedelta(seconds=30), hooks=HOOKS
+        ) == {
             "sent": 0,
             "requeued": 0,
             "handed_off": 0,
+            "waiting": 0,
         }
 
     def test_found_at_provider_is_marked_sent(self, session, settings, gateway) -> None:
@@ -183,7 +196,7 @@ class TestRecovery:
         row, claim = self.stuck(session, settings)
         gateway.send_sms(claim.to, claim.body, status_callback=None, validity_seconds=None)
         later = OPEN_NOW + timedelta(minutes=5)
-        assert recover_stuck(session, gateway, settings, later)["sent"] == 1
+        assert recover_stuck(session, gateway, settings, later, hooks=HOOKS)["sent"] == 1
         session.refresh(row)
         assert row.status == "sent" and row.provider_sid == gateway.sent[0]["sid"]
         assert cycle(session, settings, gateway, now=later) == []
@@ -193,7 +206,7 @@ class TestRecovery:
         """Never created: the row is requeued and sent on the next drain."""
         _row, _ = self.stuck(session, settings)
         later = OPEN_NOW + timedelta(minutes=5)
-        assert recover_stuck(session, gateway, settings, later)["requeued"] == 1
+        assert recover_stuck(session, gateway, settings, later, hooks=HOOKS)["requeued"] == 1
         assert cycle(session, settings, gateway, now=later) == ["sent"]
         assert len(gateway.sent) == 1
 
@@ -201,28 +214,34 @@ class TestRecovery:
         """A row stuck a second time goes to a person instead of a second requeue."""
         row, _ = self.stuck(session, settings)
         later = OPEN_NOW + timedelta(minutes=5)
-        recover_stuck(session, gateway, settings, later)
+        recover_stuck(session, gateway, settings, later, hooks=HOOKS)
         claim_batch(session, settings, worker="dead", now=later, holidays=())
-        counts = recover_stuck(session, gateway, settings, later + timedelta(minutes=5))
+        counts = recover_stuck(
+            session, gateway, settings, later + timedelta(minutes=5), hooks=HOOKS
+        )
         assert counts["handed_off"] == 1
         session.refresh(row)
         assert row.status == "handed_off" and gateway.sent == []
 
-    def test_provider_unreachable_hands_off(self, session, settings, gateway) -> None:
-        """When the provider cannot be asked, nothing is resent: an advisor gets the case."""
+    def test_provider_unreachable_waits(self, session, settings, gateway) -> None:
+        """When the provider cannot be asked, nothing is resent and nobody is handed the row:
+        it stays for a later recovery, and the breaker counts the failure."""
         row, _ = self.stuck(session, settings)
-        gateway.lookup_error = GatewayError("retryable", "timeout")
-        recover_stuck(session, gateway, settings, OPEN_NOW + timedelta(minutes=5))
+        gateway.lookup_error = GatewayError("ambiguous", "503 look-up")
+        later = OPEN_NOW + timedelta(minutes=5)
+        assert recover_stuck(session, gateway, settings, later, hooks=HOOKS)["waiting"] == 1
         session.refresh(row)
-        assert row.status == "handed_off"
-        assert session.scalar(select(CallbackRequest.reason)) == "send_unknown"
+        assert row.status == "sending"
+        assert session.scalar(select(CallbackRequest.reason)) is None
+        gateway.lookup_error = None
+        assert recover_stuck(session, gateway, settings, later, hooks=HOOKS)["requeued"] == 1
 
     def test_late_outcome_after_recovery_is_ignored(self, session, settings, gateway) -> None:
         """A slow sender's result arriving after recovery settled the row changes nothing."""
         _row, claim = self.stuck(session, settings)
-        recover_stuck(session, gateway, settings, OPEN_NOW + timedelta(minutes=5))
+        recover_stuck(session, gateway, settings, OPEN_NOW + timedelta(minutes=5), hooks=HOOKS)
         outcome = send(gateway, claim, settings)
-        assert record(session, settings, claim, outcome, now=OPEN_NOW) == "queued"
+        assert record(session, settings, claim, outcome, now=OPEN_NOW, hooks=HOOKS) == "queued"
 
 
 class TestDispatchLoop:
@@ -238,7 +257,9 @@ class TestDispatchLoop:
                 queue(s, settings, customer, key=f"k{n}")
         clock = Clock(OPEN_NOW)
         gateway.now = clock
-        stats = dispatch(sessions, gateway, settings, worker="w", clock=clock, sleep=clock.sleep)
+        stats = dispatch(
+            sessions, gateway, settings, worker="w", clock=clock, sleep=clock.sleep, hooks=HOOKS
+        )
         assert stats.outcomes == {"sent": 5}
         times = [m["at"] for m in gateway.sent]
         assert [(b - a).total_seconds() for a, b in itertools.pairwise(times)] == [0.5] * 4

@@ -39,7 +39,9 @@ class TestNoVehicle:
         """With a vehicle the script still names it (plate in SMS, model on a call)."""
         vehicle = {"plate": "沪B99999", "model": "Passat"}
         text = _render(locale, channel, name, vehicle)
-        assert ("Passat" if channel == "voice" else "沪B99999") in text
+        # English SMS show the plate without the province character (GSM-7, see filters.plate).
+        shown = {"voice": "Passat", "sms": "沪B99999" if locale == "zh-CN" else "B99999"}
+        assert shown[channel] in text
 
     @pytest.mark.parametrize("locale", ["zh-CN", "en"])
     def test_sentences_stay_whole(self, locale):

@@ -23,6 +23,7 @@ SETTINGS = load_settings({"OUTREACH_CONFIG": str(DEFAULT_CONFIG)})
 ALL = template_names(SETTINGS)
 SMS_NAMES = [
     "offer",
+    "complaint",
     "confirmation",
     "reminder",
     "followup",
@@ -56,6 +57,7 @@ SMS_NAMES = [
 ]
 VOICE_NAMES = [
     "offer",
+    "complaint",
     "confirmation",
     "gather_retry",
     "handoff",
@@ -183,7 +185,7 @@ class TestOffer:
     @pytest.mark.parametrize(
         ("locale", "campaign", "says"),
         [
-            ("zh-CN", "maintenance_interval", "定期保养将于12月1日到期（估算里程约23,600公里）"),
+            ("zh-CN", "maintenance_interval", "定期保养将于12月1日到期（估算约23,600公里）"),
             ("zh-CN", "deferred_work", "“后刹车片剩余30%”宜在12月15日前处理，涉及行车安全"),
             ("zh-CN", "seasonal", "冬季检查（电瓶、防冻液、轮胎）"),
             ("zh-CN", "post_service_followup", "11月25日到店服务后需要回访"),

@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import select
 
-from outreach.models import CallbackRequest, ContactAttempt, Customer, Outreach, PendingStatus
+from outreach.models import (
+    CallbackRequest,
+    ContactAttempt,
+    Customer,
+    Outreach,
+    PendingStatus,
+    WebhookEvent,
+)
 from tests.webhooks.conftest import NOW, new_sid
+
+BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
 
 
 def sent(db, customer, channel: str = "sms") -> ContactAttempt:  # type: ignore[no-untyped-def]
@@ -79,10 +89,9 @@ class TestMessageStatus:
         assert status(twilio, sid, "delivered").status_code == 204
         assert db.scalars(select(PendingStatus.sid)).all() == [sid]
 
-    def test_malformed_error_code_is_400(self, twilio, db, customer):
-        """A non-numeric ErrorCode is refused."""
-        attempt = sent(db, customer)
-        assert status(twilio, attempt.provider_sid, "failed", ErrorCode="x").status_code == 400
+    def test_malformed_sid_is_400(self, twilio, db, customer):
+        """A callback whose MessageSid is not a SID cannot be recorded against anything."""
+        assert status(twilio, "SM123", "delivered").status_code == 400
 
 
 class TestCallStatus:
@@ -117,3 +126,59 @@ class TestCallStatus:
         assert db.execute(notes).all() == [(outreach.id, "no-answer")]
         db.refresh(attempt)
         assert attempt.status == "no-answer"
+
+
+class TestJunkFields:
+    """Signed status callbacks never answer 500: unreadable fields are recorded as unknown."""
+
+    @pytest.mark.parametrize("committing_engine", BACKENDS, indirect=True)
+    @pytest.mark.parametrize(
+        "code",
+        ["²", "３０００５", str(2**31), str(2**63), "99999999999999999999", "x", "-1", "3e4"],
+    )
+    def test_unreadable_error_code_is_recorded_as_unknown(self, twilio, db, customer, code):
+        """ "²".isdigit() is True but int("²") fails; 2^31 does not fit the pending row's
+        INTEGER; 2^63 does not fit the attempt's code column: all were 500s (or 400s)."""
+        attempt = sent(db, customer)
+        assert status(twilio, attempt.provider_sid, "failed", ErrorCode=code).status_code == 204
+        db.refresh(attempt)
+        assert (attempt.status, attempt.error_code) == ("failed", "unknown")
+        assert not db.scalars(select(CallbackRequest)).all()
+
+    @pytest.mark.parametrize("committing_engine", BACKENDS, indirect=True)
+    def test_junk_for_an_unknown_sid_is_kept_pending_as_unknown(self, twilio, db, customer):
+        """A pending status with junk fields fits its columns."""
+        sid = new_sid()
+        response = status(
+            twilio, sid, "délivré\x00" * 10, ErrorCode=str(2**40), AnsweredBy="m" * 500
+        )
+        assert response.status_code == 204
+        row = db.scalars(select(PendingStatus)).one()
+        assert (row.status, row.error_code, row.answered_by) == ("unknown", -1, "unknown")
+
+    @pytest.mark.parametrize("committing_engine", BACKENDS, indirect=True)
+    def test_unknown_status_does_not_replace_a_known_one(self, twilio, db, customer):
+        """A status that is not a status word is "unknown" and moves nothing back."""
+        attempt = sent(db, customer)
+        assert status(twilio, attempt.provider_sid, "\x00\x01" + "z" * 300).status_code == 204
+        db.refresh(attempt)
+        assert attempt.status == "sent"
+
+    @pytest.mark.parametrize("committing_engine", BACKENDS, indirect=True)
+    def test_replayed_callback_with_a_long_key_is_recognised(self, twilio, db, customer):
+        """The handled-once key of a long status was stored cut at 120 characters and looked
+        up whole: the replay found nothing, ran again and failed on the unique key (500)."""
+        attempt = sent(db, customer)
+        long_status = "undelivered" + "x" * 200
+        first = status(twilio, attempt.provider_sid, long_status, ErrorCode="30003")
+        again = status(twilio, attempt.provider_sid, long_status, ErrorCode="30003")
+        assert (first.status_code, again.status_code) == (204, 204)
+        keys = db.scalars(select(WebhookEvent.key)).all()
+        assert len(keys) == 1 and len(keys[0]) == 64
+
+    def test_keys_differing_after_120_characters_are_two_events(self, twilio, db, customer):
+        """Two callbacks alike in their first 120 characters are two requests, not a replay."""
+        attempt = sent(db, customer)
+        for tail in ("a", "b"):
+            assert status(twilio, attempt.provider_sid, "x" * 130 + tail).status_code == 204
+        assert len(db.scalars(select(WebhookEvent.key)).all()) == 2

@@ -1,7 +1,7 @@
 """capacity: the day load, per local day and unit kind, that offers read instead of the units
 
 Revision ID: speed_load_summary
-Revises: desk_tokens_sign_in
+Revises: edges_hashed_webhook_keys
 """
 
 from collections.abc import Sequence
@@ -11,7 +11,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "speed_load_summary"
-down_revision: str | None = "desk_tokens_sign_in"
+down_revision: str | None = "edges_hashed_webhook_keys"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,0 +1,188 @@
+"""Who is talking and what one reply answers (:class:`Convo`, :class:`Step`), and the small
+steps every handler shares: handing off, counting misses, cancelling queued messages."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from outreach import callbacks, lexicon, outbox
+from outreach.conversation import records, slots
+from outreach.conversation.state import ConversationState, State, read, write
+from outreach.conversation.texts import lang
+from outreach.conversation.understand import NEEDS, Intent
+from outreach.models import Appointment, Customer, Outreach
+from outreach.preferences import SlotPreference
+from outreach.settings import Settings
+
+RATING_MAX = 5  # a follow-up asks for a rating of 1 to 5
+CLOSING = {"booked", "declined", "handed_off", "opted_out", "closed"}
+
+
+@dataclass
+class Convo:
+    """Who is talking, in which conversation, about which appointment."""
+
+    customer: Customer
+    outreach: Outreach | None
+    appointment: Appointment | None
+    channel: str
+    # The outreach whose queued messages this reply already cancelled (spares a repeat).
+    outbox_cleared_for: int | None = None
+    awaiting_person: bool = False  # an advisor has yet to call them back
+
+    @property
+    def state(self) -> ConversationState:
+        """What the conversation remembers (typed ``Outreach.context``)."""
+        return read(self.outreach)
+
+    def update(self, **changes: Any) -> None:
+        """Change fields of the conversation's state (unknown fields are an error)."""
+        assert self.outreach is not None  # noqa: S101 - callers open a conversation first
+        write(self.outreach, **changes)
+
+    @property
+    def locale(self) -> str:
+        return lang(self.customer.locale)
+
+
+@dataclass
+class Step:
+    """The answer to one reply: a script name and its variables (None: say nothing)."""
+
+    template: str | None
+    context: dict[str, Any] = field(default_factory=dict)
+    handoff: bool = False
+    booked: Appointment | None = None
+
+
+def state_of(outreach: Outreach | None, appointment: Appointment | None, awaiting: bool) -> str:
+    """The conversation's state as the understanding reads it (``understand.STATES``)."""
+    if outreach is not None:
+        return "followup" if outreach.state == State.FOLLOWUP else "offer"
+    if appointment is not None:
+        return "booked"
+    return "handoff" if awaiting else "none"
+
+
+def options_for(outreach: Outreach | None) -> tuple[int, bool]:
+    """How many numbered choices the customer is looking at, and whether a yes/no is pending."""
+    if outreach is None:
+        return 0, False
+    ctx = read(outreach)
+    if outreach.state == State.ASKED_NEED:
+        return len(NEEDS), False
+    if outreach.state == State.FOLLOWUP:
+        return RATING_MAX, False
+    return len(ctx.slots), ctx.confirming
+
+
+def hand_off(session: Session, c: Convo, reason: str, now: datetime) -> Step:
+    slots.release(session, c.customer.id)
+    records.hand_off(session, c.customer, c.outreach, reason=reason, now=now)
+    if reason == "complaint":  # an apology, and when someone calls: the queue's own target
+        return Step("complaint", {"call_within": callbacks.reason(reason).target_minutes}, True)
+    return Step("handoff", handoff=True)
+
+
+def cancel_queued(session: Session, c: Convo, *, reason: str) -> None:
+    """Cancel the conversation's queued messages, unless this reply already did."""
+    assert c.outreach is not None  # noqa: S101
+    if c.outbox_cleared_for != c.outreach.id:
+        outbox.cancel_pending(session, outreach_id=c.outreach.id, reason=reason)
+
+
+def miss(
+    session: Session, c: Convo, now: datetime, *, template: str, extra: dict[str, Any] | None = None
+) -> Step:
+    misses = c.state.misses + 1
+    c.update(misses=misses)
+    if misses >= 2:
+        return hand_off(session, c, "not_understood", now)
+    return Step(template, extra or {})
+
+
+def note_on(settings: Settings, appt: Appointment, c: Convo, intent: Intent, now: datetime) -> None:
+    """Write what the customer said on the appointment's notes (the board shows them)."""
+    line = f"{now.astimezone(settings.tz):%Y-%m-%d %H:%M} {c.channel}: {intent.text}"
+    appt.notes = f"{appt.notes}\n{line}" if appt.notes else line
+
+
+def slots_context(settings: Settings, c: Convo, offered: list[dict[str, Any]]) -> dict[str, Any]:
+    """The slots on offer, for the scripts (texts.py shapes them)."""
+    return {"slot_list": list(offered)}
+
+
+def appointment_context(settings: Settings, c: Convo, appt: Appointment) -> dict[str, Any]:
+    """The appointment, for the scripts (texts.py shapes it)."""
+    return {"appointment": appt}
+
+
+def pref_json(pref: SlotPreference | None) -> dict[str, str] | None:
+    if pref is None:
+        return None
+    return {
+        k: v.isoformat() if hasattr(v, "isoformat") else v
+        for k, v in vars(pref).items()
+        if v is not None and v is not False
+    }
+
+
+def pref_from_json(raw: dict[str, Any] | None) -> SlotPreference | None:
+    if not raw:
+        return None
+    conv: dict[str, Any] = {
+        "on": date.fromisoformat,
+        "not_before": date.fromisoformat,
+        "at": time.fromisoformat,
+    }
+    return SlotPreference(**{k: conv.get(k, lambda v: v)(v) for k, v in raw.items()})
+
+
+def note_facts(c: Convo, intent: Intent) -> None:
+    """Mileage and faults go on the appointment and the conversation, whatever else happens."""
+    if intent.mileage_km is None and intent.fault is None:
+        return
+    if c.appointment is not None:
+        if intent.mileage_km is not None:
+            c.appointment.mileage_reported_km = intent.mileage_km
+        if intent.fault:
+            before = c.appointment.faults_reported
+            c.appointment.faults_reported = f"{before}\n{intent.fault}" if before else intent.fault
+    if c.outreach is not None:
+        ctx = c.state
+        if intent.mileage_km is not None:
+            c.update(mileage_km=intent.mileage_km)
+        if intent.fault:
+            c.update(faults=[*ctx.faults, intent.fault])
+
+
+def noted(c: Convo, intent: Intent) -> dict[str, Any]:
+    """What was put on file, for the ``noted`` script."""
+    return {"mileage_km": intent.mileage_km, "fault": intent.fault}
+
+
+def note_preference(
+    c: Convo, intent: Intent, appt: Appointment | None, extra: dict[str, Any] | None = None
+) -> Step:
+    """A designated technician or special services: on the appointment (or kept for it)."""
+    sep = "、" if c.locale == "zh-CN" else ", "
+    labels = [lexicon.label("services", s, c.locale) for s in intent.services]
+    held = appt.special_services if appt is not None else c.state.services
+    services = list(dict.fromkeys([*(s for s in (held or "").split(sep) if s), *labels]))
+    joined = sep.join(services) or None
+    if appt is not None:
+        if intent.technician is not None:
+            appt.designated_technician = intent.technician or None
+        if labels:
+            appt.special_services = joined
+    else:
+        if intent.technician is not None:
+            c.update(technician=intent.technician)
+        if labels:
+            c.update(services=joined)
+    context = {"technician": intent.technician, "services": labels}
+    return Step("preference_noted", {**context, **(extra or {})})
