@@ -160,11 +160,20 @@ def run_scale(args: argparse.Namespace, scale: int, folder: Path) -> dict[str, A
         engine.dispose()
         app = create_app(settings)
         statements = [0]
-        event.listen(
-            app.extensions[ENGINE_KEY],
-            "before_cursor_execute",
-            lambda *a: statements.__setitem__(0, statements[0] + 1),
-        )
+        timings: dict[str, list[float]] = {}  # statement text -> wall seconds of each run
+        started: list[float] = []
+
+        def before(*_: Any) -> None:
+            statements[0] += 1
+            started.append(time.perf_counter())
+
+        def after(_c: Any, _cur: Any, statement: str, *_: Any) -> None:
+            timings.setdefault(" ".join(statement.split())[:150], []).append(
+                time.perf_counter() - started.pop()
+            )
+
+        event.listen(app.extensions[ENGINE_KEY], "before_cursor_execute", before)
+        event.listen(app.extensions[ENGINE_KEY], "after_cursor_execute", after)
         client = app.test_client()
         validator = RequestValidator(TOKEN)
         requests = []
@@ -191,10 +200,11 @@ def run_scale(args: argparse.Namespace, scale: int, folder: Path) -> dict[str, A
 
         post(requests[: args.warm_up])
         by_body.clear()
+        timings.clear()
         counted = statements[0]
         database = backends(args.database_url, schema) if schema else []
         me, db0, wall = time.process_time(), cpu_seconds(database), time.perf_counter()
-        profiler = cProfile.Profile() if args.profile else None
+        profiler = cProfile.Profile(time.process_time) if args.profile else None  # CPU, not waits
         if profiler:
             profiler.enable()
         post(requests[args.warm_up :])
@@ -207,6 +217,12 @@ def run_scale(args: argparse.Namespace, scale: int, folder: Path) -> dict[str, A
         with make_sessionmaker(engine)() as session:
             booked = session.scalar(select(func.count()).select_from(outreach.models.Appointment))
             holds = session.scalar(select(func.count()).select_from(outreach.models.SlotHold))
+        if args.statements:
+            print(f"--- scale {scale}: statements by total time (ms per reply, runs per reply)")
+            costly = sorted(timings.items(), key=lambda kv: -sum(kv[1]))[: args.statements]
+            for statement, runs in costly:
+                share = 1000 * sum(runs) / args.requests
+                print(f"{share:6.2f} ms {len(runs) / args.requests:5.2f}x  {statement}")
         if profiler:
             print(f"--- scale {scale}: costliest functions (cumulative) ---")
             pstats.Stats(profiler).sort_stats("cumulative").print_stats(args.profile)
@@ -239,6 +255,9 @@ def main() -> int:
     )
     parser.add_argument("--sqlite", action="store_true", help="a SQLite file instead")
     parser.add_argument("--profile", type=int, default=0, help="print the N costliest functions")
+    parser.add_argument(
+        "--statements", type=int, default=0, help="print the N statements taking most time"
+    )
     args = parser.parse_args()
     scales = [int(s) for s in args.scales.split(",")]
     with tempfile.TemporaryDirectory() as tmp:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from sqlalchemy import case, exists, literal, select, update
+from sqlalchemy import String, case, cast, exists, null, select, update
 from sqlalchemy.orm import Session
 
 from outreach.capacity import ledger, load
@@ -393,21 +393,22 @@ def _fail_fast(
     keys = sorted({n.key for n in shared} | {n.key for n in reception})
     own = exists().where(HOLDS.c.customer_id == customer_id, HOLDS.c.status == "held")
     expired = exists().where(HOLDS.c.status == "held", HOLDS.c.expires_at <= now)
+    no_detail = cast(null(), LOAD.c.detail.type)
     rows = session.execute(
-        select(literal("unit").label("kind"), UNITS.c.key, own, expired)
+        select(UNITS.c.key, no_detail.label("detail"), own, expired)
         .where(UNITS.c.key.in_(keys))
         .union_all(
-            select(LOAD.c.kind, LOAD.c.detail, own, expired).where(
+            select(cast(null(), String), LOAD.c.detail, own, expired).where(
                 LOAD.c.day == day, LOAD.c.used != 0
             )
         )
     ).all()
     read = _DayRead({}, set())
-    for kind, value, _, _ in rows:
-        if kind == "unit":
-            read.existing.add(value)
+    for key, detail, _, _ in rows:
+        if key is not None:
+            read.existing.add(key)
         else:
-            read.used.update(load.parse(value))
+            read.used.update(load.parse(detail))
     if rows:
         read.own_holds, read.expired_holds = bool(rows[0][2]), bool(rows[0][3])
     full = [n for n in shared if read.used.get(n.key, 0) + n.amount > n.capacity]

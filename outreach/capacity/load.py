@@ -1,8 +1,7 @@
 """The day load: per local day and unit kind, the ledger units in use, kept in step with them.
 
 ``capacity_day_load`` has one row per (day, kind) — reception, arrivals, labour, resource —
-holding ``{unit key: used}`` of that day's units of that kind that were ever used (given back
-to 0 or not; :func:`parse` leaves the zeros out), and their sum.
+holding ``{unit key: used}`` of that day's units of that kind that are in use, and their sum.
 An offer reads these few rows per day instead of every unit row of the horizon, so finding
 slots reads O(days) rows whatever the size of the workshop (see docs/capacity.md).
 
@@ -22,10 +21,9 @@ the load is for reading.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from datetime import date
-from typing import cast
+from typing import Any, cast
 
 from sqlalchemy import Table, delete, literal_column, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -38,26 +36,27 @@ LOAD = cast(Table, CapacityDayLoad.__table__)  # Core statements on the table it
 UNITS = cast(Table, CapacityUnit.__table__)
 
 # The stored detail with the changed keys set to their new values (the stored value plus the
-# change), the other keys left alone.  One expression per dialect, evaluated by the database
-# inside the upsert: no read, no second round trip, work in proportion to the keys changed
-# (plus parsing the stored object).  A key given back to 0 stays, as 0 (see :func:`parse`).
+# change) and those back at 0 removed, the other keys left alone.  One expression per
+# dialect, evaluated by the database inside the upsert: no read, no second round trip.
 _MERGE = {
     "postgresql": (
-        "(capacity_day_load.detail::jsonb || (SELECT jsonb_object_agg(e.key,"
-        " coalesce((capacity_day_load.detail::jsonb ->> e.key)::int, 0) + e.value::int)"
-        " FROM jsonb_each_text(excluded.detail::jsonb) AS e))::text"
+        "(SELECT (capacity_day_load.detail"
+        " || coalesce(jsonb_object_agg(e.key, e.n) FILTER (WHERE e.n <> 0), '{}'))"
+        " - coalesce(array_agg(e.key) FILTER (WHERE e.n = 0), '{}')"
+        " FROM (SELECT key, coalesce((capacity_day_load.detail ->> key)::int, 0)"
+        " + value::int AS n FROM jsonb_each_text(excluded.detail)) AS e)"
     ),
-    "sqlite": (
-        "json_patch(capacity_day_load.detail, (SELECT json_group_object(e.key,"
-        " coalesce(json_extract(capacity_day_load.detail, '$.\"' || e.key || '\"'), 0)"
-        " + e.value) FROM json_each(excluded.detail) AS e))"
+    "sqlite": (  # json_patch removes the keys set to null
+        "json_patch(capacity_day_load.detail, (SELECT json_group_object(e.key, nullif(e.n, 0))"
+        " FROM (SELECT key, coalesce(json_extract(capacity_day_load.detail,"
+        " '$.\"' || key || '\"'), 0) + value AS n FROM json_each(excluded.detail)) AS e))"
     ),
 }
 
 # The sum of the new detail: the proposed row's ``used`` cannot carry it, as a give-back's
 # negative sum would fail the CHECK on the proposed row before the conflict is seen.
 _ADDED = {
-    "postgresql": "(SELECT sum(value::int) FROM jsonb_each_text(excluded.detail::jsonb))",
+    "postgresql": "(SELECT sum(value::int) FROM jsonb_each_text(excluded.detail))",
     "sqlite": "(SELECT sum(value) FROM json_each(excluded.detail))",
 }
 
@@ -77,25 +76,33 @@ def apply(session: Session, changes: Iterable[Change]) -> None:
             "day": day,
             "kind": kind,
             "used": max(0, sum(amounts.values())),  # a new row: only ever taken, never given
-            "detail": json.dumps(amounts),
+            "detail": amounts,
         }
         for (day, kind), amounts in sorted(netted.items())  # one row order: no lock cycles
         if amounts
     ]
     if not rows:
         return
-    dialect = session.get_bind().dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    stmt = insert(LOAD).values(rows)
-    session.execute(
-        stmt.on_conflict_do_update(
-            index_elements=[LOAD.c.day, LOAD.c.kind],
-            set_={
-                "used": LOAD.c.used + literal_column(_ADDED[dialect]),
-                "detail": literal_column(_MERGE[dialect]),
-            },
-        )
+    session.execute(_UPSERT[session.get_bind().dialect.name], rows)
+
+
+def _upsert(insert: Any, dialect: str) -> Any:
+    """The upsert of :func:`apply` for ``dialect``, built once: executed with a list of rows,
+    SQLAlchemy sends them as one multi-row INSERT from a statement compiled once."""
+    stmt = insert(LOAD)
+    return stmt.on_conflict_do_update(
+        index_elements=[LOAD.c.day, LOAD.c.kind],
+        set_={
+            "used": LOAD.c.used + literal_column(_ADDED[dialect]),
+            "detail": literal_column(_MERGE[dialect]),
+        },
     )
+
+
+_UPSERT = {
+    "postgresql": _upsert(pg_insert, "postgresql"),
+    "sqlite": _upsert(sqlite_insert, "sqlite"),
+}
 
 
 DayLoads = dict[date, dict[str, dict[str, int]]]  # {day: {kind: {unit key: used}}}
@@ -122,9 +129,9 @@ def usage(session: Session, first: date, last: date) -> dict[str, int]:
     return flatten(by_day(session, first, last))
 
 
-def parse(detail: str) -> dict[str, int]:
+def parse(detail: dict[str, int]) -> dict[str, int]:
     """The ``{unit key: used}`` of one stored ``detail``, units at zero left out."""
-    return {key: used for key, used in json.loads(detail).items() if used}
+    return {key: used for key, used in detail.items() if used}
 
 
 def flatten(loads: DayLoads) -> dict[str, int]:
@@ -169,7 +176,7 @@ def rebuild(session: Session) -> int:
     session.execute(delete(LOAD))
     counted = recount(session)
     rows = [
-        {"day": day, "kind": kind, "used": sum(a.values()), "detail": json.dumps(a)}
+        {"day": day, "kind": kind, "used": sum(a.values()), "detail": a}
         for (day, kind), a in sorted(counted.items())
     ]
     if rows:

@@ -9,8 +9,10 @@ overbooked row impossible to commit on any backend.
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from outreach.db import Base, utcnow
@@ -53,7 +55,9 @@ class CapacityDayLoad(Base):
     day: Mapped[date] = mapped_column(primary_key=True)  # the dealership's local date
     kind: Mapped[str] = mapped_column(String(12), primary_key=True)
     used: Mapped[int] = mapped_column(default=0)
-    detail: Mapped[str] = mapped_column(Text, default="{}")
+    detail: Mapped[dict[str, Any]] = mapped_column(
+        JSON().with_variant(JSONB(), "postgresql"), default=dict
+    )  # JSONB on PostgreSQL: changed in place by the upsert, never parsed from text
 
 
 class SlotHold(Base):

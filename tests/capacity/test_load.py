@@ -178,3 +178,19 @@ def test_the_load_is_a_few_rows_per_day(session: Session, cap: Settings) -> None
         (date(2026, 6, 1), "reception"),
     ]
     assert len(stored[(date(2026, 6, 1), "reception")]) == 6
+
+
+def test_a_cancelled_visit_leaves_nothing_in_the_day_object(
+    session: Session, cap: Settings
+) -> None:
+    """Units given back to zero are removed from the stored object, not kept as zeros."""
+    c, v = customer_with_vehicle(session)
+    appointment = book(
+        session, cap, customer_id=c, vehicle_id=v, jobs=["align"],
+        starts_at=local("2026-06-01", "10:00"), now=NOW,
+    )  # fmt: skip
+    cancel(session, cap, appointment, NOW)
+    session.flush()
+    rows = session.execute(select(load.LOAD.c.kind, load.LOAD.c.used, load.LOAD.c.detail)).all()
+    assert sorted(kind for kind, _, _ in rows) == ["arrivals", "labour", "reception", "resource"]
+    assert all(used == 0 and detail == {} for _, used, detail in rows)

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
+from sqlalchemy.dialects import postgresql
 
 revision: str = "speed_load_summary"
 down_revision: str | None = "edges_hashed_webhook_keys"
@@ -18,7 +19,7 @@ depends_on: str | Sequence[str] | None = None
 FILL = {
     "postgresql": (
         "INSERT INTO capacity_day_load (day, kind, used, detail)"
-        " SELECT day, kind, sum(used), jsonb_object_agg(key, used)::text"
+        " SELECT day, kind, sum(used), jsonb_object_agg(key, used)"
         " FROM capacity_units WHERE used <> 0 GROUP BY day, kind"
     ),
     "sqlite": (
@@ -35,7 +36,9 @@ def upgrade() -> None:
         sa.Column("day", sa.Date(), nullable=False),
         sa.Column("kind", sa.String(length=12), nullable=False),
         sa.Column("used", sa.Integer(), nullable=False),
-        sa.Column("detail", sa.Text(), nullable=False),
+        sa.Column(
+            "detail", sa.JSON().with_variant(postgresql.JSONB(), "postgresql"), nullable=False
+        ),
         sa.CheckConstraint("used >= 0", name="capacity_day_load_used"),
         sa.CheckConstraint(
             "kind IN ('reception', 'arrivals', 'labour', 'resource')", name="capacity_day_load_kind"
