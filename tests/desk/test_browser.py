@@ -1,8 +1,8 @@
 """In real headless Chromium: sign in, work a queue entry to "booked", see it on the board.
 
-Screenshots of each page are taken on every run; with OUTREACH_SCREENSHOTS=docs/screenshots
-they refresh the README's pictures (otherwise they go to a temporary folder).  Skipped only
-when Debian's chromium is absent outside CI; in CI a missing browser fails the run.
+Screenshots of each page go to a temporary folder on every run (the README's pictures come
+from the demo: tests/desk/test_demo_pages.py).  Skipped only when Debian's chromium is absent
+outside CI; in CI a missing browser fails the run.
 """
 
 from __future__ import annotations
@@ -183,9 +183,12 @@ def page(live_server):
         browser.close()
 
 
+SEEDED_SHOTS = Path(tempfile.gettempdir()) / "outreach-screenshots-seeded"
+
+
 def _shot(page, name: str) -> None:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+    SEEDED_SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SEEDED_SHOTS / f"{name}.png"), full_page=True)
 
 
 def test_work_an_entry_to_booked(page, live_server):
