@@ -163,6 +163,10 @@ def _no_conversation(
         return Step("declined", {"because": intent.because})
     if intent.kind == "cancel_appointment":
         return Step("no_appointment")
+    if intent.kind == "question":
+        # Asked before any conversation ("你们周日营业吗", "how much is a service"): answered as
+        # it stands; nothing is opened until the customer asks to book.
+        return _question(session, settings, c, intent, now)
     # Anything else starts a passive booking: what do you need, then slots.
     need = intent.need or ("repair" if intent.fault else None)
     if need is None:
@@ -333,7 +337,12 @@ def _question(
 ) -> Step:
     """Answer what the scripts know (price, duration, opening hours, address); anything else
     goes to a person."""
-    jobs = c.state.jobs or booking.jobs_of(settings, c)
+    if c.outreach is not None:
+        jobs = c.state.jobs or booking.jobs_of(settings, c)
+    else:  # no conversation: the work the question names, else the workshop's first job
+        known = settings.capacity.job_types
+        wanted = slots.job_for_need(intent.need) if intent.need else None
+        jobs = [wanted if wanted in known else next(iter(known))]
     est = slots.estimate(settings, jobs, c.locale)
     topic = intent.topic
     if topic == "address" and not settings.dealership.address_in(c.locale):
@@ -341,7 +350,8 @@ def _question(
     if topic is None:
         return convo.hand_off(session, c, "question", now)
     answer = {"topic": topic, "price": est.price, "hours": est.labour_hours}
-    c.update(misses=0)
+    if c.outreach is not None:
+        c.update(misses=0)
     return Step("answer", {"answer": answer, **slots_context(settings, c, c.state.slots or [])})
 
 

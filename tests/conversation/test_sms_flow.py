@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime, time, timedelta
 
+import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -522,6 +523,28 @@ class TestInbound:
         assert caller.text("2").kind == "confirmation"
         (appt,) = _appointments(session, customer)
         assert appt.source == "inbound" and appt.jobs[0].job_code == "maintenance"
+
+    @pytest.mark.parametrize(
+        ("text", "says"),
+        [
+            ("你们周日营业吗", "周日休息"),
+            ("营业时间是几点到几点", "08:30-17:30"),
+            ("保养一次大概多少钱", "¥"),
+            ("换个机油要多久", "小时"),
+            ("what are your hours on sunday", "closed"),
+            ("how much is a basic service", "CNY"),
+        ],
+    )
+    def test_a_question_first_is_answered_and_opens_nothing(
+        self, session: Session, conv_settings: Settings, text: str, says: str
+    ) -> None:
+        """A customer who asks before booking gets the answer, not "what do you need?" or slots;
+        no conversation is opened and nothing is held until they ask to book."""
+        caller = Phone(session, conv_settings, "+8613900002222")
+        reply = caller.text(text)
+        assert reply.kind == "answer" and says in (reply.text or ""), reply.text
+        assert session.scalars(select(Outreach)).all() == []
+        assert caller.text("预约保养").kind == "slot_options"
 
     def test_need_is_asked_when_not_said(self, session: Session, conv_settings: Settings) -> None:
         """ "I need an appointment" is asked what it is for; "5" (detailing) gets slots."""
