@@ -24,7 +24,7 @@ FLAGS = (
     "opt_out_sentences", "complaint", "reproach", "person", "cancel_appointment", "reschedule",
     "decline", "running_late", "wrong_number", "book", "add_work", "earlier", "span_later",
     "other_need", "question", "a_not_a", "refusal", "opt_in_sentences", "want", "coming",
-    "not_coming", "no_person",
+    "not_coming", "no_person", "acknowledge",
 )  # fmt: skip
 # Why a "no thanks": the lists that name a reason, in the order they are tried.
 BECAUSE = ("serviced_elsewhere", "vehicle_sold", "span_later")

@@ -177,9 +177,10 @@ RULES: tuple[Rule, ...] = (
          and not s.has("book") and s.preference is None and st != "followup",
          "a question about a need: answer, then book"),
     Rule("booked_confirm", "confirm",
-         lambda s, st, n: st == "booked" and (s.only_confirm or _confirming(s))
-         and (s.has("coming") or not s.only_thanks) and s.need is None,
-         "a booked customer says they are coming"),
+         lambda s, st, n: st == "booked" and s.need is None and (
+             ((s.only_confirm or _confirming(s)) and (s.has("coming") or not s.only_thanks))
+             or (s.only_thanks and s.has("acknowledge"))),
+         "a booked customer says they are coming (or acknowledges the reminder: 收到, got it)"),
     Rule("book", "book_request",
          lambda s, st, n: s.need is not None or (s.has("book") and s.preference is None),
          "a booking, with or without a need"),

@@ -346,3 +346,21 @@ class TestWhen:
     def test_chinese_numerals(self) -> None:
         """Chinese numerals read as people say them."""
         assert [cn_to_int(s) for s in ("十一", "两万五", "三千五", "二十")] == [11, 25000, 3500, 20]
+
+
+@pytest.mark.parametrize(
+    ("reply", "booked", "elsewhere"),
+    [
+        ("收到👌", "confirm", "thanks"),
+        ("好的谢谢🙏", "confirm", "confirm"),
+        ("好滴，知道了", "confirm", "confirm"),
+        ("got it, thanks", "confirm", "confirm"),
+        ("谢谢", "thanks", "thanks"),
+        ("Thank you so much!", "thanks", "thanks"),
+    ],
+)
+def test_an_acknowledged_reminder_is_a_confirmation(reply: str, booked: str, elsewhere: str):
+    """After a day-before reminder, "收到" or "ok, thanks" says they are coming; a bare thank-you
+    still needs nothing recorded, and outside a booking an acknowledgement stays what it was."""
+    assert understand(reply, now_local=NOW, state="booked").kind == booked
+    assert understand(reply, now_local=NOW, options=3, state="offer").kind == elsewhere
