@@ -229,7 +229,9 @@ def _play_replies(
     echo("\nReplies this morning (as the customers' phones would send them):")
     for n, (kind, zh, en) in enumerate(REPLIES):
         with transaction(sessions) as session:
-            pick = _next_recipient(session, messages, answered, english=n == 1)
+            pick = _next_recipient(
+                session, messages, answered, english=n == 1, deferred=kind == "booking"
+            )
             if pick is None:
                 continue
             customer = pick
@@ -267,10 +269,17 @@ def _upcoming_choice(session: Session, customer: Customer, real_now: datetime) -
 
 
 def _next_recipient(
-    session: Session, messages: list[OutboxMessage], answered: set[int], *, english: bool
+    session: Session,
+    messages: list[OutboxMessage],
+    answered: set[int],
+    *,
+    english: bool,
+    deferred: bool = False,
 ) -> Customer | None:
-    """The next customer whose SMS offer was delivered (an English one if ``english`` and any)."""
-    candidates = []
+    """The next customer whose SMS offer was delivered (an English one if ``english`` and any;
+    with ``deferred``, one whose offer names recommended work, so the booking has job lines)."""
+    candidates: list[Customer] = []
+    recommended: set[int] = set()
     for m in messages:
         if m.channel != "sms" or m.status != "sent" or m.customer_id in answered:
             continue
@@ -284,6 +293,10 @@ def _next_recipient(
         customer = session.get(Customer, m.customer_id)
         if customer is not None:
             candidates.append(customer)
+            if any(r.deferred_item_id is not None for r in outreach.reasons):
+                recommended.add(customer.id)
+    if deferred and recommended:
+        candidates = [c for c in candidates if c.id in recommended]
     preferred = [c for c in candidates if (c.locale == "en") == english]
     chosen = preferred or candidates
     return chosen[0] if chosen else None

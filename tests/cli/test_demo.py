@@ -63,6 +63,8 @@ def test_the_demo_shows_a_morning_at_any_hour(settings, tmp_path, now):
         booked = session.scalars(select(Appointment)).all()
         assert booked
         assert all(a.starts_at > now for a in booked)  # still ahead when the desk opens
+        # ... with the recommended work its offer named, as job lines parts staff can prepare.
+        assert any(a.job_lines for a in booked)
         # Nobody books an offer they never received.
         for appointment in booked:
             offer = session.scalars(
