@@ -33,6 +33,7 @@ class Convo:
     # The outreach whose queued messages this reply already cancelled (spares a repeat).
     outbox_cleared_for: int | None = None
     awaiting_person: bool = False  # an advisor has yet to call them back
+    offer_unseen: bool = False  # the conversation's offer is still waiting in the outbox
 
     @property
     def state(self) -> ConversationState:

@@ -72,7 +72,10 @@ def handle_sms(
     options, confirming = options_for(outreach)
     if outreach is None and appointment is not None and appointment.reminded_at is not None:
         options = REMINDER_OPTIONS  # the day-before message asked "1 to confirm, 2 to change"
-    state = state_of(outreach, appointment, found.awaiting_person)
+    # An offer still waiting in the outbox has not been seen: the reply is read as if there
+    # were none, so a "1" books nothing (the customer is shown the times instead).
+    unseen = found.queued and not found.went_out
+    state = state_of(None if unseen else outreach, appointment, found.awaiting_person)
     intent = understand(
         body,
         now_local=now.astimezone(settings.tz),
@@ -86,6 +89,7 @@ def handle_sms(
         appointment=appointment,
         channel="sms",
         awaiting_person=found.awaiting_person,
+        offer_unseen=unseen,
     )
     records.record(
         session, customer, outreach, direction="in", channel="sms", kind=intent.kind,

@@ -329,6 +329,8 @@ def _offered(session: Session, settings: Settings, c: Convo, intent: Intent, now
     if kind == "question":
         return _question(session, settings, c, intent, now)
     extra = slots_context(settings, c, offered)
+    if c.offer_unseen and offered:  # they have not seen the times yet: show them, no miss
+        return Step("slot_options", {"intro": None, **extra})
     return convo.miss(session, c, now, template="clarify", extra=extra)
 
 

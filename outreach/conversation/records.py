@@ -46,6 +46,7 @@ class Situation:
     appointment: Appointment | None
     earlier: ContactAttempt | None  # the inbound message already recorded under this sid
     queued: bool = False  # the open conversation has messages waiting in the outbox
+    went_out: bool = False  # ... and one of its messages has left (sent or being sent)
     latest_outreach_id: int | None = None  # their latest conversation, open or not
     awaiting_person: bool = False  # an advisor has yet to call them back (open callback)
 
@@ -59,10 +60,17 @@ def situation(session: Session, phone: str, now: datetime, *, sid: str, channel:
     row = session.execute(_situation_query(), params).first()
     if row is None:
         return Situation(None, None, None, seen_before(session, sid, channel))
-    customer, outreach, appointment, earlier_id, has_queued, latest_id, waiting = row
+    customer, outreach, appointment, earlier_id, has_queued, went_out, latest_id, waiting = row
     earlier = session.get(ContactAttempt, earlier_id) if earlier_id is not None else None
     return Situation(
-        customer, outreach, appointment, earlier, bool(has_queued), latest_id, bool(waiting)
+        customer,
+        outreach,
+        appointment,
+        earlier,
+        bool(has_queued),
+        bool(went_out),
+        latest_id,
+        bool(waiting),
     )
 
 
@@ -97,6 +105,15 @@ def _situation_query() -> Select[Any]:
         .correlate(Outreach)
         .exists()
     )
+    went_out = (
+        select(OutboxMessage.id)
+        .where(
+            OutboxMessage.outreach_id == Outreach.id,
+            OutboxMessage.status.in_(("sending", "sent")),
+        )
+        .correlate(Outreach)
+        .exists()
+    )
     any_outreach = aliased(Outreach)
     latest = (
         select(any_outreach.id)
@@ -116,7 +133,7 @@ def _situation_query() -> Select[Any]:
         .exists()
     )
     return (
-        select(Customer, Outreach, Appointment, seen, queued, latest, waiting)
+        select(Customer, Outreach, Appointment, seen, queued, went_out, latest, waiting)
         .outerjoin(
             Outreach,
             (Outreach.customer_id == Customer.id) & Outreach.status.in_(OUTREACH_OPEN),

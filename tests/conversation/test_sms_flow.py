@@ -646,3 +646,41 @@ class TestConfirmationLanguage:
         chinese = conv_settings.capacity.job_types["maintenance"].description["zh-CN"]
         assert english in reply.text
         assert chinese not in reply.text
+
+
+class TestOfferNotYetSent:
+    def _queued_offer(self, session: Session, settings: Settings, customer: Customer) -> Outreach:
+        outreach = plan_outreach(session, customer)
+        start_offer(session, settings, outreach, now=NOW, channel="sms")
+        outbox.enqueue(
+            session, settings, customer=customer, channel="sms", body="offer",
+            idempotency_key=f"offer:{outreach.id}", now=NOW, outreach_id=outreach.id,
+        )  # fmt: skip
+        session.flush()
+        return outreach
+
+    def test_a_1_to_an_offer_still_queued_books_nothing(
+        self, session: Session, conv_settings: Settings, customer: Customer, phone: Phone
+    ) -> None:
+        """The offer waits for the customer's window: a "1" they send meanwhile cannot mean
+        its first time (they have not seen it), so nothing is booked; they are shown the times,
+        and the queued offer is not sent after that."""
+        outreach = self._queued_offer(session, conv_settings, customer)
+        reply = phone.text("1")
+        assert _appointments(session, customer) == []
+        assert "1." in (reply.text or "") and reply.kind != "confirmation"
+        queued = session.scalars(
+            select(OutboxMessage).where(OutboxMessage.outreach_id == outreach.id)
+        ).one()
+        assert queued.status == "cancelled"
+
+    def test_once_the_offer_went_out_a_1_books(
+        self, session: Session, conv_settings: Settings, customer: Customer, phone: Phone
+    ) -> None:
+        outreach = self._queued_offer(session, conv_settings, customer)
+        row = session.scalars(
+            select(OutboxMessage).where(OutboxMessage.outreach_id == outreach.id)
+        ).one()
+        row.status = "sent"
+        session.flush()
+        assert phone.text("1").kind == "confirmation"
