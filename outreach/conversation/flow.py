@@ -342,9 +342,7 @@ def _question(
     if c.outreach is not None:
         jobs = c.state.jobs or booking.jobs_of(settings, c)
     else:  # no conversation: the work the question names, else the workshop's first job
-        known = settings.capacity.job_types
-        wanted = slots.job_for_need(intent.need) if intent.need else None
-        jobs = [wanted if wanted in known else next(iter(known))]
+        jobs = slots.jobs_for(settings, None, intent.need)
     est = slots.estimate(settings, jobs, c.locale)
     topic = intent.topic
     if topic == "address" and not settings.dealership.address_in(c.locale):

@@ -40,11 +40,12 @@ def job_for_need(need: str) -> str:
     return _NEED_JOBS.get(need, "inspection")
 
 
-def jobs_for(settings: Settings, outreach: Outreach, need: str | None = None) -> list[str]:
-    """The job codes to offer for an outreach: its reasons' jobs, else the customer's need."""
+def jobs_for(settings: Settings, outreach: Outreach | None, need: str | None = None) -> list[str]:
+    """The job codes to offer for an outreach: its reasons' jobs, else the customer's need
+    (without an outreach, the need alone), else the workshop's first job."""
     known = settings.capacity.job_types
     wanted: list[str] = []
-    for reason in outreach.reasons:
+    for reason in outreach.reasons if outreach is not None else ():
         code = _CAMPAIGN_JOBS.get(reason.campaign)
         if reason.campaign == "seasonal":
             code = _SEASON_JOBS.get((reason.facts or {}).get("window", ""), "inspection")
