@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, time
+from datetime import date, datetime, time
 
 PARTS_OF_DAY: dict[str, tuple[time, time]] = {
     "morning": (time(0, 0), time(12, 0)),
@@ -32,3 +32,20 @@ class SlotPreference:
     def is_empty(self) -> bool:
         fields = (self.on, self.weekday, self.part_of_day, self.at)
         return not self.earliest and all(v is None for v in fields)
+
+    def names_a_time(self) -> bool:
+        """Whether it says which day or which time, not only "sooner" or "after the 10th"."""
+        return any(v is not None for v in (self.on, self.weekday, self.part_of_day, self.at))
+
+    def fits(self, local: datetime) -> bool:
+        """Whether a slot starting at ``local`` (the dealership's time) is what was said: the
+        day, the weekday, the part of the day and the exact time, where said."""
+        if self.on is not None and local.date() != self.on:
+            return False
+        if self.weekday is not None and local.weekday() != self.weekday:
+            return False
+        if self.part_of_day is not None:
+            lo, hi = PARTS_OF_DAY[self.part_of_day]
+            if not lo <= local.time() < hi:
+                return False
+        return self.at is None or (local.hour, local.minute) == (self.at.hour, self.at.minute)

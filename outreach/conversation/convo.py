@@ -4,7 +4,7 @@ steps every handler shares: handing off, counting misses, cancelling queued mess
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from datetime import date, datetime, time, tzinfo
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -67,6 +67,13 @@ def state_of(outreach: Outreach | None, appointment: Appointment | None, awaitin
     if appointment is not None:
         return "booked"
     return "handoff" if awaiting else "none"
+
+
+def offered_starts(outreach: Outreach | None, tz: tzinfo) -> tuple[datetime, ...]:
+    """When the slots on offer start, in the dealership's time (``tz``), in their order."""
+    if outreach is None or outreach.state not in (State.NEW, State.OFFERED):
+        return ()
+    return tuple(datetime.fromisoformat(s["starts_at"]).astimezone(tz) for s in read(outreach).slots)
 
 
 def options_for(outreach: Outreach | None) -> tuple[int, bool]:

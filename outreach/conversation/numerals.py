@@ -62,7 +62,7 @@ def small(text: str) -> int | None:
     return cn_to_int(text)
 
 
-_WAN = re.compile(r"(\d+(?:\.\d+)?)\s*万\s*(\d)?(?![\d千])")
+_WAN = re.compile(r"(\d+(?:\.\d+)?)\s*(?:万|w\b)\s*(\d)?(?![\d千])")
 
 
 def arabic_wan(text: str) -> str:

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import functools
 import re
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from outreach import lexicon
@@ -24,7 +25,8 @@ FLAGS = (
     "opt_out_sentences", "complaint", "reproach", "person", "cancel_appointment", "reschedule",
     "decline", "running_late", "wrong_number", "book", "add_work", "earlier", "span_later",
     "other_need", "question", "a_not_a", "refusal", "opt_in_sentences", "want", "coming",
-    "not_coming", "no_person", "acknowledge",
+    "not_coming", "no_person", "acknowledge", "help_sentences", "parts", "work_verbs",
+    "opt_out_past",
 )  # fmt: skip
 # Why a "no thanks": the lists that name a reason, in the order they are tried.
 BECAUSE = ("serviced_elsewhere", "vehicle_sold", "span_later")
@@ -124,6 +126,26 @@ def read(text: str, now_local: datetime) -> Slots:
     )
 
 
+def refer(s: Slots, offered: Sequence[datetime]) -> Slots:
+    """An offered time named by its day or time instead of its number ("周四上午那个", "the
+    8:30 one", "the later one on Thursday"): the option it singles out, else ``s`` unchanged.
+    ``offered`` are the starts of the slots on offer, in the dealership's time, in order."""
+    p = s.preference
+    named = s.option if s.option is not None else s.number
+    if p is None or not p.names_a_time() or named in range(1, len(offered) + 1):
+        return s  # "the 8:30 one": an 8 that is no option is part of the time
+    if s.has("refusal") or s.has("reschedule"):
+        return s  # "周四不行": the day named is the one that does not suit
+    if not normal.has(s.norm, "option_pointer"):
+        return s  # "明天下午有空": a time asked for; "明天下午那个": the one offered then
+    fitting = [i for i, start in enumerate(offered, start=1) if p.fits(start)]
+    if len(fitting) > 1 and normal.has(s.norm, "option_later"):
+        fitting = fitting[-1:]
+    elif len(fitting) > 1 and normal.has(s.norm, "option_earlier"):
+        fitting = fitting[:1]
+    return replace(s, option=fitting[0], number=None) if len(fitting) == 1 else s
+
+
 def _only(norm: str, name: str) -> bool:
     """Whether the reply says nothing but words of list ``name``, fillers and politeness, and
     at least one word of ``name`` ("嗯嗯好的" is a yes, "你好" is not)."""
@@ -168,11 +190,13 @@ LAST = -1  # "the last one": which number that is depends on the offer
 
 def _option(norm: str) -> int | None:
     """An option named in so many words: "第叁个", "2号选项", "option two", "the 3rd one",
-    "the last one" (:data:`LAST`), "the middle one"."""
+    "the last one" (:data:`LAST`), "the middle one", "the earliest one"."""
     if m := _frames("option_frames").search(norm):
         return _first_group(m)
     if normal.has(norm, "option_last"):
         return LAST
+    if normal.has(norm, "option_first"):
+        return 1
     if normal.has(norm, "option_middle"):
         return 2
     return None
@@ -213,6 +237,10 @@ def _stars(text: str) -> int | None:
 
 def _rating(norm: str) -> int | None:
     """A rating out of 5: in a frame ("给五星", "4 out of 5"), a lone digit, or a lone word."""
+    if m := _frames("rating_tens").search(norm):  # "10/10", "8 out of 10": out of 5
+        value = _first_group(m)
+        if value is not None and 0 <= value <= 10:
+            return max(1, int(value / 2 + 0.5))
     if m := _frames("rating_frames").search(norm):
         value = _first_group(m)
         if value is not None and 1 <= value <= 5:
@@ -249,6 +277,8 @@ def _mileage(norm: str) -> int | None:
             km = round(float(value[:-1]) * 1000) if value.endswith("k") else int(value)
             miles = re.match(r"\s*(?:miles?|mi)\b", text[m.end(1) :]) is not None
             return round(km * 1.609344) if miles else km
+    if re.fullmatch(r"\W*(\d{4,7})\W*", text) and arabic_wan(norm) != norm:
+        return int(re.sub(r"\D", "", text))  # "4万2", "6w": a distance said in tens of thousands
     if "万" in text or "公里" in text or re.search(r"跑了|开了|里程|表显", text):
         for m in _CN_MILEAGE.finditer(text):
             value = cn_to_int(m[1])
@@ -258,6 +288,10 @@ def _mileage(norm: str) -> int | None:
 
 
 def _need(norm: str) -> str | None:
+    """The first need whose words the reply says, special services' words left out ("顺便帮我
+    洗个车" asks for the car wash, not for detailing work)."""
+    for pattern in lexicon.grouped("service_words").values():
+        norm = pattern.sub(" ", norm)
     for need, pattern in lexicon.grouped("need_words").items():
         if pattern.search(norm):
             # "I'd like to ask about a repair" wants an answer before a slot.

@@ -25,12 +25,12 @@ The precedence, most binding first, and why:
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 from outreach import lexicon
-from outreach.conversation import reading
+from outreach.conversation import normal, reading
 from outreach.conversation.reading import Slots
 from outreach.preferences import SlotPreference
 
@@ -102,11 +102,15 @@ def _time_with_no_need(s: Slots) -> bool:
 
 RULES: tuple[Rule, ...] = (
     Rule("opt_out_keyword", "opt_out", _opt_out_keyword, "a carrier keyword: the carrier blocks"),
-    Rule("opt_out_sentence", "opt_out", lambda s, st, n: s.has("opt_out_sentences"),
+    Rule("opt_out_sentence", "opt_out",
+         lambda s, st, n: s.has("opt_out_sentences")
+         and not (s.has("opt_out_past") and s.has("opt_in_sentences")),
          "asked in words never to be messaged again: opt-out outranks everything"),
     Rule("opt_in", "opt_in", lambda s, st, n: s.keyword in _keywords("opt_in_keywords")
          or s.has("opt_in_sentences"), "START / UNSTOP, or asked to get messages again"),
     Rule("help_keyword", "help", lambda s, st, n: s.keyword in _keywords("help_keywords"), "HELP"),
+    Rule("help_sentence", "help", lambda s, st, n: s.has("help_sentences"),
+         "asked how these messages work (\u201c这个短信怎么回复\u201d, \u201cwhat is this number?\u201d)"),
     Rule("empty", "unknown", lambda s, st, n: not s.keyword and not s.services and s.rating is None,
          "nothing but punctuation or pictures"),
     Rule("complaint", "complaint", lambda s, st, n: s.has("complaint"),
@@ -143,7 +147,8 @@ RULES: tuple[Rule, ...] = (
          lambda s, st, n: st == "booked" and _time_with_no_need(s) and not s.only_confirm
          and not _confirming(s), "a booked customer naming another time"),
     Rule("add_work", "add_work",
-         lambda s, st, n: st == "booked" and s.has("add_work") and bool(s.need or s.has("book")),
+         lambda s, st, n: st == "booked" and s.has("add_work")
+         and bool(s.need or s.has("book") or (s.has("parts") and s.has("work_verbs"))),
          "more work on the booked visit (a courtesy car is no work: a special service)"),
     Rule("services", "special_service",
          lambda s, st, n: bool(s.services) and (s.services_alone or st == "booked"
@@ -176,6 +181,10 @@ RULES: tuple[Rule, ...] = (
          lambda s, st, n: s.need not in (None, "repair_question") and s.has("question")
          and not s.has("book") and s.preference is None and st != "followup",
          "a question about a need: answer, then book"),
+    Rule("topic_question", "question",
+         lambda s, st, n: s.topic in ("price", "duration") and s.has("question")
+         and not s.has("book") and s.preference is None and st != "followup",
+         "what the work costs or how long it takes (\u201cbrake pads 多少钱\u201d): an answer first"),
     Rule("booked_confirm", "confirm",
          lambda s, st, n: st == "booked" and s.need is None and (
              ((s.only_confirm or _confirming(s)) and (s.has("coming") or not s.only_thanks))
@@ -186,6 +195,10 @@ RULES: tuple[Rule, ...] = (
          "a booking, with or without a need"),
     Rule("late", "running_late", lambda s, st, n: s.has("running_late"), "running late"),
     Rule("time", "propose_time", lambda s, st, n: s.preference is not None, "a day or a time"),
+    Rule("handoff_ack", "thanks",
+         lambda s, st, n: st == "handoff" and (s.only_confirm or s.has("acknowledge"))
+         and (s.only_thanks or s.only_confirm),
+         "an OK to \u201can advisor will call you\u201d: nothing to answer"),
     Rule("thanks", "thanks",
          lambda s, st, n: s.only_thanks and not (st == "offer" and s.only_confirm),
          "a thank-you needs no answer (while slots are offered, 'sure, thanks' is a yes)"),
@@ -203,7 +216,7 @@ def _no_day(s: Slots) -> bool:
 
 def _confirming(s: Slots) -> bool:
     """Yes-words with a day, a time or "on time" ("收到，明天准时到", "see you Thursday")."""
-    yes = s.has("coming") or lexicon.pattern("confirm").search(s.norm) is not None
+    yes = s.has("coming") or normal.has(s.norm, "confirm")
     return yes and not (
         s.has("reschedule") or s.has("decline") or s.has("question") or s.has("refusal")
     )
@@ -226,15 +239,20 @@ def understand(
     options: int = 0,
     confirming: bool = False,
     state: str | None = None,
+    offered: Sequence[datetime] = (),
 ) -> Intent:
     """Understand one reply.
 
     ``state`` is the conversation's state (:data:`STATES`); without it, "offer" when options
     are on offer, else "none".  ``options`` is how many numbered choices the customer was last
     offered; ``confirming`` says the last message asked a yes/no question, so "1" means yes.
+    ``offered`` are the starts of the slots on offer (local time), so that "周四上午那个" is
+    the option it names.
     """
     state = state or ("offer" if options else "none")
     s = reading.read(text, now_local)
+    if state == "offer":
+        s = reading.refer(s, offered)
     rule = decide(s, state, options)
     kind = rule.kind if rule else "unknown"
     if kind == "choose_option" and confirming and options <= 1 and _value(s, options) == 1:

@@ -22,6 +22,7 @@ from outreach.conversation.convo import (
     Convo,
     Step,
     appointment_context,
+    offered_starts,
     options_for,
     slots_context,
     state_of,
@@ -120,6 +121,7 @@ def voice_turn(
         options=options,
         confirming=confirming,
         state=state_of(outreach, convo.appointment, awaiting=False),
+        offered=offered_starts(outreach, settings.tz),
     )
     if intent.kind == "thanks":
         intent = replace(intent, kind="unknown")  # on a call, "thank you" is not an answer

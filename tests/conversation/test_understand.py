@@ -259,7 +259,7 @@ CASES: list[tuple[str, str, int | None, dict, dict]] = [
     # nothing we can act on
     ("哈哈", "unknown", None, {}, {}),
     ("asdf", "unknown", None, {}, {}),
-    ("👍🏻", "unknown", None, {}, {}),
+    ("👍🏻", "confirm", None, {}, {}),  # a thumbs-up is an OK: which time, then?
     ("", "unknown", None, {}, {}),
 ]
 
@@ -364,3 +364,72 @@ def test_an_acknowledged_reminder_is_a_confirmation(reply: str, booked: str, els
     still needs nothing recorded, and outside a booking an acknowledgement stays what it was."""
     assert understand(reply, now_local=NOW, state="booked").kind == booked
     assert understand(reply, now_local=NOW, options=3, state="offer").kind == elsewhere
+
+
+# The example offer of the evaluation: Wednesday noon, Thursday 8:30, Thursday noon.
+OFFERED = (
+    datetime(2025, 11, 26, 12, 0, tzinfo=SHANGHAI),
+    datetime(2025, 11, 27, 8, 30, tzinfo=SHANGHAI),
+    datetime(2025, 11, 27, 12, 0, tzinfo=SHANGHAI),
+)
+
+
+@pytest.mark.parametrize(
+    ("reply", "kind", "option"),
+    [
+        ("八点半那个", "choose_option", 2),
+        ("the 8:30 one works", "choose_option", 2),  # the 8 of 8:30 is no option
+        ("周三那个", "choose_option", 1),
+        ("Wednesday works better for me", "choose_option", 1),
+        ("I'll take the later one on Thursday", "choose_option", 3),
+        ("周四早点的那个", "choose_option", 2),
+        ("周四那个", "propose_time", None),  # two offered on Thursday: which one is not said
+        ("明天下午有空", "propose_time", None),  # a time asked for, not one pointed at
+        ("周四不行，周四下午那个呢", "propose_time", None),  # a refusal: the day does not suit
+        ("周五那个", "propose_time", None),  # nothing offered on Friday
+        ("2", "choose_option", 2),
+    ],
+)
+def test_an_offered_time_named_by_its_day_or_time(reply: str, kind: str, option: int | None):
+    """A reply that points at one of the times shown by its day or time books that option;
+    a time that fits none, or several, or that is refused, is a time asked for."""
+    intent = understand(reply, now_local=NOW, options=3, state="offer", offered=OFFERED)
+    assert (intent.kind, intent.option) == (kind, option)
+
+
+@pytest.mark.parametrize(
+    ("reply", "state", "kind", "field", "value"),
+    [
+        ("10/10 would come again", "followup", "rating", "rating", 5),
+        ("7 out of 10", "followup", "rating", "rating", 4),
+        ("一般般吧", "followup", "rating", "rating", 3),
+        ("非常满意", "followup", "rating", "rating", 5),
+        ("4万2", "offer", "mileage", "mileage_km", 42000),
+        ("现在 mileage 大概 6w", "offer", "mileage", "mileage_km", 60000),
+        ("你们这个短信咋回复啊 回数字就行？", "offer", "help", None, None),
+        ("what is this number? info pls", "offer", "help", None, None),
+        ("HELP 怎么用", "none", "help", None, None),
+        ("顺便帮我洗个车", "booked", "special_service", "services", ("car_wash",)),
+        ("顺便看看空调 有点不凉", "booked", "add_work", None, None),
+        ("发动机有点抖，顺便提一下", "booked", "fault", None, None),  # a remark, no work asked
+        ("noted 谢谢", "handoff", "thanks", None, None),
+        ("thanks a lot", "booked", "thanks", None, None),  # the k of "thanks" is no "ok"
+        ("哈喽 在吗 想给车做个保养", "none", "book_request", None, None),  # 在吗 is a greeting
+        ("周日你们上班不", "none", "question", None, None),
+        ("brake pads 多少钱啊", "offer", "question", "topic", "price"),
+        ("之前点了退订，能重新 subscribe 吗", "none", "opt_in", None, None),
+        ("价格比外面贵一倍 你们也好意思发", "offer", "complaint", None, None),
+        ("You text me every week. I've told you it's serviced. Annoying.", "offer", "complaint",
+         None, None),
+        ("都两个小时了还没人打来", "handoff", "call_me", None, None),
+        ("等过完年再弄", "offer", "decline", "because", "later"),
+        ("我们自己找的路边店换的机油 就不麻烦了", "offer", "decline", "because",
+         "serviced_elsewhere"),
+    ],
+)  # fmt: skip
+def test_words_customers_use(reply: str, state: str, kind: str, field: str | None, value: object):
+    """Replies written apart from the lexicon: what each means, and the slot it carries."""
+    intent = understand(reply, now_local=NOW, options=3, state=state)
+    assert intent.kind == kind
+    if field is not None:
+        assert getattr(intent, field) == value
