@@ -38,8 +38,22 @@ def normalise(text: str) -> str:
         else:
             kept.append(ch)
     joined = "".join(kept)
-    simplified = joined if joined.isascii() else _CONVERTER.convert(joined)
+    simplified = joined if joined.isascii() else _mandarin(_CONVERTER.convert(joined))
     return _SPACES.sub(" ", simplified.translate(_QUOTES)).strip().lower()
+
+
+def _mandarin(text: str) -> str:
+    """Cantonese written forms as Mandarin ("做咗" → "做了"), longest first (``[dialect]``)."""
+    for said, meant in _dialect():
+        if said in text:
+            text = text.replace(said, meant)
+    return text
+
+
+@functools.cache
+def _dialect() -> tuple[tuple[str, str], ...]:
+    table = lexicon.table("dialect")
+    return tuple(sorted(table.items(), key=lambda kv: len(kv[0]), reverse=True))
 
 
 def keyword(norm: str) -> str:

@@ -208,7 +208,8 @@ def _bare_number(norm: str) -> int | None:
     if whole is not None:
         return whole
     # "3 please, and my mileage is around 52k": a first clause that is only a number
-    first = re.split(r"[,，。;；!！]", norm, maxsplit=1)[0]
+    # (a full stop ends a clause too, and a space before Chinese: "1吧 刹车片也一起换了")
+    first = re.split(r"[,，。;；!！]|\.\s|\s+(?=[\u4e00-\u9fff])", norm, maxsplit=1)[0]
     return _numbers_only(first) if first != norm else None
 
 
@@ -225,7 +226,7 @@ def _numbers_only(text: str) -> int | None:
 
 
 _LONE_DIGIT = re.compile(
-    r"(?<![\d.:/])([1-5])(?![\d.:/]|\s*(?:号|点|月|日|km|公里|am|pm|天|周|个月))"
+    r"(?<![\d.:/])([1-5])(?!\.\d|[\d:/]|\s*(?:号|点|月|日|km|公里|am|pm|天|周|个月))"
 )
 
 
@@ -261,7 +262,7 @@ def _rating(norm: str) -> int | None:
 _MILEAGE = [
     re.compile(r"(\d{1,3}(?:\.\d)?k)\s*(?:km|kms|kilomet(?:er|re)s?|miles?|mi)\b"),
     re.compile(r"(\d{3,7})\s*(?:公里|km|kms|kilomet(?:er|re)s?|k\b)"),
-    re.compile(r"(?:里程|表显|跑了|开了|odometer|mileage|odo)\D{0,8}?(\d{3,7})"),
+    re.compile(r"(?:里程|表显|表上|仪表|跑了|开了|odometer|mileage|odo)\D{0,8}?(\d{3,7})"),
     re.compile(r"(\d{3,7})\s*(?:miles?|mi)\b"),
 ]
 _CN_MILEAGE = re.compile(

@@ -81,7 +81,10 @@ class Rule:
 
 
 def _opt_out_keyword(s: Slots, state: str, n: int) -> bool:
-    return s.keyword in _keywords("opt_out_keywords")
+    """STOP, 退订, T alone; STOP or 退订 with only a please or a thanks around it ("stop 谢谢";
+    "cancel please" is about the appointment)."""
+    plain = normal.keyword(normal.strip(s.norm, "politeness", "fillers"))
+    return s.keyword in _keywords("opt_out_keywords") or plain in _keywords("opt_out_polite")
 
 
 @functools.cache
@@ -127,7 +130,8 @@ RULES: tuple[Rule, ...] = (
     Rule("cancel_words", "cancel_appointment", lambda s, st, n: s.has("cancel_appointment"),
          "cancelling an appointment, in words"),
     Rule("booked_not_coming", "cancel_appointment",
-         lambda s, st, n: st == "booked" and s.has("not_coming"),
+         lambda s, st, n: st == "booked" and s.has("not_coming")
+         and not (s.preference is not None and (s.has("a_not_a") or s.has("question"))),
          "a booked customer who says they are not coming cancels the appointment"),
     Rule("reminder_yes", "confirm", lambda s, st, n: st == "booked" and s.number == 1,
          "a booked customer's 1 (the reminder asks 1 to confirm): they are coming"),
@@ -143,13 +147,15 @@ RULES: tuple[Rule, ...] = (
          "another time for the appointment"),
     Rule("booked_late", "running_late", lambda s, st, n: st == "booked" and s.has("running_late"),
          "a booked customer running late"),
-    Rule("booked_new_time", "reschedule",
-         lambda s, st, n: st == "booked" and _time_with_no_need(s) and not s.only_confirm
-         and not _confirming(s), "a booked customer naming another time"),
+    Rule("hours_question", "question",
+         lambda s, st, n: s.topic == "hours" and s.has("question"), "when the workshop is open"),
     Rule("add_work", "add_work",
          lambda s, st, n: st == "booked" and s.has("add_work")
          and bool(s.need or s.has("book") or (s.has("parts") and s.has("work_verbs"))),
          "more work on the booked visit (a courtesy car is no work: a special service)"),
+    Rule("booked_new_time", "reschedule",
+         lambda s, st, n: st == "booked" and _time_with_no_need(s) and not s.only_confirm
+         and not _confirming(s), "a booked customer naming another time"),
     Rule("services", "special_service",
          lambda s, st, n: bool(s.services) and (s.services_alone or st == "booked"
          or s.has("want")), "special services asked for"),
@@ -175,8 +181,6 @@ RULES: tuple[Rule, ...] = (
     Rule("decline", "decline",
          lambda s, st, n: s.has("decline") and not (s.preference and s.only_confirm)
          and not (s.need and s.has("book")), "no thanks"),
-    Rule("hours_question", "question",
-         lambda s, st, n: s.topic == "hours" and s.has("question"), "when the workshop is open"),
     Rule("need_question", "question",
          lambda s, st, n: s.need not in (None, "repair_question") and s.has("question")
          and not s.has("book") and s.preference is None and st != "followup",
