@@ -209,7 +209,7 @@ def _bare_number(norm: str) -> int | None:
         return whole
     # "3 please, and my mileage is around 52k": a first clause that is only a number
     # (a full stop ends a clause too, and a space before Chinese: "1吧 刹车片也一起换了")
-    first = re.split(r"[,，。;；!！]|\.\s|\s+(?=[\u4e00-\u9fff])", norm, maxsplit=1)[0]
+    first = re.split(r"[,，。;；!！]|\.\s|\s[-–—]\s|\s+(?=[\u4e00-\u9fff])", norm, maxsplit=1)[0]
     return _numbers_only(first) if first != norm else None
 
 

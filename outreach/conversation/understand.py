@@ -150,21 +150,22 @@ RULES: tuple[Rule, ...] = (
     Rule("hours_question", "question",
          lambda s, st, n: s.topic == "hours" and s.has("question"), "when the workshop is open"),
     Rule("add_work", "add_work",
-         lambda s, st, n: st == "booked" and s.has("add_work")
-         and bool(s.need or s.has("book") or (s.has("parts") and s.has("work_verbs"))),
+         lambda s, st, n: st == "booked" and (
+             (s.has("add_work") and bool(s.need or s.has("book")))
+             or (s.has("parts") and s.has("work_verbs"))),
          "more work on the booked visit (a courtesy car is no work: a special service)"),
-    Rule("booked_new_time", "reschedule",
-         lambda s, st, n: st == "booked" and _time_with_no_need(s) and not s.only_confirm
-         and not _confirming(s), "a booked customer naming another time"),
     Rule("services", "special_service",
          lambda s, st, n: bool(s.services) and (s.services_alone or st == "booked"
          or s.has("want")), "special services asked for"),
+    Rule("booked_new_time", "reschedule",
+         lambda s, st, n: st == "booked" and _time_with_no_need(s) and not s.only_confirm
+         and not _confirming(s), "a booked customer naming another time"),
     Rule("option", "choose_option", _option, "an offered option, by its number or place"),
     Rule("rating", "rating", lambda s, st, n: st == "followup" and s.rating is not None,
          "a rating after a visit; a remark with it stays a rating"),
     Rule("other_need", "other_need",
          lambda s, st, n: st in ("none", "handoff") and s.has("other_need")
-         and not (s.need and s.has("book")),
+         and not (s.need and s.has("book") and not s.has("question")),
          "a first message about something outside the five booking needs: a person"),
     Rule("fault", "fault",
          lambda s, st, n: bool(s.symptoms) and _no_day(s) and not s.has("book"),
