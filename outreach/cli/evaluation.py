@@ -20,6 +20,7 @@ import click
 from flask import Flask
 from twilio.request_validator import RequestValidator
 
+from outreach.conversation import model
 from outreach.evaluation.corpus import CorpusError, load
 from outreach.evaluation.play import Player, PlayError
 from outreach.evaluation.report import Scores
@@ -130,6 +131,26 @@ def replies_command(
         click.echo(scores.as_text())
     if scores.failures():
         raise SystemExit(1)
+
+
+@eval_group.command("train")
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--out", type=click.Path(dir_okay=False, path_type=Path), default=model.PATH,
+    show_default=True, help="Where to write the model.",
+)  # fmt: skip
+def train_command(files: tuple[Path, ...], out: Path) -> None:
+    """Train the reply model on labelled replies (the corpus) and write it.
+
+    The understanding asks it only when no rule holds; ship it retrained whenever the corpus
+    changes (a test checks the shipped model is the corpus's).  Never train on held-out files.
+    """
+    try:
+        replies = load(list(files))
+    except CorpusError as exc:
+        raise click.ClickException(str(exc)) from None
+    model.write(model.train((r.text, r.state, r.intent) for r in replies), out)
+    click.echo(f"trained on {len(replies)} replies: {out}")
 
 
 commands.append(eval_group)

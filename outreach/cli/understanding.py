@@ -4,7 +4,7 @@ slots it carries, the intent and the rule of the precedence table that decided).
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import datetime, tzinfo
 
 import click
 
@@ -41,22 +41,35 @@ from outreach.settings import LOCALES
     default=None,
     help="The local time the reply comes (ISO, default now): days are relative.",
 )
+@click.option(
+    "--offered",
+    "offered_text",
+    multiple=True,
+    help="A time on offer (ISO, local), once per option in order (state offer).",
+)
 @pass_app
 def understand_command(
-    app: App, text: str, locale: str | None, state: str, options: int, now_text: str | None
+    app: App,
+    text: str,
+    locale: str | None,
+    state: str,
+    options: int,
+    now_text: str | None,
+    offered_text: tuple[str, ...],
 ) -> None:
     """Print how the bot reads TEXT in STATE, as JSON."""
     tz = app.settings.tz
-    try:
-        now = datetime.fromisoformat(now_text) if now_text else datetime.now(tz)
-    except ValueError:
-        raise click.BadParameter(
-            f"not an ISO date and time: {now_text!r}", param_hint="--now"
-        ) from None
-    now = now if now.tzinfo else now.replace(tzinfo=tz)
+    now = _local(now_text, tz, "--now") if now_text else datetime.now(tz)
+    starts = tuple(_local(t, tz, "--offered") for t in offered_text)
+    if starts:
+        options = len(starts)
     offered = options if state == "offer" else 5 if state == "followup" else 0
-    intent = understand(text, now_local=now.astimezone(tz), options=offered, state=state)
+    intent = understand(text, now_local=now, options=offered, state=state, offered=starts)
     why = next((r.why for r in RULES if r.name == intent.rule), "no rule held")
+    guess = intent.guess
+    if guess is not None:
+        held = f"over the rule {intent.overruled!r}" if intent.overruled else "no rule held"
+        why = f"the model trained on our labelled replies, {guess.confidence:.0%} sure ({held})"
     slots = intent.slots.as_json() if intent.slots else {}
     out = {
         "text": text,
@@ -72,8 +85,19 @@ def understand_command(
         "because": intent.because,
         "need": intent.need,
         "topic": intent.topic,
+        "model": {"confidence": round(guess.confidence, 3), "because": list(guess.because)}
+        if guess
+        else None,
     }
     click.echo(json.dumps(out, ensure_ascii=False, indent=2, default=str))
+
+
+def _local(text: str, tz: tzinfo, option: str) -> datetime:
+    try:
+        when = datetime.fromisoformat(text)
+    except ValueError:
+        raise click.BadParameter(f"not an ISO date and time: {text!r}", param_hint=option) from None
+    return (when if when.tzinfo else when.replace(tzinfo=tz)).astimezone(tz)
 
 
 commands = [understand_command]

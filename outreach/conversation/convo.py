@@ -73,7 +73,8 @@ def offered_starts(outreach: Outreach | None, tz: tzinfo) -> tuple[datetime, ...
     """When the slots on offer start, in the dealership's time (``tz``), in their order."""
     if outreach is None or outreach.state not in (State.NEW, State.OFFERED):
         return ()
-    return tuple(datetime.fromisoformat(s["starts_at"]).astimezone(tz) for s in read(outreach).slots)
+    slots = read(outreach).slots
+    return tuple(datetime.fromisoformat(s["starts_at"]).astimezone(tz) for s in slots)
 
 
 def options_for(outreach: Outreach | None) -> tuple[int, bool]:

@@ -26,7 +26,7 @@ FLAGS = (
     "decline", "running_late", "wrong_number", "book", "add_work", "earlier", "span_later",
     "other_need", "question", "a_not_a", "refusal", "opt_in_sentences", "want", "coming",
     "not_coming", "no_person", "acknowledge", "help_sentences", "parts", "work_verbs",
-    "opt_out_past",
+    "opt_out_past", "included",
 )  # fmt: skip
 # Why a "no thanks": the lists that name a reason, in the order they are tried.
 BECAUSE = ("serviced_elsewhere", "vehicle_sold", "span_later")
@@ -126,17 +126,18 @@ def read(text: str, now_local: datetime) -> Slots:
     )
 
 
-def refer(s: Slots, offered: Sequence[datetime]) -> Slots:
+def refer(s: Slots, offered: Sequence[datetime], *, picking: bool = False) -> Slots:
     """An offered time named by its day or time instead of its number ("周四上午那个", "the
     8:30 one", "the later one on Thursday"): the option it singles out, else ``s`` unchanged.
-    ``offered`` are the starts of the slots on offer, in the dealership's time, in order."""
+    ``offered`` are the starts of the slots on offer, in the dealership's time, in order;
+    ``picking``: the reply is known to pick one ("Thursday noon. Book it."), pointer or not."""
     p = s.preference
     named = s.option if s.option is not None else s.number
     if p is None or not p.names_a_time() or named in range(1, len(offered) + 1):
         return s  # "the 8:30 one": an 8 that is no option is part of the time
     if s.has("refusal") or s.has("reschedule"):
         return s  # "周四不行": the day named is the one that does not suit
-    if not normal.has(s.norm, "option_pointer"):
+    if not picking and not normal.has(s.norm, "option_pointer"):
         return s  # "明天下午有空": a time asked for; "明天下午那个": the one offered then
     fitting = [i for i, start in enumerate(offered, start=1) if p.fits(start)]
     if len(fitting) > 1 and normal.has(s.norm, "option_later"):

@@ -4,7 +4,10 @@ Three steps, each readable on its own: :func:`normal.normalise` (one form of the
 :func:`reading.read` (every slot the reply carries, from the lexicon in ``outreach/lexicon``),
 then :data:`RULES`, the precedence table: the first rule whose condition holds for the slots
 *and the conversation's state* names the intent, and the :class:`Intent` says which rule it was
-(``outreach understand "TEXT"`` prints it).  Rules, not a model: every decision can be read.
+(``outreach understand "TEXT"`` prints it).  Rules first: every decision can be read.  Where no
+rule holds, :mod:`model` (trained on our own labelled replies) may name the intent when it is
+sure enough, and say why; it overrules no rule but "a time" while times are on offer, and only
+to read a pick of one of them (see :data:`CONFIDENT`).
 
 The precedence, most binding first, and why:
 
@@ -19,7 +22,7 @@ The precedence, most binding first, and why:
    confirmation or added work while booked;
 6. the rest: a technician, special services, a need outside the five (a person), a fault, a
    reason not to book, the mileage, a no, a question, a booking request, a time, running
-   late, yes, thanks; anything else is ``unknown``.
+   late, yes, thanks; anything else is the model's, or ``unknown``.
 """
 
 from __future__ import annotations
@@ -30,7 +33,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from outreach import lexicon
-from outreach.conversation import normal, reading
+from outreach.conversation import model, normal, reading
 from outreach.conversation.reading import Slots
 from outreach.preferences import SlotPreference
 
@@ -65,8 +68,10 @@ class Intent:
     services: tuple[str, ...] = ()  # codes of SERVICES
     because: str | None = None  # why a "no thanks": later, serviced_elsewhere, vehicle_sold
     topic: str | None = None  # what a question asks: price, duration, hours, address
-    rule: str = ""  # the rule of RULES that decided
+    rule: str = ""  # the rule of RULES that decided, or "model"
     slots: Slots | None = None
+    guess: model.Guess | None = None  # when the model decided: how sure, and why
+    overruled: str = ""  # the rule the model overruled ("" when no rule held)
 
 
 Test = Callable[[Slots, str, int], bool]
@@ -113,7 +118,8 @@ RULES: tuple[Rule, ...] = (
          or s.has("opt_in_sentences"), "START / UNSTOP, or asked to get messages again"),
     Rule("help_keyword", "help", lambda s, st, n: s.keyword in _keywords("help_keywords"), "HELP"),
     Rule("help_sentence", "help", lambda s, st, n: s.has("help_sentences"),
-         "asked how these messages work (\u201c这个短信怎么回复\u201d, \u201cwhat is this number?\u201d)"),
+         "asked how these messages work (\u201c这个短信怎么回复\u201d, "
+         "\u201cwhat is this number?\u201d)"),
     Rule("empty", "unknown", lambda s, st, n: not s.keyword and not s.services and s.rating is None,
          "nothing but punctuation or pictures"),
     Rule("complaint", "complaint", lambda s, st, n: s.has("complaint"),
@@ -156,7 +162,8 @@ RULES: tuple[Rule, ...] = (
          "more work on the booked visit (a courtesy car is no work: a special service)"),
     Rule("services", "special_service",
          lambda s, st, n: bool(s.services) and (s.services_alone or st == "booked"
-         or s.has("want")), "special services asked for"),
+         or s.has("want")) and not (s.has("included") and s.has("question")),
+         "special services asked for (asked whether one is included: a question)"),
     Rule("booked_new_time", "reschedule",
          lambda s, st, n: st == "booked" and _time_with_no_need(s) and not s.only_confirm
          and not _confirming(s), "a booked customer naming another time"),
@@ -189,7 +196,8 @@ RULES: tuple[Rule, ...] = (
     Rule("topic_question", "question",
          lambda s, st, n: s.topic in ("price", "duration") and s.has("question")
          and not s.has("book") and s.preference is None and st != "followup",
-         "what the work costs or how long it takes (\u201cbrake pads 多少钱\u201d): an answer first"),
+         "what the work costs or how long it takes (\u201cbrake pads 多少钱\u201d): "
+         "an answer first"),
     Rule("booked_confirm", "confirm",
          lambda s, st, n: st == "booked" and s.need is None and (
              ((s.only_confirm or _confirming(s)) and (s.has("coming") or not s.only_thanks))
@@ -260,6 +268,13 @@ def understand(
         s = reading.refer(s, offered)
     rule = decide(s, state, options)
     kind = rule.kind if rule else "unknown"
+    guess = _guess(s, state, rule)
+    if guess is not None and guess.kind == "choose_option" and state == "offer":
+        s = reading.refer(s, offered, picking=True)  # "Thursday noon. Book it.": that one
+    if guess is not None and guess.kind != kind and _fits(guess.kind, s, options):
+        kind = guess.kind
+    else:
+        guess = None
     if kind == "choose_option" and confirming and options <= 1 and _value(s, options) == 1:
         kind = "confirm"
     if kind == "unknown" and confirming and s.number == 1:
@@ -281,9 +296,53 @@ def understand(
         services=s.services,
         because=_BECAUSE.get(s.because or "") if kind == "decline" else None,
         topic=s.topic,
-        rule=rule.name if rule else "none",
+        rule="model" if guess else rule.name if rule else "none",
         slots=s,
+        guess=guess,
+        overruled=rule.name if guess and rule else "",
     )
+
+
+# The model's say: where no rule holds, when it is this sure (CONFIDENT); and over the rule
+# "time" while times are on offer, when it reads a pick of one of them ("Thursday noon. Book
+# it.") and is surer still (OVERRULE).  No other rule is overruled: they carry the law, a
+# person, a refusal, a number said.
+CONFIDENT = 0.9
+OVERRULE = 0.95
+# A cancellation, or messages started again after an opt-out, needs the customer's own words
+# read by a rule: the model never names them.  Stopping messages (opt-out, "not my car") it
+# may name, but only as sure as OVERRULE: sending on to someone who asked
+# us to stop is worse than a stop they did not mean (the confirmation tells them; START undoes it).
+NEVER_GUESSED = frozenset({"opt_in", "cancel_appointment", "unknown"})
+STOPS = frozenset({"opt_out", "wrong_number"})
+# What the model may name only when the reply carries the slot the intent needs.
+_NEEDS_SLOT: dict[str, Callable[[Slots, int], bool]] = {
+    "choose_option": lambda s, n: (_value(s, n) or 0) in range(1, n + 1),
+    "rating": lambda s, n: s.rating is not None,
+    "mileage": lambda s, n: s.mileage_km is not None,
+    "propose_time": lambda s, n: s.preference is not None,
+    "technician": lambda s, n: s.technician is not None,
+    "special_service": lambda s, n: bool(s.services),
+}
+
+
+def _guess(s: Slots, state: str, rule: Rule | None) -> model.Guess | None:
+    """The model's reading, when it ships, it may speak, and it is sure enough."""
+    shipped = model.shipped()
+    picking = rule is not None and rule.name == "time" and state == "offer"
+    if shipped is None or not s.keyword or (rule is not None and not picking):
+        return None
+    guess = shipped.guess(s.norm, state)
+    if picking and guess.kind != "choose_option":
+        return None
+    strict = picking or guess.kind in STOPS
+    sure = guess.confidence >= (OVERRULE if strict else CONFIDENT)
+    return guess if sure and guess.kind not in NEVER_GUESSED else None
+
+
+def _fits(kind: str, s: Slots, options: int) -> bool:
+    test = _NEEDS_SLOT.get(kind)
+    return test is None or test(s, options)
 
 
 def _value(s: Slots, options: int) -> int | None:

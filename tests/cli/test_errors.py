@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import click
@@ -83,10 +84,18 @@ NO_DATABASE = {
     ("understand",),
     ("demo",),  # its own database, --database-url
     ("eval", "replies"),  # its own scratch database
+    ("eval", "train"),  # reads labelled files, writes the model
     ("simulate",),  # talks to a running server
 }
 # The arguments a command needs to run at all, where it has some.
-ARGUMENTS = {("scripts", "templates"): ("--provider", "aliyun"), ("understand",): ("行吧，那就2",)}
+ARGUMENTS = {
+    ("scripts", "templates"): ("--provider", "aliyun"),
+    ("understand",): ("行吧，那就2",),
+    ("eval", "train"): (
+        str(Path(__file__).resolve().parents[1] / "data" / "replies" / "handoff.jsonl"),
+        "--out", str(Path(tempfile.gettempdir()) / "outreach-test-replies.model.json"),
+    ),
+}  # fmt: skip
 
 
 def test_every_command_is_classified():
