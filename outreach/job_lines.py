@@ -5,8 +5,9 @@ labour); the item itself becomes a job line of the appointment, with its price, 
 the confirmation tell parts staff and the customer what the visit is for.  The bot and the desk
 both call :func:`record_job_lines` right after booking.
 
-A line's price is that of the configured job type doing the work (``PRICED_WORK``: words of the
-item's description → job code); an item no job type covers is "to be quoted" (price None).
+A line's price is that of the configured job type doing the work (``[job_words]`` of the
+lexicon: words of the item's description → job code); an item no job type covers is "to be
+quoted" (price None).
 """
 
 from __future__ import annotations
@@ -16,25 +17,16 @@ from collections.abc import Iterable
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from outreach import lexicon
 from outreach.models import Appointment, AppointmentJobLine, DeferredItem, Outreach
 from outreach.settings import Settings
-
-# Words in a deferred item's description (lower case) → the job type that does that work.
-PRICED_WORK: tuple[tuple[tuple[str, ...], str], ...] = (
-    (("刹车片", "制动片", "brake pad"), "brake_pads"),
-    (("四轮定位", "定位", "alignment"), "alignment"),
-    (("空调", "a/c", "air con", "air-con"), "ac_check"),
-    (("防冻液", "冷却液", "antifreeze", "coolant"), "winter_check"),
-    (("机油", "机滤", "oil change", "oil filter"), "maintenance"),
-)
-
 
 def price_for(settings: Settings, description: str) -> float | None:
     """The price of the configured job type that does the work described, or None."""
     text = description.lower()
     job_types = settings.capacity.job_types
-    for words, code in PRICED_WORK:
-        if code in job_types and any(w in text for w in words):
+    for code, words in lexicon.grouped("job_words").items():
+        if code in job_types and words.search(text):
             return float(job_types[code].price)
     return None
 
