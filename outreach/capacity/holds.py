@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from outreach.capacity import ledger
 from outreach.capacity.model import UnitNeed
-from outreach.db import transaction_memo
+from outreach.db import any_in, transaction_memo
 from outreach.models import Advisor
 from outreach.models.capacity import SlotHold
 
@@ -41,7 +41,8 @@ def advisor_rows(session: Session, settings: Settings) -> dict[str, Advisor]:
 
 def _advisor_rows(session: Session, settings: Settings) -> tuple[dict[str, Advisor], bool]:
     codes = [a.code for a in settings.capacity.advisors]
-    rows = {a.code: a for a in session.scalars(select(Advisor).where(Advisor.code.in_(codes)))}
+    configured = any_in(Advisor.code, codes, postgres=ledger.is_postgres(session))
+    rows = {a.code: a for a in session.scalars(select(Advisor).where(configured))}
     missing = [a for a in settings.capacity.advisors if a.code not in rows]
     if missing:
         # ON CONFLICT: two first bookings in two processes may both find an advisor missing.
@@ -51,7 +52,7 @@ def _advisor_rows(session: Session, settings: Settings) -> tuple[dict[str, Advis
             .values([{"code": a.code, "name": a.name, "active": True} for a in missing])
             .on_conflict_do_nothing(index_elements=["code"])
         )
-        rows = {a.code: a for a in session.scalars(select(Advisor).where(Advisor.code.in_(codes)))}
+        rows = {a.code: a for a in session.scalars(select(Advisor).where(configured))}
     return {code: row for code, row in rows.items() if row.active}, bool(missing)
 
 
@@ -192,7 +193,10 @@ def release_expired_holds(session: Session, now: datetime) -> int:
     if not ids:
         note_no_expired_holds(session, now)
         return 0
-    keys = set(session.scalars(ledger.held_keys(ledger.TAKES.c.hold_id.in_(ids))))
+    postgres = ledger.is_postgres(session)
+    keys = set(
+        session.scalars(ledger.held_keys(any_in(ledger.TAKES.c.hold_id, ids, postgres=postgres)))
+    )
     if len(ledger.lock_free(session, keys)) < len(keys):
         # Someone is changing one of these units: put the holds back (their rows are locked by
         # us, so nobody saw the change) and leave the sweep for next time.

@@ -37,6 +37,7 @@ from sqlalchemy.orm import Session
 
 from outreach.capacity import load
 from outreach.capacity.model import UnitNeed
+from outreach.db import any_in
 from outreach.models.capacity import CapacityTake, CapacityUnit
 
 UNITS = cast(Table, CapacityUnit.__table__)  # Core statements on the table itself
@@ -147,7 +148,7 @@ def lock_units(session: Session, keys: Iterable[str], *, also_held_by: Any = Non
     if not is_postgres(session):
         return
     ordered = sorted(set(keys))
-    where: ColumnElement[bool] = UNITS.c.key.in_(ordered)
+    where: ColumnElement[bool] = any_in(UNITS.c.key, ordered, postgres=True)
     if also_held_by is not None:
         where = where | UNITS.c.key.in_(also_held_by)
     elif not ordered:
@@ -162,7 +163,11 @@ def lock_free(session: Session, keys: Iterable[str]) -> dict[str, int]:
     deadlock; a row another transaction is changing is simply left out (that slot is skipped
     for the next best).  SQLite: every row, as the write lock is already ours.
     """
-    stmt = _locking(UNITS.c.key.in_(sorted(set(keys))), skip_locked=True, used=True)
+    stmt = _locking(
+        any_in(UNITS.c.key, sorted(set(keys)), postgres=is_postgres(session)),
+        skip_locked=True,
+        used=True,
+    )
     return {key: used for key, used in session.execute(stmt)}
 
 
@@ -177,11 +182,13 @@ def lock_free_seen(session: Session, keys: Iterable[str]) -> tuple[dict[str, int
     if not is_postgres(session):
         free = lock_free(session, wanted)
         return free, set(free)
-    locked = _locking(UNITS.c.key.in_(wanted), skip_locked=True, used=True).cte("free_units")
+    locked = _locking(any_in(UNITS.c.key, wanted, postgres=True), skip_locked=True, used=True).cte(
+        "free_units"
+    )
     rows = session.execute(
         select(UNITS.c.key, locked.c.used)
         .select_from(UNITS.outerjoin(locked, locked.c.key == UNITS.c.key))
-        .where(UNITS.c.key.in_(wanted))
+        .where(any_in(UNITS.c.key, wanted, postgres=True))
     ).all()
     return {k: u for k, u in rows if u is not None}, {k for k, _ in rows}
 
@@ -227,15 +234,18 @@ def claim(
     keys = sorted(by_key)
     amount = case({k: n.amount for k, n in by_key.items()}, value=UNITS.c.key)
     cap = case({k: n.capacity for k, n in by_key.items()}, value=UNITS.c.key)
-    stmt = update(UNITS).where(UNITS.c.key.in_(keys), UNITS.c.used + amount <= cap)
+    postgres = is_postgres(session)
+    stmt = update(UNITS).where(
+        any_in(UNITS.c.key, keys, postgres=postgres), UNITS.c.used + amount <= cap
+    )
     if not locked:
         if not exist:
             ensure_units(session, by_key.values())
-        if is_postgres(session):
+        if postgres:
             # Lock, then update, in one round trip: the CTE (never inlined: it locks rows)
             # takes the row locks in key order; the UPDATE re-checks each row's committed
             # ``used`` after any wait (READ COMMITTED), so the condition still decides.
-            ordered = _locking(UNITS.c.key.in_(keys)).cte("locked_units")
+            ordered = _locking(any_in(UNITS.c.key, keys, postgres=True)).cte("locked_units")
             stmt = stmt.where(UNITS.c.key == ordered.c.key)
     changed = set(
         session.scalars(
@@ -318,7 +328,9 @@ def release(
     if hold_ids is not None:
         if not hold_ids:
             return 0
-        owner: ColumnElement[bool] = TAKES.c.hold_id.in_(list(hold_ids))
+        owner: ColumnElement[bool] = any_in(
+            TAKES.c.hold_id, hold_ids, postgres=is_postgres(session)
+        )
     else:
         owner = _owner(hold_id, appointment_id)
     if not locked:
@@ -332,7 +344,7 @@ def release(
     if back:
         given = session.execute(
             update(UNITS)
-            .where(UNITS.c.key.in_(sorted(back)))
+            .where(any_in(UNITS.c.key, sorted(back), postgres=is_postgres(session)))
             .values(used=UNITS.c.used - case(back, value=UNITS.c.key))
             .returning(UNITS.c.key, UNITS.c.kind, UNITS.c.day)
             .execution_options(synchronize_session=False)
