@@ -29,7 +29,20 @@ from collections.abc import Iterable, Sequence
 from datetime import date
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Table, case, delete, func, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    String,
+    Table,
+    any_,
+    bindparam,
+    case,
+    delete,
+    func,
+    select,
+    update,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import OperationalError
@@ -232,28 +245,31 @@ def claim(
     if not by_key:
         return
     keys = sorted(by_key)
-    amount = case({k: n.amount for k, n in by_key.items()}, value=UNITS.c.key)
-    cap = case({k: n.capacity for k, n in by_key.items()}, value=UNITS.c.key)
-    postgres = is_postgres(session)
-    stmt = update(UNITS).where(
-        any_in(UNITS.c.key, keys, postgres=postgres), UNITS.c.used + amount <= cap
-    )
-    if not locked:
-        if not exist:
-            ensure_units(session, by_key.values())
-        if postgres:
-            # Lock, then update, in one round trip: the CTE (never inlined: it locks rows)
-            # takes the row locks in key order; the UPDATE re-checks each row's committed
-            # ``used`` after any wait (READ COMMITTED), so the condition still decides.
-            ordered = _locking(any_in(UNITS.c.key, keys, postgres=True)).cte("locked_units")
-            stmt = stmt.where(UNITS.c.key == ordered.c.key)
-    changed = set(
-        session.scalars(
-            stmt.values(used=UNITS.c.used + amount, capacity=cap)
-            .returning(UNITS.c.key)
-            .execution_options(synchronize_session=False)
+    if not locked and not exist:
+        ensure_units(session, by_key.values())
+    if is_postgres(session):
+        # The same two statements whatever the units (built once, the amounts sent as
+        # arrays).  Unlocked: lock, then update, in one round trip: the CTE (never inlined:
+        # it locks rows) takes the row locks in key order; the UPDATE re-checks each row's
+        # committed ``used`` after any wait (READ COMMITTED), so the condition still decides.
+        params = {
+            "keys": keys,
+            "amounts": [by_key[k].amount for k in keys],
+            "capacities": [by_key[k].capacity for k in keys],
+        }
+        changed = set(session.scalars(_PG_TAKE if locked else _PG_LOCK_AND_TAKE, params))
+    else:
+        amount = case({k: n.amount for k, n in by_key.items()}, value=UNITS.c.key)
+        cap = case({k: n.capacity for k, n in by_key.items()}, value=UNITS.c.key)
+        changed = set(
+            session.scalars(
+                update(UNITS)
+                .where(UNITS.c.key.in_(keys), UNITS.c.used + amount <= cap)
+                .values(used=UNITS.c.used + amount, capacity=cap)
+                .returning(UNITS.c.key)
+                .execution_options(synchronize_session=False)
+            )
         )
-    )
     if len(changed) != len(by_key):
         if checked:
             # The caller checked these rows under its own lock: a miss is a broken invariant,
@@ -266,6 +282,48 @@ def claim(
         )[0]
         raise SlotTaken(f"that time was just taken ({full.kind} {full.key} is full)", full.key)
     load.apply(session, [*given_back, *((n.key, n.kind, n.day, n.amount) for n in by_key.values())])
+
+
+def _pg_take(*, lock: bool) -> Any:
+    """PostgreSQL's take: ``used += amount`` where it fits, per key, from three arrays."""
+    wanted = (
+        func.unnest(
+            bindparam("keys", type_=ARRAY(String)),
+            bindparam("amounts", type_=ARRAY(Integer)),
+            bindparam("capacities", type_=ARRAY(Integer)),
+        )
+        .table_valued("key", "amount", "capacity")
+        .render_derived(name="wanted")
+    )
+    stmt = update(UNITS).where(
+        UNITS.c.key == wanted.c.key, UNITS.c.used + wanted.c.amount <= wanted.c.capacity
+    )
+    if lock:
+        ordered = _locking(UNITS.c.key == any_(bindparam("keys", type_=ARRAY(String))))
+        stmt = stmt.where(UNITS.c.key == ordered.cte("locked_units").c.key)
+    return (
+        stmt.values(used=UNITS.c.used + wanted.c.amount, capacity=wanted.c.capacity)
+        .returning(UNITS.c.key)
+        .execution_options(synchronize_session=False)
+    )
+
+
+_PG_TAKE = _pg_take(lock=False)  # the caller has locked the rows
+_PG_LOCK_AND_TAKE = _pg_take(lock=True)
+
+_GIVEN = (
+    func.unnest(bindparam("keys", type_=ARRAY(String)), bindparam("amounts", type_=ARRAY(Integer)))
+    .table_valued("key", "amount")
+    .render_derived(name="given")
+)
+# PostgreSQL's give-back: ``used -= amount`` per key, from two arrays (built once).
+_PG_GIVE_BACK = (
+    update(UNITS)
+    .where(UNITS.c.key == _GIVEN.c.key)
+    .values(used=UNITS.c.used - _GIVEN.c.amount)
+    .returning(UNITS.c.key, UNITS.c.kind, UNITS.c.day)
+    .execution_options(synchronize_session=False)
+)
 
 
 def record(
@@ -342,13 +400,19 @@ def release(
         back[key] = back.get(key, 0) + amount
         count += 1
     if back:
-        given = session.execute(
-            update(UNITS)
-            .where(any_in(UNITS.c.key, sorted(back), postgres=is_postgres(session)))
-            .values(used=UNITS.c.used - case(back, value=UNITS.c.key))
-            .returning(UNITS.c.key, UNITS.c.kind, UNITS.c.day)
-            .execution_options(synchronize_session=False)
-        )
+        if is_postgres(session):
+            keys = sorted(back)
+            given = session.execute(
+                _PG_GIVE_BACK, {"keys": keys, "amounts": [back[k] for k in keys]}
+            )
+        else:
+            given = session.execute(
+                update(UNITS)
+                .where(UNITS.c.key.in_(sorted(back)))
+                .values(used=UNITS.c.used - case(back, value=UNITS.c.key))
+                .returning(UNITS.c.key, UNITS.c.kind, UNITS.c.day)
+                .execution_options(synchronize_session=False)
+            )
         changes = [(key, kind, day, -back[key]) for key, kind, day in given]
         if pending is None:
             load.apply(session, changes)
