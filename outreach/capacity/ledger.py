@@ -350,8 +350,30 @@ def record(
 
 
 def record_rows(session: Session, rows: list[dict[str, Any]]) -> None:
-    if rows:
-        session.execute(TAKES.insert(), rows)
+    if not rows:
+        return
+    if len(rows) > 1 and is_postgres(session):
+        # One statement, not an executemany (psycopg's pipeline costs more CPU than it saves
+        # for a few rows): the columns sent as arrays.
+        session.execute(_PG_RECORD, {name: [r[name] for r in rows] for name in _TAKE_COLUMNS})
+        return
+    session.execute(TAKES.insert(), rows)
+
+
+_TAKE_COLUMNS = ("unit_key", "amount", "hold_id", "appointment_id")
+_PG_RECORD = TAKES.insert().from_select(
+    list(_TAKE_COLUMNS),
+    select(
+        func.unnest(
+            bindparam("unit_key", type_=ARRAY(String)),
+            bindparam("amount", type_=ARRAY(Integer)),
+            bindparam("hold_id", type_=ARRAY(Integer)),
+            bindparam("appointment_id", type_=ARRAY(Integer)),
+        )
+        .table_valued(*_TAKE_COLUMNS)
+        .render_derived(name="taken")
+    ),
+)
 
 
 def held_keys(owner: Any) -> Any:
