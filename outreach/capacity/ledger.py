@@ -195,15 +195,21 @@ def lock_free_seen(session: Session, keys: Iterable[str]) -> tuple[dict[str, int
     if not is_postgres(session):
         free = lock_free(session, wanted)
         return free, set(free)
-    locked = _locking(any_in(UNITS.c.key, wanted, postgres=True), skip_locked=True, used=True).cte(
-        "free_units"
-    )
-    rows = session.execute(
+    rows = session.execute(_PG_FREE_SEEN, {"keys": wanted}).all()
+    return {k: u for k, u in rows if u is not None}, {k for k, _ in rows}
+
+
+def _pg_free_seen() -> Any:
+    among = UNITS.c.key == any_(bindparam("keys", type_=ARRAY(String)))
+    locked = _locking(among, skip_locked=True, used=True).cte("free_units")
+    return (
         select(UNITS.c.key, locked.c.used)
         .select_from(UNITS.outerjoin(locked, locked.c.key == UNITS.c.key))
-        .where(any_in(UNITS.c.key, wanted, postgres=True))
-    ).all()
-    return {k: u for k, u in rows if u is not None}, {k for k, _ in rows}
+        .where(among)
+    )
+
+
+_PG_FREE_SEEN = _pg_free_seen()  # built once: every offer that holds runs it
 
 
 def take(
@@ -308,6 +314,11 @@ def _pg_take(*, lock: bool) -> Any:
     )
 
 
+_HELD_BY = TAKES.c.hold_id == any_(bindparam("hold_ids", type_=ARRAY(Integer)))
+# The units some holds took, locked in key order; and their take rows deleted (see release).
+_PG_LOCK_HELD = _locking(UNITS.c.key.in_(select(TAKES.c.unit_key).where(_HELD_BY)))
+_PG_DELETE_HELD = delete(TAKES).where(_HELD_BY).returning(TAKES.c.unit_key, TAKES.c.amount)
+
 _PG_TAKE = _pg_take(lock=False)  # the caller has locked the rows
 _PG_LOCK_AND_TAKE = _pg_take(lock=True)
 
@@ -405,17 +416,25 @@ def release(
     so two concurrent releases of the same owner give back once.  ``locked``: the caller has
     already locked the units (in key order).
     """
-    if hold_ids is not None:
-        if not hold_ids:
-            return 0
-        owner: ColumnElement[bool] = any_in(
-            TAKES.c.hold_id, hold_ids, postgres=is_postgres(session)
-        )
+    if hold_ids is not None and not hold_ids:
+        return 0
+    if hold_ids is not None and is_postgres(session):
+        # The common case (holds given back), with statements built once.
+        ids = {"hold_ids": list(hold_ids)}
+        if not locked:
+            session.execute(_PG_LOCK_HELD, ids)
+        gone = session.execute(_PG_DELETE_HELD, ids)
     else:
-        owner = _owner(hold_id, appointment_id)
-    if not locked:
-        lock_units(session, (), also_held_by=held_keys(owner))
-    gone = session.execute(delete(TAKES).where(owner).returning(TAKES.c.unit_key, TAKES.c.amount))
+        owner: ColumnElement[bool] = (
+            TAKES.c.hold_id.in_(list(hold_ids))
+            if hold_ids is not None
+            else _owner(hold_id, appointment_id)
+        )
+        if not locked:
+            lock_units(session, (), also_held_by=held_keys(owner))
+        gone = session.execute(
+            delete(TAKES).where(owner).returning(TAKES.c.unit_key, TAKES.c.amount)
+        )
     back: dict[str, int] = {}
     count = 0
     for key, amount in gone:

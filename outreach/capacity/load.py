@@ -136,13 +136,17 @@ def by_day(session: Session, first: date, last: date) -> DayLoads:
     A few rows per day, whatever the number of units; units at zero are left out.
     """
     out: DayLoads = {}
-    for day, kind, detail in session.execute(
-        select(LOAD.c.day, LOAD.c.kind, LOAD.c.detail).where(
-            LOAD.c.day >= first, LOAD.c.day <= last, LOAD.c.used != 0
-        )
-    ).all():
+    for day, kind, detail in session.execute(_BY_DAY, {"first": first, "last": last}).all():
         out.setdefault(day, {})[kind] = parse(detail)
     return out
+
+
+# Built once (every offer runs it).
+_BY_DAY = select(LOAD.c.day, LOAD.c.kind, LOAD.c.detail).where(
+    LOAD.c.day >= bindparam("first", type_=Date),
+    LOAD.c.day <= bindparam("last", type_=Date),
+    LOAD.c.used != 0,
+)
 
 
 def usage(session: Session, first: date, last: date) -> dict[str, int]:
