@@ -10,7 +10,12 @@ once per workshop scale, each on a fresh database.  A workshop of scale ``n``
 technicians, the arrivals per interval and the special bays' hours.  It prints the CPU per
 request of this process and of its own PostgreSQL backends, the ratio to the first scale, the
 statements per reply, what was booked and held, and the CPU per reply of each message.
-``--profile N`` prints the N costliest functions (cProfile) of each scale's run.
+
+The two scales do not do the same things with the same messages: the larger workshop has room
+for every customer, so more of its replies hold and book.  So the CPU is also given per
+outcome, by what the reply did (its script, and for an offer how many slots it held), with
+the process's and the PostgreSQL backends' CPU of those replies: that compares like with
+like.  ``--profile N`` prints the N costliest functions (cProfile) of each scale's run.
 
 This measures the code without HTTP or gunicorn; ``benchmarks/webhooks.py --workshop-scale``
 measures the served app.
@@ -120,11 +125,13 @@ def run_scale(args: argparse.Namespace, scale: int, folder: Path) -> dict[str, A
     from sqlalchemy import event, func, make_url, select, text
     from twilio.request_validator import RequestValidator
 
+    import outreach.capacity.offer as offering
     import outreach.models
     from outreach.db import Base, make_engine, make_sessionmaker
     from outreach.sandbox import SANDBOX_ACCOUNT_SID
     from outreach.settings import load_settings
     from webhooks import ENGINE_KEY, create_app
+    from webhooks.handlers import Handlers
 
     schema = None
     if args.sqlite:
@@ -159,6 +166,27 @@ def run_scale(args: argparse.Namespace, scale: int, folder: Path) -> dict[str, A
                 )
         engine.dispose()
         app = create_app(settings)
+        # What each reply did, for the per-outcome figures: its script and the slots it held.
+        did: dict[str, Any] = {"kind": None, "held": 0}
+        handlers = app.config["HANDLERS"]
+        place_holds = offering.place_holds
+
+        def handle_sms(*a: Any, **kw: Any) -> Any:
+            reply = handlers.handle_sms(*a, **kw)
+            did["kind"] = reply.kind
+            return reply
+
+        def counting_holds(*a: Any, **kw: Any) -> Any:
+            held = place_holds(*a, **kw)
+            did["held"] += len(held)
+            return held
+
+        app.config["HANDLERS"] = Handlers(
+            handle_sms=handle_sms,
+            voice_turn=handlers.voice_turn,
+            call_unanswered=handlers.call_unanswered,
+        )
+        offering.place_holds = counting_holds
         statements = [0]
         timings: dict[str, list[float]] = {}  # statement text -> wall seconds of each run
         started: list[float] = []
@@ -189,20 +217,35 @@ def run_scale(args: argparse.Namespace, scale: int, folder: Path) -> dict[str, A
             requests.append((data, {"X-Twilio-Signature": signature}))
 
         by_body: dict[str, list[float]] = {}  # app CPU of each reply, by message
+        by_outcome: dict[str, list[tuple[float, float]]] = {}  # (app, database) CPU per reply
+        database: list[int] = []  # the PostgreSQL backends, once known (after the warm-up)
 
         def post(batch: list) -> None:
             for data, headers in batch:
+                did.update(kind=None, held=0)
+                db = cpu_seconds(database) if database else 0.0
                 cpu = time.process_time()
                 response = client.post("/twilio/sms", data=data, headers=headers)
-                by_body.setdefault(data["Body"], []).append(time.process_time() - cpu)
+                spent = time.process_time() - cpu
+                db = (cpu_seconds(database) - db) if database else 0.0
+                by_body.setdefault(data["Body"], []).append(spent)
+                by_outcome.setdefault(outcome(did), []).append((spent, db))
                 if response.status_code != 200:
                     raise SystemExit(f"status {response.status_code}: {response.data[:200]!r}")
 
         post(requests[: args.warm_up])
+        if args.analyze and schema:
+            # What autovacuum does on a server where it is on (this machine's has it off):
+            # without statistics the planner takes the warmed-up tables for nearly empty and
+            # may scan a whole table instead of its primary key.
+            with engine.begin() as conn:
+                for table in Base.metadata.sorted_tables:
+                    conn.execute(text(f'ANALYZE "{table.name}"'))
         by_body.clear()
+        by_outcome.clear()
         timings.clear()
         counted = statements[0]
-        database = backends(args.database_url, schema) if schema else []
+        database.extend(backends(args.database_url, schema) if schema else [])
         me, db0, wall = time.process_time(), cpu_seconds(database), time.perf_counter()
         profiler = cProfile.Profile(time.process_time) if args.profile else None  # CPU, not waits
         if profiler:
@@ -210,6 +253,7 @@ def run_scale(args: argparse.Namespace, scale: int, folder: Path) -> dict[str, A
         post(requests[args.warm_up :])
         if profiler:
             profiler.disable()
+        offering.place_holds = place_holds
         app_ms = (time.process_time() - me) * 1000 / args.requests
         db_ms = (cpu_seconds(database) - db0) * 1000 / args.requests
         wall_ms = (time.perf_counter() - wall) * 1000 / args.requests
@@ -234,6 +278,14 @@ def run_scale(args: argparse.Namespace, scale: int, folder: Path) -> dict[str, A
             "booked": booked or 0,
             "holds": holds or 0,
             "by_body": {b: 1000 * sum(t) / len(t) for b, t in by_body.items()},
+            "by_outcome": {
+                name: (
+                    len(runs),
+                    1000 * sum(a for a, _ in runs) / len(runs),
+                    1000 * sum(d for _, d in runs) / len(runs),
+                )
+                for name, runs in by_outcome.items()
+            },
         }
     finally:
         if schema:
@@ -241,6 +293,14 @@ def run_scale(args: argparse.Namespace, scale: int, folder: Path) -> dict[str, A
             with admin.begin() as conn:
                 conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
             admin.dispose()
+
+
+def outcome(did: dict[str, Any]) -> str:
+    """What a reply did: its script, and for an offer how many slots it held."""
+    kind = did["kind"] or "nothing"
+    if kind in ("slot_options", "offer"):
+        return f"{kind} ({did['held']} held)"
+    return kind
 
 
 def main() -> int:
@@ -254,6 +314,11 @@ def main() -> int:
         or "postgresql+psycopg://postgres@127.0.0.1:5432/test",
     )
     parser.add_argument("--sqlite", action="store_true", help="a SQLite file instead")
+    parser.add_argument(
+        "--analyze",
+        action="store_true",
+        help="ANALYZE the tables after the warm-up (as autovacuum would, where it is on)",
+    )
     parser.add_argument("--profile", type=int, default=0, help="print the N costliest functions")
     parser.add_argument(
         "--statements", type=int, default=0, help="print the N statements taking most time"
@@ -264,6 +329,8 @@ def main() -> int:
         results = {scale: run_scale(args, scale, Path(tmp)) for scale in scales}
     first = results[scales[0]]
     backend = "SQLite" if args.sqlite else "PostgreSQL"
+    if args.analyze:
+        backend += ", tables analyzed after the warm-up"
     print(f"{args.requests} replies per scale after {args.warm_up} warm-up, {backend}, in-process")
     for scale, r in results.items():
         total, base = r["app"] + r["db"], first["app"] + first["db"]
@@ -278,6 +345,34 @@ def main() -> int:
     for scale, r in results.items():
         row = " ".join(f"{r['by_body'].get(b, float('nan')):10.2f}" for b in BODIES)
         print(f"scale {scale:3d}:                        {row}")
+    print("CPU ms per reply by outcome (replies; app + database = total; database counted in")
+    print("the kernel's clock ticks, so only the sum over many replies is meaningful):")
+    names = sorted({n for r in results.values() for n in r["by_outcome"]})
+    for name in names:
+        cells = []
+        for scale, r in results.items():
+            got = r["by_outcome"].get(name)
+            if got is None:
+                cells.append(f"x{scale}: {'-':>28}")
+                continue
+            count, app, db = got
+            cells.append(f"x{scale}: {count:4d}  {app:6.2f} + {db:5.2f} = {app + db:6.2f}")
+        print(f"  {name:24s} " + "   ".join(cells))
+    for scale, r in list(results.items())[1:]:
+        # Like for like: each scale's cost per outcome, weighted by the first scale's outcomes
+        # (those both scales had), so a different mix of outcomes does not count.
+        common = [n for n in first["by_outcome"] if n in r["by_outcome"]]
+        weights = {n: first["by_outcome"][n][0] for n in common}
+        replies = sum(weights.values())
+        if not replies:
+            continue
+        here = sum(w * sum(r["by_outcome"][n][1:]) for n, w in weights.items()) / replies
+        there = sum(w * sum(first["by_outcome"][n][1:]) for n, w in weights.items()) / replies
+        print(
+            f"like for like, scale {scale} with scale {scales[0]}'s outcomes ({replies} of "
+            f"{args.requests} replies had outcomes both saw): {here:6.2f} ms against "
+            f"{there:6.2f} ms ({here / there:4.2f}x)"
+        )
     return 0
 
 

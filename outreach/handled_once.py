@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import hashlib
 from datetime import datetime
+from typing import cast
 
-from sqlalchemy import insert, select
+from sqlalchemy import Table, insert, select
 from sqlalchemy.orm import Session
 
 from outreach.models import WebhookEvent
@@ -35,6 +36,8 @@ def record_answer(session: Session, key: str, now: datetime, answer: str) -> Non
     IMMEDIATE) this row's unique key, then fails here with IntegrityError: its whole
     transaction rolls back and it answers what :func:`replay` reads.
     """
-    session.execute(
-        insert(WebhookEvent).values(key=stored_key(key), received_at=now, answer=answer)
-    )
+    session.execute(_RECORD, {"key": stored_key(key), "received_at": now, "answer": answer})
+
+
+# Built once (every webhook runs it): the table's own INSERT, the values as parameters.
+_RECORD = insert(cast(Table, WebhookEvent.__table__))

@@ -34,7 +34,7 @@ from outreach.capacity.model import (
     demand,
     interval_iso,
 )
-from outreach.db import run_with_retries
+from outreach.db import any_in, run_with_retries
 from outreach.models import Advisor, Appointment, AppointmentJob
 from outreach.models.capacity import SlotHold
 
@@ -181,7 +181,8 @@ def _convert_and_claim(
             update(HOLDS).where(mine, HOLDS.c.status == "held").values(values).returning(HOLDS.c.id)
         )
     )
-    held = ledger.held_keys(TAKES.c.hold_id.in_(ended)) if ended else None
+    postgres = ledger.is_postgres(session)
+    held = ledger.held_keys(any_in(TAKES.c.hold_id, ended, postgres=postgres)) if ended else None
     ledger.lock_units(session, (n.key for n in needs), also_held_by=held)
     given_back: list[load.Change] = []
     ledger.release(session, hold_ids=ended, locked=True, pending=given_back)
@@ -396,7 +397,7 @@ def _fail_fast(
     no_detail = cast(null(), LOAD.c.detail.type)
     rows = session.execute(
         select(UNITS.c.key, no_detail.label("detail"), own, expired)
-        .where(UNITS.c.key.in_(keys))
+        .where(any_in(UNITS.c.key, keys, postgres=ledger.is_postgres(session)))
         .union_all(
             select(cast(null(), String), LOAD.c.detail, own, expired).where(
                 LOAD.c.day == day, LOAD.c.used != 0

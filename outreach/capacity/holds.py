@@ -7,14 +7,15 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import Table, select, update
+from sqlalchemy import String, Table, any_, bindparam, select, update
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from outreach.capacity import ledger
 from outreach.capacity.model import UnitNeed
-from outreach.db import transaction_memo
+from outreach.db import any_in, transaction_memo
 from outreach.models import Advisor
 from outreach.models.capacity import SlotHold
 
@@ -41,7 +42,10 @@ def advisor_rows(session: Session, settings: Settings) -> dict[str, Advisor]:
 
 def _advisor_rows(session: Session, settings: Settings) -> tuple[dict[str, Advisor], bool]:
     codes = [a.code for a in settings.capacity.advisors]
-    rows = {a.code: a for a in session.scalars(select(Advisor).where(Advisor.code.in_(codes)))}
+    if ledger.is_postgres(session):
+        rows = {a.code: a for a in session.scalars(_PG_ADVISORS, {"codes": codes})}
+    else:
+        rows = {a.code: a for a in session.scalars(select(Advisor).where(Advisor.code.in_(codes)))}
     missing = [a for a in settings.capacity.advisors if a.code not in rows]
     if missing:
         # ON CONFLICT: two first bookings in two processes may both find an advisor missing.
@@ -53,6 +57,10 @@ def _advisor_rows(session: Session, settings: Settings) -> tuple[dict[str, Advis
         )
         rows = {a.code: a for a in session.scalars(select(Advisor).where(Advisor.code.in_(codes)))}
     return {code: row for code, row in rows.items() if row.active}, bool(missing)
+
+
+# Built once (every offer runs it on PostgreSQL).
+_PG_ADVISORS = select(Advisor).where(Advisor.code == any_(bindparam("codes", type_=ARRAY(String))))
 
 
 @dataclass(frozen=True)
@@ -160,6 +168,11 @@ def end_holds(session: Session, which: Any, status: str, *, locked: bool = False
             .returning(HOLDS.c.id)
         )
     )
+    return _give_back(session, ids, locked=locked)
+
+
+def _give_back(session: Session, ids: list[int], *, locked: bool = False) -> list[int]:
+    """Give back the units of holds just ended (``ids``); the ids."""
     if ids:
         ledger.release(session, hold_ids=ids, locked=locked)
         expire_loaded(session, ids)
@@ -178,21 +191,15 @@ def release_expired_holds(session: Session, now: datetime) -> int:
     memo = transaction_memo(session)
     if memo.get("no_expired_holds_at") == now:
         return 0
-    live = select(HOLDS.c.id).where(HOLDS.c.status == "held", HOLDS.c.expires_at <= now)
-    if ledger.is_postgres(session):
-        live = live.with_for_update(skip_locked=True)
-    ids = list(
-        session.scalars(
-            update(HOLDS)
-            .where(HOLDS.c.id.in_(live.scalar_subquery()), HOLDS.c.status == "held")
-            .values(status="expired")
-            .returning(HOLDS.c.id)
-        )
-    )
+    postgres = ledger.is_postgres(session)
+    ids = list(session.scalars(_EXPIRE[postgres], {"now": now}))
     if not ids:
         note_no_expired_holds(session, now)
         return 0
-    keys = set(session.scalars(ledger.held_keys(ledger.TAKES.c.hold_id.in_(ids))))
+    postgres = ledger.is_postgres(session)
+    keys = set(
+        session.scalars(ledger.held_keys(any_in(ledger.TAKES.c.hold_id, ids, postgres=postgres)))
+    )
     if len(ledger.lock_free(session, keys)) < len(keys):
         # Someone is changing one of these units: put the holds back (their rows are locked by
         # us, so nobody saw the change) and leave the sweep for next time.
@@ -203,6 +210,24 @@ def release_expired_holds(session: Session, now: datetime) -> int:
     return len(ids)
 
 
+def _expire(*, postgres: bool) -> Any:
+    live = select(HOLDS.c.id).where(
+        HOLDS.c.status == "held", HOLDS.c.expires_at <= bindparam("now")
+    )
+    if postgres:
+        live = live.with_for_update(skip_locked=True)
+    return (
+        update(HOLDS)
+        .where(HOLDS.c.id.in_(live.scalar_subquery()), HOLDS.c.status == "held")
+        .values(status="expired")
+        .returning(HOLDS.c.id)
+    )
+
+
+# Built once (every offer and booking runs it): by whether the database is PostgreSQL.
+_EXPIRE = {True: _expire(postgres=True), False: _expire(postgres=False)}
+
+
 def note_no_expired_holds(session: Session, now: datetime) -> None:
     """Record that a read in this transaction found no live hold run out at ``now``."""
     transaction_memo(session)["no_expired_holds_at"] = now
@@ -210,10 +235,19 @@ def note_no_expired_holds(session: Session, now: datetime) -> None:
 
 def release_customer_holds(session: Session, customer_id: int, *, keep: Sequence[int] = ()) -> int:
     """Release a customer's live holds (they booked one, or declined); returns how many."""
-    which = HOLDS.c.customer_id == customer_id
-    if keep:
-        which = which & HOLDS.c.id.not_in(list(keep))
+    if not keep:  # the common case, with a statement built once
+        ids = list(session.scalars(_RELEASE_CUSTOMER, {"of_customer": customer_id}))
+        return len(_give_back(session, ids))
+    which = (HOLDS.c.customer_id == customer_id) & HOLDS.c.id.not_in(list(keep))
     return len(end_holds(session, which, "released"))
+
+
+_RELEASE_CUSTOMER = (
+    update(HOLDS)
+    .where(HOLDS.c.customer_id == bindparam("of_customer"), HOLDS.c.status == "held")
+    .values(status="released")
+    .returning(HOLDS.c.id)
+)
 
 
 def expire_loaded(session: Session, ids: Sequence[int]) -> None:

@@ -29,7 +29,20 @@ from collections.abc import Iterable, Sequence
 from datetime import date
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Table, case, delete, func, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    String,
+    Table,
+    any_,
+    bindparam,
+    case,
+    delete,
+    func,
+    select,
+    update,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import OperationalError
@@ -37,6 +50,7 @@ from sqlalchemy.orm import Session
 
 from outreach.capacity import load
 from outreach.capacity.model import UnitNeed
+from outreach.db import any_in
 from outreach.models.capacity import CapacityTake, CapacityUnit
 
 UNITS = cast(Table, CapacityUnit.__table__)  # Core statements on the table itself
@@ -147,7 +161,7 @@ def lock_units(session: Session, keys: Iterable[str], *, also_held_by: Any = Non
     if not is_postgres(session):
         return
     ordered = sorted(set(keys))
-    where: ColumnElement[bool] = UNITS.c.key.in_(ordered)
+    where: ColumnElement[bool] = any_in(UNITS.c.key, ordered, postgres=True)
     if also_held_by is not None:
         where = where | UNITS.c.key.in_(also_held_by)
     elif not ordered:
@@ -162,7 +176,11 @@ def lock_free(session: Session, keys: Iterable[str]) -> dict[str, int]:
     deadlock; a row another transaction is changing is simply left out (that slot is skipped
     for the next best).  SQLite: every row, as the write lock is already ours.
     """
-    stmt = _locking(UNITS.c.key.in_(sorted(set(keys))), skip_locked=True, used=True)
+    stmt = _locking(
+        any_in(UNITS.c.key, sorted(set(keys)), postgres=is_postgres(session)),
+        skip_locked=True,
+        used=True,
+    )
     return {key: used for key, used in session.execute(stmt)}
 
 
@@ -177,13 +195,21 @@ def lock_free_seen(session: Session, keys: Iterable[str]) -> tuple[dict[str, int
     if not is_postgres(session):
         free = lock_free(session, wanted)
         return free, set(free)
-    locked = _locking(UNITS.c.key.in_(wanted), skip_locked=True, used=True).cte("free_units")
-    rows = session.execute(
+    rows = session.execute(_PG_FREE_SEEN, {"keys": wanted}).all()
+    return {k: u for k, u in rows if u is not None}, {k for k, _ in rows}
+
+
+def _pg_free_seen() -> Any:
+    among = UNITS.c.key == any_(bindparam("keys", type_=ARRAY(String)))
+    locked = _locking(among, skip_locked=True, used=True).cte("free_units")
+    return (
         select(UNITS.c.key, locked.c.used)
         .select_from(UNITS.outerjoin(locked, locked.c.key == UNITS.c.key))
-        .where(UNITS.c.key.in_(wanted))
-    ).all()
-    return {k: u for k, u in rows if u is not None}, {k for k, _ in rows}
+        .where(among)
+    )
+
+
+_PG_FREE_SEEN = _pg_free_seen()  # built once: every offer that holds runs it
 
 
 def take(
@@ -225,25 +251,31 @@ def claim(
     if not by_key:
         return
     keys = sorted(by_key)
-    amount = case({k: n.amount for k, n in by_key.items()}, value=UNITS.c.key)
-    cap = case({k: n.capacity for k, n in by_key.items()}, value=UNITS.c.key)
-    stmt = update(UNITS).where(UNITS.c.key.in_(keys), UNITS.c.used + amount <= cap)
-    if not locked:
-        if not exist:
-            ensure_units(session, by_key.values())
-        if is_postgres(session):
-            # Lock, then update, in one round trip: the CTE (never inlined: it locks rows)
-            # takes the row locks in key order; the UPDATE re-checks each row's committed
-            # ``used`` after any wait (READ COMMITTED), so the condition still decides.
-            ordered = _locking(UNITS.c.key.in_(keys)).cte("locked_units")
-            stmt = stmt.where(UNITS.c.key == ordered.c.key)
-    changed = set(
-        session.scalars(
-            stmt.values(used=UNITS.c.used + amount, capacity=cap)
-            .returning(UNITS.c.key)
-            .execution_options(synchronize_session=False)
+    if not locked and not exist:
+        ensure_units(session, by_key.values())
+    if is_postgres(session):
+        # The same two statements whatever the units (built once, the amounts sent as
+        # arrays).  Unlocked: lock, then update, in one round trip: the CTE (never inlined:
+        # it locks rows) takes the row locks in key order; the UPDATE re-checks each row's
+        # committed ``used`` after any wait (READ COMMITTED), so the condition still decides.
+        params = {
+            "keys": keys,
+            "amounts": [by_key[k].amount for k in keys],
+            "capacities": [by_key[k].capacity for k in keys],
+        }
+        changed = set(session.scalars(_PG_TAKE if locked else _PG_LOCK_AND_TAKE, params))
+    else:
+        amount = case({k: n.amount for k, n in by_key.items()}, value=UNITS.c.key)
+        cap = case({k: n.capacity for k, n in by_key.items()}, value=UNITS.c.key)
+        changed = set(
+            session.scalars(
+                update(UNITS)
+                .where(UNITS.c.key.in_(keys), UNITS.c.used + amount <= cap)
+                .values(used=UNITS.c.used + amount, capacity=cap)
+                .returning(UNITS.c.key)
+                .execution_options(synchronize_session=False)
+            )
         )
-    )
     if len(changed) != len(by_key):
         if checked:
             # The caller checked these rows under its own lock: a miss is a broken invariant,
@@ -256,6 +288,53 @@ def claim(
         )[0]
         raise SlotTaken(f"that time was just taken ({full.kind} {full.key} is full)", full.key)
     load.apply(session, [*given_back, *((n.key, n.kind, n.day, n.amount) for n in by_key.values())])
+
+
+def _pg_take(*, lock: bool) -> Any:
+    """PostgreSQL's take: ``used += amount`` where it fits, per key, from three arrays."""
+    wanted = (
+        func.unnest(
+            bindparam("keys", type_=ARRAY(String)),
+            bindparam("amounts", type_=ARRAY(Integer)),
+            bindparam("capacities", type_=ARRAY(Integer)),
+        )
+        .table_valued("key", "amount", "capacity")
+        .render_derived(name="wanted")
+    )
+    stmt = update(UNITS).where(
+        UNITS.c.key == wanted.c.key, UNITS.c.used + wanted.c.amount <= wanted.c.capacity
+    )
+    if lock:
+        ordered = _locking(UNITS.c.key == any_(bindparam("keys", type_=ARRAY(String))))
+        stmt = stmt.where(UNITS.c.key == ordered.cte("locked_units").c.key)
+    return (
+        stmt.values(used=UNITS.c.used + wanted.c.amount, capacity=wanted.c.capacity)
+        .returning(UNITS.c.key)
+        .execution_options(synchronize_session=False)
+    )
+
+
+_HELD_BY = TAKES.c.hold_id == any_(bindparam("hold_ids", type_=ARRAY(Integer)))
+# The units some holds took, locked in key order; and their take rows deleted (see release).
+_PG_LOCK_HELD = _locking(UNITS.c.key.in_(select(TAKES.c.unit_key).where(_HELD_BY)))
+_PG_DELETE_HELD = delete(TAKES).where(_HELD_BY).returning(TAKES.c.unit_key, TAKES.c.amount)
+
+_PG_TAKE = _pg_take(lock=False)  # the caller has locked the rows
+_PG_LOCK_AND_TAKE = _pg_take(lock=True)
+
+_GIVEN = (
+    func.unnest(bindparam("keys", type_=ARRAY(String)), bindparam("amounts", type_=ARRAY(Integer)))
+    .table_valued("key", "amount")
+    .render_derived(name="given")
+)
+# PostgreSQL's give-back: ``used -= amount`` per key, from two arrays (built once).
+_PG_GIVE_BACK = (
+    update(UNITS)
+    .where(UNITS.c.key == _GIVEN.c.key)
+    .values(used=UNITS.c.used - _GIVEN.c.amount)
+    .returning(UNITS.c.key, UNITS.c.kind, UNITS.c.day)
+    .execution_options(synchronize_session=False)
+)
 
 
 def record(
@@ -282,8 +361,30 @@ def record(
 
 
 def record_rows(session: Session, rows: list[dict[str, Any]]) -> None:
-    if rows:
-        session.execute(TAKES.insert(), rows)
+    if not rows:
+        return
+    if len(rows) > 1 and is_postgres(session):
+        # One statement, not an executemany (psycopg's pipeline costs more CPU than it saves
+        # for a few rows): the columns sent as arrays.
+        session.execute(_PG_RECORD, {name: [r[name] for r in rows] for name in _TAKE_COLUMNS})
+        return
+    session.execute(TAKES.insert(), rows)
+
+
+_TAKE_COLUMNS = ("unit_key", "amount", "hold_id", "appointment_id")
+_PG_RECORD = TAKES.insert().from_select(
+    list(_TAKE_COLUMNS),
+    select(
+        func.unnest(
+            bindparam("unit_key", type_=ARRAY(String)),
+            bindparam("amount", type_=ARRAY(Integer)),
+            bindparam("hold_id", type_=ARRAY(Integer)),
+            bindparam("appointment_id", type_=ARRAY(Integer)),
+        )
+        .table_valued(*_TAKE_COLUMNS)
+        .render_derived(name="taken")
+    ),
+)
 
 
 def held_keys(owner: Any) -> Any:
@@ -315,28 +416,44 @@ def release(
     so two concurrent releases of the same owner give back once.  ``locked``: the caller has
     already locked the units (in key order).
     """
-    if hold_ids is not None:
-        if not hold_ids:
-            return 0
-        owner: ColumnElement[bool] = TAKES.c.hold_id.in_(list(hold_ids))
+    if hold_ids is not None and not hold_ids:
+        return 0
+    if hold_ids is not None and is_postgres(session):
+        # The common case (holds given back), with statements built once.
+        ids = {"hold_ids": list(hold_ids)}
+        if not locked:
+            session.execute(_PG_LOCK_HELD, ids)
+        gone = session.execute(_PG_DELETE_HELD, ids)
     else:
-        owner = _owner(hold_id, appointment_id)
-    if not locked:
-        lock_units(session, (), also_held_by=held_keys(owner))
-    gone = session.execute(delete(TAKES).where(owner).returning(TAKES.c.unit_key, TAKES.c.amount))
+        owner: ColumnElement[bool] = (
+            TAKES.c.hold_id.in_(list(hold_ids))
+            if hold_ids is not None
+            else _owner(hold_id, appointment_id)
+        )
+        if not locked:
+            lock_units(session, (), also_held_by=held_keys(owner))
+        gone = session.execute(
+            delete(TAKES).where(owner).returning(TAKES.c.unit_key, TAKES.c.amount)
+        )
     back: dict[str, int] = {}
     count = 0
     for key, amount in gone:
         back[key] = back.get(key, 0) + amount
         count += 1
     if back:
-        given = session.execute(
-            update(UNITS)
-            .where(UNITS.c.key.in_(sorted(back)))
-            .values(used=UNITS.c.used - case(back, value=UNITS.c.key))
-            .returning(UNITS.c.key, UNITS.c.kind, UNITS.c.day)
-            .execution_options(synchronize_session=False)
-        )
+        if is_postgres(session):
+            keys = sorted(back)
+            given = session.execute(
+                _PG_GIVE_BACK, {"keys": keys, "amounts": [back[k] for k in keys]}
+            )
+        else:
+            given = session.execute(
+                update(UNITS)
+                .where(UNITS.c.key.in_(sorted(back)))
+                .values(used=UNITS.c.used - case(back, value=UNITS.c.key))
+                .returning(UNITS.c.key, UNITS.c.kind, UNITS.c.day)
+                .execution_options(synchronize_session=False)
+            )
         changes = [(key, kind, day, -back[key]) for key, kind, day in given]
         if pending is None:
             load.apply(session, changes)

@@ -25,7 +25,8 @@ from collections.abc import Iterable
 from datetime import date
 from typing import Any, cast
 
-from sqlalchemy import Table, delete, literal_column, select
+from sqlalchemy import Date, Integer, String, Table, bindparam, delete, func, literal_column, select
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -83,13 +84,18 @@ def apply(session: Session, changes: Iterable[Change]) -> None:
     ]
     if not rows:
         return
-    session.execute(_UPSERT[session.get_bind().dialect.name], rows)
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        # One statement for every row, not an executemany: the rows sent as arrays.
+        session.execute(_PG_UPSERT, {name: [r[name] for r in rows] for name in _COLUMNS})
+        return
+    session.execute(_UPSERT[dialect], rows)
 
 
-def _upsert(insert: Any, dialect: str) -> Any:
-    """The upsert of :func:`apply` for ``dialect``, built once: executed with a list of rows,
-    SQLAlchemy sends them as one multi-row INSERT from a statement compiled once."""
-    stmt = insert(LOAD)
+def _upsert(insert: Any, dialect: str, rows: Any = None) -> Any:
+    """The upsert of :func:`apply` for ``dialect``, built once; ``rows``: a SELECT of the rows
+    to insert (else they are the statement's parameters)."""
+    stmt = insert(LOAD) if rows is None else insert(LOAD).from_select(list(_COLUMNS), rows)
     return stmt.on_conflict_do_update(
         index_elements=[LOAD.c.day, LOAD.c.kind],
         set_={
@@ -103,6 +109,22 @@ _UPSERT = {
     "postgresql": _upsert(pg_insert, "postgresql"),
     "sqlite": _upsert(sqlite_insert, "sqlite"),
 }
+_COLUMNS = ("day", "kind", "used", "detail")
+# In the rows' order (sorted by day and kind): INSERT … SELECT keeps it.
+_PG_UPSERT = _upsert(
+    pg_insert,
+    "postgresql",
+    select(
+        func.unnest(
+            bindparam("day", type_=ARRAY(Date)),
+            bindparam("kind", type_=ARRAY(String)),
+            bindparam("used", type_=ARRAY(Integer)),
+            bindparam("detail", type_=ARRAY(JSONB)),
+        )
+        .table_valued(*_COLUMNS)
+        .render_derived(name="changed")
+    ),
+)
 
 
 DayLoads = dict[date, dict[str, dict[str, int]]]  # {day: {kind: {unit key: used}}}
@@ -114,13 +136,17 @@ def by_day(session: Session, first: date, last: date) -> DayLoads:
     A few rows per day, whatever the number of units; units at zero are left out.
     """
     out: DayLoads = {}
-    for day, kind, detail in session.execute(
-        select(LOAD.c.day, LOAD.c.kind, LOAD.c.detail).where(
-            LOAD.c.day >= first, LOAD.c.day <= last, LOAD.c.used != 0
-        )
-    ).all():
+    for day, kind, detail in session.execute(_BY_DAY, {"first": first, "last": last}).all():
         out.setdefault(day, {})[kind] = parse(detail)
     return out
+
+
+# Built once (every offer runs it).
+_BY_DAY = select(LOAD.c.day, LOAD.c.kind, LOAD.c.detail).where(
+    LOAD.c.day >= bindparam("first", type_=Date),
+    LOAD.c.day <= bindparam("last", type_=Date),
+    LOAD.c.used != 0,
+)
 
 
 def usage(session: Session, first: date, last: date) -> dict[str, int]:

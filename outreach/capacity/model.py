@@ -94,6 +94,8 @@ class Calendar:
         self.workdays = calendar_for(self.country)
         self.step = timedelta(minutes=self.config.interval_minutes)
         self._grid: dict[date, tuple[tuple[datetime, str], ...]] = {}
+        # What callers derive from the grid per day (see offer.py), kept as long as the calendar.
+        self.derived: dict[Any, Any] = {}
 
     def local_date(self, instant: datetime) -> date:
         return instant.astimezone(self.tz).date()
@@ -132,6 +134,7 @@ class Calendar:
             found = tuple((s, interval_iso(s)) for s in self._intervals(day))
             if len(self._grid) > 1000:
                 self._grid.clear()
+                self.derived.clear()
             self._grid[day] = found
         return found
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -69,20 +69,28 @@ class _Reception:
     bookings and holds, not with the number of advisors times intervals.
     """
 
+    __slots__ = ("advisors", "full", "load", "taken")
+
     def __init__(self, advisors: list[AdvisorCapacity], in_use: dict[str, int]) -> None:
         self.advisors = advisors
         caps = {a.code: a.cars_per_interval for a in advisors}
-        self.load = dict.fromkeys(caps, 0)  # places in use per advisor over the day
-        self.taken: dict[str, dict[str, int]] = {}  # interval -> advisor -> places in use
-        self.full: dict[str, int] = {}  # interval -> advisors with no place left
+        load = dict.fromkeys(caps, 0)  # places in use per advisor over the day
+        taken: dict[str, dict[str, int]] = {}  # interval -> advisor -> places in use
+        full: dict[str, int] = {}  # interval -> advisors with no place left
         for key, used in in_use.items():
             _, code, iso = key.split(":", 2)
-            if code not in caps:
+            cap = caps.get(code)
+            if cap is None:
                 continue
-            self.load[code] += used
-            self.taken.setdefault(iso, {})[code] = used
-            if used >= caps[code]:
-                self.full[iso] = self.full.get(iso, 0) + 1
+            load[code] += used
+            at = taken.get(iso)
+            if at is None:
+                taken[iso] = {code: used}
+            else:
+                at[code] = used
+            if used >= cap:
+                full[iso] = full.get(iso, 0) + 1
+        self.load, self.taken, self.full = load, taken, full
 
     def any_free(self, iso: str) -> bool:
         return self.full.get(iso, 0) < len(self.advisors)
@@ -94,14 +102,38 @@ class _Reception:
         return tuple(sorted(free, key=lambda code: (self.load[code], code)))
 
 
-@dataclass(frozen=True)
 class _Candidate:
-    sort_key: tuple[float, ...]
-    starts_at: datetime
-    day: date
-    part: str
-    iso: str
-    reception: _Reception = field(compare=False)  # the day's, shared by its candidates
+    """A bookable interval and its rank (a plain class: an offer makes hundreds of them)."""
+
+    __slots__ = ("day", "iso", "part", "reception", "sort_key", "starts_at")
+
+    def __init__(
+        self,
+        sort_key: tuple[float, ...],
+        starts_at: datetime,
+        day: date,
+        part: str,
+        iso: str,
+        reception: _Reception,  # the day's, shared by its candidates
+    ) -> None:
+        self.sort_key = sort_key
+        self.starts_at = starts_at
+        self.day = day
+        self.part = part
+        self.iso = iso
+        self.reception = reception
+
+    def _fields(self) -> tuple[object, ...]:
+        return (self.sort_key, self.starts_at, self.day, self.part, self.iso)
+
+    def __eq__(self, other: object) -> bool:  # the day's reception is not compared
+        return isinstance(other, _Candidate) and self._fields() == other._fields()
+
+    def __hash__(self) -> int:
+        return hash(self._fields())
+
+    def __repr__(self) -> str:
+        return f"_Candidate{self._fields()!r}"
 
     @property
     def advisor_codes(self) -> tuple[str, ...]:
@@ -322,21 +354,35 @@ def _candidates(
         in_use = day_load.get("arrivals", {})
         arrivals = [in_use.get(f"arr:{iso}", 0) for _, iso in grid] if in_use else [0] * len(grid)
         day_score = (day - today).days + DAY_WEIGHT * labour_used / cap
-        for i, (start, iso) in enumerate(grid):
+        for i, (start, iso, local, part, stamp) in enumerate(_local_grid(cal, day)):
             if start < earliest or arrivals[i] >= max_arr or not reception.any_free(iso):
                 continue
-            local = start.astimezone(cal.tz)
             if not _wanted(pref, local):
                 continue
             around = arrivals[max(0, i - 1) : i + 2]
             score = day_score + INTERVAL_WEIGHT * sum(around) / (max_arr * len(around))
-            key: tuple[float, ...] = (score, start.timestamp())
+            key: tuple[float, ...] = (score, stamp)
             if pref.at is not None:
                 wanted = datetime.combine(day, pref.at, cal.tz).astimezone(UTC)
                 key = (abs((start - wanted).total_seconds()), *key)
             if pref.earliest:
-                key = (start.timestamp(),)
-            yield _Candidate(key, start, day, _part(local), iso, reception)
+                key = (stamp,)
+            yield _Candidate(key, start, day, part, iso, reception)
+
+
+def _local_grid(cal: Calendar, day: date) -> tuple[tuple[datetime, str, datetime, str, float], ...]:
+    """``cal.grid(day)`` with each start's local time, part of day and timestamp, kept with the
+    calendar: every offer ranks the same intervals."""
+    key = ("offer.local_grid", day)
+    found = cal.derived.get(key)
+    if found is None:
+        found = tuple(
+            (start, iso, local, _part(local), start.timestamp())
+            for start, iso in cal.grid(day)
+            for local in (start.astimezone(cal.tz),)
+        )
+        cal.derived[key] = found
+    return found
 
 
 def _wanted(pref: SlotPreference, local: datetime) -> bool:

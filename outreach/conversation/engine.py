@@ -92,7 +92,7 @@ def handle_sms(
         awaiting_person=found.awaiting_person,
         offer_unseen=unseen,
     )
-    records.record(
+    records.write(
         session, customer, outreach, direction="in", channel="sms", kind=intent.kind,
         body=body, now=now, status="received", sid=message_sid,
     )  # fmt: skip
@@ -105,7 +105,8 @@ def handle_sms(
     text = say(settings, convo, step, channel="sms")
     if text is not None:
         where = convo.outreach or found.latest_outreach_id
-        records.record(
+        session.flush()  # any line the conversation added goes in before the answer
+        records.write(
             session, customer, where, direction="out", channel="sms",
             kind=step.template or "reply", body=text, now=now, status="replied",
         )  # fmt: skip

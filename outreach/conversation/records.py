@@ -6,13 +6,14 @@ import functools
 import re
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Select, bindparam, select, update
+from sqlalchemy import Select, Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session, aliased
 
 from outreach import callbacks
 from outreach.conversation.state import close
+from outreach.db import one_of
 from outreach.models import (
     APPOINTMENT_ACTIVE,
     OUTREACH_OPEN,
@@ -24,7 +25,8 @@ from outreach.models import (
     Outreach,
 )
 
-CALLBACK_WAITING = ("open", "claimed")  # an advisor has yet to call the customer back
+CALLBACK_WAITING = ("open", "claimed")
+ATTEMPTS = cast(Table, ContactAttempt.__table__)  # an advisor has yet to call the customer back
 
 
 def find_customer(session: Session, phone: str) -> Customer | None:
@@ -91,7 +93,7 @@ def _situation_query() -> Select[Any]:
         select(Appointment.id)
         .where(
             Appointment.customer_id == Customer.id,
-            Appointment.status.in_(APPOINTMENT_ACTIVE),
+            one_of(Appointment.status, APPOINTMENT_ACTIVE),
             Appointment.starts_at >= bindparam("now"),
         )
         .order_by(Appointment.starts_at)
@@ -109,7 +111,7 @@ def _situation_query() -> Select[Any]:
         select(OutboxMessage.id)
         .where(
             OutboxMessage.outreach_id == Outreach.id,
-            OutboxMessage.status.in_(("sending", "sent")),
+            one_of(OutboxMessage.status, ("sending", "sent")),
         )
         .correlate(Outreach)
         .exists()
@@ -127,16 +129,17 @@ def _situation_query() -> Select[Any]:
         select(CallbackRequest.id)
         .where(
             CallbackRequest.customer_id == Customer.id,
-            CallbackRequest.status.in_(CALLBACK_WAITING),
+            one_of(CallbackRequest.status, CALLBACK_WAITING),
         )
         .correlate(Customer)
         .exists()
     )
     return (
         select(Customer, Outreach, Appointment, seen, queued, went_out, latest, waiting)
+        .select_from(Customer)
         .outerjoin(
             Outreach,
-            (Outreach.customer_id == Customer.id) & Outreach.status.in_(OUTREACH_OPEN),
+            (Outreach.customer_id == Customer.id) & one_of(Outreach.status, OUTREACH_OPEN),
         )  # at most one open conversation per customer (a unique index)
         .outerjoin(  # by customer first: the planner walks their rows, not every appointment
             Appointment, (Appointment.customer_id == Customer.id) & (Appointment.id == upcoming)
@@ -175,7 +178,7 @@ def open_outreach(session: Session, customer_id: int) -> Outreach | None:
     """The customer's open conversation (at most one, by a unique index)."""
     return session.scalars(
         select(Outreach).where(
-            Outreach.customer_id == customer_id, Outreach.status.in_(OUTREACH_OPEN)
+            Outreach.customer_id == customer_id, one_of(Outreach.status, OUTREACH_OPEN)
         )
     ).first()
 
@@ -186,7 +189,7 @@ def next_appointment(session: Session, customer_id: int, now: datetime) -> Appoi
         select(Appointment)
         .where(
             Appointment.customer_id == customer_id,
-            Appointment.status.in_(APPOINTMENT_ACTIVE),
+            one_of(Appointment.status, APPOINTMENT_ACTIVE),
             Appointment.starts_at >= now,
         )
         .order_by(Appointment.starts_at)
@@ -230,6 +233,42 @@ def record(
     )
     session.add(attempt)
     return attempt
+
+
+def write(
+    session: Session,
+    customer: Customer,
+    outreach: Outreach | int | None,
+    *,
+    direction: str,
+    channel: str,
+    kind: str,
+    body: str | None,
+    now: datetime,
+    status: str | None = None,
+    sid: str | None = None,
+) -> None:
+    """:func:`record`, written at once with one INSERT and no object kept in the session
+    (every reply writes two lines: the ORM's unit of work costs more than the insert)."""
+    if isinstance(outreach, Outreach):
+        if outreach.id is None:
+            session.flush()
+        outreach = outreach.id
+    session.execute(
+        insert(ATTEMPTS),  # the table's own INSERT: one execute, not the ORM's bulk path
+        {
+            "customer_id": customer.id,
+            "outreach_id": outreach,
+            "at": now,
+            "channel": channel,
+            "direction": direction,
+            "kind": kind[:40],
+            "body": body,
+            "status": status,
+            "provider_sid": sid,
+            "error_code": None,
+        },
+    )
 
 
 def seen_before(session: Session, sid: str, channel: str) -> ContactAttempt | None:
@@ -283,7 +322,7 @@ def settle_callbacks(session: Session, customer_id: int) -> None:
         .where(
             CallbackRequest.customer_id == customer_id,
             CallbackRequest.status == "open",
-            CallbackRequest.reason.in_(SETTLED_BY_BOOKING),
+            one_of(CallbackRequest.reason, SETTLED_BY_BOOKING),
         )
         .values(status="done", outcome="booked", outcome_note="the customer booked by message")
         .execution_options(synchronize_session=False)

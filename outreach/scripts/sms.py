@@ -35,11 +35,12 @@ class SmsSize:
         return f"encoding: {self.encoding}, {self.units} characters, {self.segments} segments"
 
 
+GSM7 = GSM7_BASIC | GSM7_EXTENDED
+
+
 def sms_encoding(text: str) -> str:
     """``"GSM-7"`` when every character fits the GSM 03.38 alphabet, else ``"UCS-2"``."""
-    if all(ch in GSM7_BASIC or ch in GSM7_EXTENDED for ch in text):
-        return "GSM-7"
-    return "UCS-2"
+    return "GSM-7" if GSM7.issuperset(text) else "UCS-2"
 
 
 def _cost(ch: str, encoding: str) -> int:
@@ -48,18 +49,27 @@ def _cost(ch: str, encoding: str) -> int:
     return 2 if ord(ch) > 0xFFFF else 1  # a surrogate pair in UTF-16
 
 
+def _units(text: str, encoding: str) -> int:
+    # Counted by the str methods (no loop per character): every reply is measured.
+    if encoding == "GSM-7":
+        return len(text) + sum(text.count(ch) for ch in GSM7_EXTENDED)
+    return len(text.encode("utf-16-le", "surrogatepass")) // 2
+
+
 def sms_units(text: str) -> int:
     """The length the network counts: septets for GSM-7, UTF-16 code units for UCS-2."""
-    encoding = sms_encoding(text)
-    return sum(_cost(ch, encoding) for ch in text)
+    return _units(text, sms_encoding(text))
 
 
 def segments(text: str) -> int:
     """How many SMS parts ``text`` is sent as (an empty text counts as one message)."""
     encoding = sms_encoding(text)
     single, per_part = _LIMITS[encoding]
-    if sum(_cost(ch, encoding) for ch in text) <= single:
+    units = _units(text, encoding)
+    if units <= single:
         return 1
+    if units == len(text):  # every character takes one unit: nothing to keep together
+        return -(-units // per_part)
     parts, used = 1, 0
     for ch in text:
         cost = _cost(ch, encoding)
