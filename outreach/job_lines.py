@@ -21,6 +21,7 @@ from outreach import lexicon
 from outreach.models import Appointment, AppointmentJobLine, DeferredItem, Outreach
 from outreach.settings import Settings
 
+
 def price_for(settings: Settings, description: str) -> float | None:
     """The price of the configured job type that does the work described, or None."""
     text = description.lower()
