@@ -50,7 +50,7 @@ from sqlalchemy.orm import Session
 
 from outreach.capacity import load
 from outreach.capacity.model import UnitNeed
-from outreach.db import any_in
+from outreach.db import any_in, unnested
 from outreach.models.capacity import CapacityTake, CapacityUnit
 
 UNITS = cast(Table, CapacityUnit.__table__)  # Core statements on the table itself
@@ -374,15 +374,9 @@ def record_rows(session: Session, rows: list[dict[str, Any]]) -> None:
 _TAKE_COLUMNS = ("unit_key", "amount", "hold_id", "appointment_id")
 _PG_RECORD = TAKES.insert().from_select(
     list(_TAKE_COLUMNS),
-    select(
-        func.unnest(
-            bindparam("unit_key", type_=ARRAY(String)),
-            bindparam("amount", type_=ARRAY(Integer)),
-            bindparam("hold_id", type_=ARRAY(Integer)),
-            bindparam("appointment_id", type_=ARRAY(Integer)),
-        )
-        .table_valued(*_TAKE_COLUMNS)
-        .render_derived(name="taken")
+    unnested(
+        {"unit_key": String, "amount": Integer, "hold_id": Integer, "appointment_id": Integer},
+        "taken",
     ),
 )
 

@@ -25,12 +25,13 @@ from collections.abc import Iterable
 from datetime import date
 from typing import Any, cast
 
-from sqlalchemy import Date, Integer, String, Table, bindparam, delete, func, literal_column, select
-from sqlalchemy.dialects.postgresql import ARRAY, JSONB
+from sqlalchemy import Date, Integer, String, Table, bindparam, delete, literal_column, select
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from outreach.db import unnested
 from outreach.models.capacity import CapacityDayLoad, CapacityUnit
 
 LOAD = cast(Table, CapacityDayLoad.__table__)  # Core statements on the table itself
@@ -114,16 +115,7 @@ _COLUMNS = ("day", "kind", "used", "detail")
 _PG_UPSERT = _upsert(
     pg_insert,
     "postgresql",
-    select(
-        func.unnest(
-            bindparam("day", type_=ARRAY(Date)),
-            bindparam("kind", type_=ARRAY(String)),
-            bindparam("used", type_=ARRAY(Integer)),
-            bindparam("detail", type_=ARRAY(JSONB)),
-        )
-        .table_valued(*_COLUMNS)
-        .render_derived(name="changed")
-    ),
+    unnested({"day": Date, "kind": String, "used": Integer, "detail": JSONB}, "changed"),
 )
 
 

@@ -220,19 +220,37 @@ def record(
     sid: str | None = None,
 ) -> ContactAttempt:
     """Add one line to the audit trail; ``outreach`` is the conversation or its id."""
+    oid = outreach.id if isinstance(outreach, Outreach) else outreach
     attempt = ContactAttempt(
-        customer_id=customer.id,
-        outreach_id=outreach.id if isinstance(outreach, Outreach) else outreach,
-        at=now,
-        channel=channel,
-        direction=direction,
-        kind=kind[:40],
-        body=body,
-        status=status,
-        provider_sid=sid,
+        **_line(customer, oid, direction, channel, kind, body, now, status, sid)
     )
     session.add(attempt)
     return attempt
+
+
+def _line(
+    customer: Customer,
+    outreach_id: int | None,
+    direction: str,
+    channel: str,
+    kind: str,
+    body: str | None,
+    now: datetime,
+    status: str | None,
+    sid: str | None,
+) -> dict[str, Any]:
+    """One audit-trail row's columns, as :func:`record` and :func:`write` both store it."""
+    return {
+        "customer_id": customer.id,
+        "outreach_id": outreach_id,
+        "at": now,
+        "channel": channel,
+        "direction": direction,
+        "kind": kind[:40],
+        "body": body,
+        "status": status,
+        "provider_sid": sid,
+    }
 
 
 def write(
@@ -254,21 +272,9 @@ def write(
         if outreach.id is None:
             session.flush()
         outreach = outreach.id
-    session.execute(
-        insert(ATTEMPTS),  # the table's own INSERT: one execute, not the ORM's bulk path
-        {
-            "customer_id": customer.id,
-            "outreach_id": outreach,
-            "at": now,
-            "channel": channel,
-            "direction": direction,
-            "kind": kind[:40],
-            "body": body,
-            "status": status,
-            "provider_sid": sid,
-            "error_code": None,
-        },
-    )
+    row = _line(customer, outreach, direction, channel, kind, body, now, status, sid)
+    # the table's own INSERT: one execute, not the ORM's bulk path
+    session.execute(insert(ATTEMPTS), {**row, "error_code": None})
 
 
 def seen_before(session: Session, sid: str, channel: str) -> ContactAttempt | None:
