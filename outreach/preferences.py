@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, time
 
+NOON = time(12, 0)
 PARTS_OF_DAY: dict[str, tuple[time, time]] = {
     "morning": (time(0, 0), time(12, 0)),
     "afternoon": (time(12, 0), time(18, 0)),
@@ -44,8 +45,9 @@ class SlotPreference:
             return False
         if self.weekday is not None and local.weekday() != self.weekday:
             return False
-        if self.part_of_day is not None:
+        if self.part_of_day is not None and self.at is None:  # "12点，上午要送孩子": the 12
             lo, hi = PARTS_OF_DAY[self.part_of_day]
-            if not lo <= local.time() < hi:
-                return False
+            noon = self.part_of_day == "afternoon" and local.time() == NOON
+            if noon or not lo <= local.time() < hi:
+                return False  # a slot at 12:00 is at noon, not "in the afternoon"
         return self.at is None or (local.hour, local.minute) == (self.at.hour, self.at.minute)

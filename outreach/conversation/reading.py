@@ -17,7 +17,7 @@ from datetime import datetime
 from outreach import lexicon
 from outreach.conversation import normal
 from outreach.conversation.numerals import arabic_wan, cn_to_int
-from outreach.conversation.when import parse_when
+from outreach.conversation.when import parse_when, unrefused
 from outreach.preferences import SlotPreference
 
 # The word lists whose presence is a slot of its own (a flag on :class:`Slots`).
@@ -26,7 +26,7 @@ FLAGS = (
     "decline", "running_late", "wrong_number", "book", "add_work", "earlier", "span_later",
     "other_need", "question", "a_not_a", "refusal", "opt_in_sentences", "want", "coming",
     "not_coming", "no_person", "acknowledge", "help_sentences", "parts", "work_verbs",
-    "opt_out_past", "included",
+    "opt_out_past", "included", "gratitude", "call_chase", "waiting", "conditional",
 )  # fmt: skip
 # Why a "no thanks": the lists that name a reason, in the order they are tried.
 BECAUSE = ("serviced_elsewhere", "vehicle_sold", "span_later")
@@ -97,11 +97,17 @@ def read(text: str, now_local: datetime) -> Slots:
     if "refusal" in flags and _refusal_is_a_question(norm):
         flags.discard("refusal")  # "明天有没有空", "能不能改": a question, not a no
     preference = parse_when(norm, now_local)
+    option = _option(norm)
+    kept = unrefused(norm) if "refusal" in flags else ""
+    # "第一个不行，第三个可以", "No to today, the 8.30 tomorrow one": one ruled out, one picked;
+    # the pick is what the clauses that do not say no name.
+    if kept and ((picked := _option(kept)) is not None or parse_when(kept, now_local)):
+        option = picked
+        flags.discard("refusal")
     if "earlier" in flags and (
         preference is None or (preference.on, preference.at) == (None, None)
     ):
         preference = SlotPreference(earliest=True)  # "能早点吗": sooner, not "in the morning"
-    option = _option(norm)
     services = tuple(code for code, p in lexicon.grouped("service_words").items() if p.search(norm))
     return Slots(
         norm=norm,
@@ -130,16 +136,20 @@ def refer(s: Slots, offered: Sequence[datetime], *, picking: bool = False) -> Sl
     """An offered time named by its day or time instead of its number ("周四上午那个", "the
     8:30 one", "the later one on Thursday"): the option it singles out, else ``s`` unchanged.
     ``offered`` are the starts of the slots on offer, in the dealership's time, in order;
-    ``picking``: the reply is known to pick one ("Thursday noon. Book it."), pointer or not."""
+    ``picking``: the reply is known to pick one, pointer or not.  A time to the minute that
+    only one offered slot starts at is that slot ("Thursday noon, book it", "8:30 works").
+    """
     p = s.preference
     named = s.option if s.option is not None else s.number
     if p is None or not p.names_a_time() or named in range(1, len(offered) + 1):
         return s  # "the 8:30 one": an 8 that is no option is part of the time
     if s.has("refusal") or s.has("reschedule"):
         return s  # "周四不行": the day named is the one that does not suit
-    if not picking and not normal.has(s.norm, "option_pointer"):
-        return s  # "明天下午有空": a time asked for; "明天下午那个": the one offered then
     fitting = [i for i, start in enumerate(offered, start=1) if p.fits(start)]
+    exact = p.at is not None and len(fitting) == 1  # "Thursday noon", "the 8:30 tomorrow"
+    asked = s.has("book") and len(fitting) == 1  # "帮我约6月4号早上": book the one offered then
+    if not (picking or exact or asked or normal.has(s.norm, "option_pointer")):
+        return s  # "明天下午有空": a time asked for; "明天下午那个": the one offered then
     if len(fitting) > 1 and normal.has(s.norm, "option_later"):
         fitting = fitting[-1:]
     elif len(fitting) > 1 and normal.has(s.norm, "option_earlier"):
@@ -151,8 +161,10 @@ def _only(norm: str, name: str) -> bool:
     """Whether the reply says nothing but words of list ``name``, fillers and politeness, and
     at least one word of ``name`` ("嗯嗯好的" is a yes, "你好" is not)."""
     if name == "thanks":  # "see you then", "我会准时到": nothing to answer either
-        found = normal.has(norm, "thanks") or normal.has(norm, "coming")
-        return found and normal.consists_of(norm, "thanks", "coming", "fillers", "politeness")
+        found = any(normal.has(norm, n) for n in ("gratitude", "thanks", "coming", "waiting"))
+        return found and normal.consists_of(
+            norm, "gratitude", "thanks", "coming", "waiting", "fillers", "politeness"
+        )
     rest = normal.strip(norm, "politeness")
     return normal.has(rest, name) and normal.consists_of(rest, name, "fillers", "politeness")
 
@@ -233,7 +245,7 @@ _LONE_DIGIT = re.compile(
 
 def _stars(text: str) -> int | None:
     """ "⭐⭐⭐⭐": a rating drawn in stars (the normalised text has no pictures)."""
-    count = sum(text.count(star) for star in "⭐★")
+    count = sum(text.count(star) for star in "⭐★🌟")
     return count if 1 <= count <= 5 else None
 
 
@@ -260,28 +272,37 @@ def _rating(norm: str) -> int | None:
     return number if number is not None and 1 <= number <= 5 else None
 
 
-_MILEAGE = [
-    re.compile(r"(\d{1,3}(?:\.\d)?k)\s*(?:km|kms|kilomet(?:er|re)s?|miles?|mi)\b"),
-    re.compile(r"(\d{3,7})\s*(?:公里|km|kms|kilomet(?:er|re)s?|k\b)"),
-    re.compile(r"(?:里程|表显|表上|仪表|跑了|开了|odometer|mileage|odo)\D{0,8}?(\d{3,7})"),
-    re.compile(r"(\d{3,7})\s*(?:miles?|mi)\b"),
-]
-_CN_MILEAGE = re.compile(
-    r"(?:跑了|开了|里程|表显)?([一二两三四五六七八九十百千万]+)\s*(?:公里|km)?"
-)
+@functools.cache
+def _mileage_patterns() -> tuple[re.Pattern[str], ...]:
+    """The distance on the clock: a number with its unit, or after the words that introduce
+    one (``mileage_units``, ``mileage_miles``, ``mileage_context`` in the lexicon)."""
+    km, miles, context = (
+        "|".join(lexicon.words(name))
+        for name in ("mileage_units", "mileage_miles", "mileage_context")
+    )
+    return (
+        re.compile(rf"(\d{{1,3}}(?:\.\d)?k)\s*(?:{km}|{miles})"),
+        re.compile(rf"(\d{{3,7}})\s*(?:{km}|k\b)"),
+        re.compile(rf"(?:{context})\D{{0,8}}?(\d{{3,7}})"),
+        re.compile(rf"(\d{{3,7}})\s*(?:{miles})"),
+    )
+
+
+_THOUSAND = re.compile(r"(\d{1,3}(?:\.\d)?)\s*(?:thousand|grand)\b")
+_CN_MILEAGE = re.compile(r"([一二两三四五六七八九十百千万]+)\s*(?:公里|km)?")
 
 
 def _mileage(norm: str) -> int | None:
-    text = arabic_wan(norm).replace(",", "")
-    for pattern in _MILEAGE:
+    text = _THOUSAND.sub(r"\1k", arabic_wan(norm).replace(",", ""))
+    for pattern in _mileage_patterns():
         if m := pattern.search(text):
             value = m[1]
             km = round(float(value[:-1]) * 1000) if value.endswith("k") else int(value)
-            miles = re.match(r"\s*(?:miles?|mi)\b", text[m.end(1) :]) is not None
+            miles = normal.has(text[m.end(1) :].lstrip()[:8], "mileage_miles")
             return round(km * 1.609344) if miles else km
     if re.fullmatch(r"\W*(\d{4,7})\W*", text) and arabic_wan(norm) != norm:
         return int(re.sub(r"\D", "", text))  # "4万2", "6w": a distance said in tens of thousands
-    if "万" in text or "公里" in text or re.search(r"跑了|开了|里程|表显", text):
+    if "万" in text or normal.has(text, "mileage_units") or normal.has(text, "mileage_context"):
         for m in _CN_MILEAGE.finditer(text):
             value = cn_to_int(m[1])
             if value is not None and value >= 100:

@@ -33,6 +33,12 @@ _WEEKS_AHEAD = [(re.compile(p), int(n)) for p, n in lexicon.table("weeks_ahead")
 _PARTS = [(lexicon.pattern(f"part_{part}"), part) for part in ("morning", "afternoon", "evening")]
 
 
+def unrefused(text: str) -> str:
+    """The clauses of a normalised reply that do not say no ("不要今天的，明天中午那个":
+    "明天中午那个"); "" when every clause does."""
+    return "，".join(c for c in _CLAUSES.split(text) if c.strip() and not _refused(c))
+
+
 def _refused(clause: str) -> bool:
     """A clause saying a time does not work; an A-not-A question ("明天有没有空") does not."""
     questions_removed = lexicon.pattern("a_not_a").sub(" ", clause)
@@ -65,8 +71,10 @@ _CN_TIME = re.compile(
 )
 _COLON = re.compile(r"(?<!\d)(\d{1,2})[:：.](\d{2})(?!\d)\s*(am|pm|a\.m\.|p\.m\.)?")
 _EN_TIME = re.compile(r"\b(\d{1,2})(?::(\d{2}))?\s*(am|pm|a\.m\.|p\.m\.)")
-_AT = re.compile(r"\b(?:at|around|about|after|by)\s+(\d{1,2})(?::(\d{2}))?\b(?!\s*(?:km|号|月))")
-_NOON = re.compile(r"\bnoon\b|中午")
+_AT = re.compile(
+    r"\b(?:at|around|about|after|by)\s+(\d{1,2})(?::(\d{2}))?\b(?!\s*(?:km|号|月)|,\d{3})"
+)
+_NOON = lexicon.pattern("noon")
 # Times in English words, as typed or as speech recognition writes them: "ten am", "at ten",
 # "half past two", "quarter to nine", "nine thirty", "ten o'clock".
 _EN_WORDS = "one two three four five six seven eight nine ten eleven twelve"

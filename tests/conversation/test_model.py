@@ -60,10 +60,23 @@ def test_the_model_never_cancels_nor_opts_back_in(monkeypatch: pytest.MonkeyPatc
     assert understand("嘿嘿嘿", now_local=NOW, state="none").kind == "unknown"
 
 
-def test_a_pick_named_by_time_alone_books_that_option(monkeypatch: pytest.MonkeyPatch):
-    """ "Thursday noon. Book it.": no pointer word, but the model reads a pick, and the time
-    singles out the third option."""
-    _tiny(monkeypatch, [("thursday noon. book it.", "offer", "choose_option")])
+def test_a_pick_named_by_its_day_alone_books_that_option(monkeypatch: pytest.MonkeyPatch):
+    """ "Today please. Book it.": no pointer word and no time to the minute, but the model reads
+    a pick, and the day singles out the first option."""
+    _tiny(monkeypatch, [("today please. book it.", "offer", "choose_option")])
+    offered = (
+        datetime(2026, 6, 3, 12, 0, tzinfo=NOW.tzinfo),
+        datetime(2026, 6, 4, 8, 30, tzinfo=NOW.tzinfo),
+        datetime(2026, 6, 4, 12, 0, tzinfo=NOW.tzinfo),
+    )
+    intent = understand(
+        "Today please. Book it.", now_local=NOW, options=3, state="offer", offered=offered
+    )
+    assert (intent.kind, intent.option, intent.overruled) == ("choose_option", 1, "time")
+
+
+def test_a_time_to_the_minute_of_one_offered_slot_books_it_without_the_model() -> None:
+    """ "Thursday noon. Book it.": only the third option starts then; the rule reads it."""
     offered = (
         datetime(2026, 6, 3, 12, 0, tzinfo=NOW.tzinfo),
         datetime(2026, 6, 4, 8, 30, tzinfo=NOW.tzinfo),
@@ -72,7 +85,7 @@ def test_a_pick_named_by_time_alone_books_that_option(monkeypatch: pytest.Monkey
     intent = understand(
         "Thursday noon. Book it.", now_local=NOW, options=3, state="offer", offered=offered
     )
-    assert (intent.kind, intent.option, intent.overruled) == ("choose_option", 3, "time")
+    assert (intent.kind, intent.option, intent.rule) == ("choose_option", 3, "option")
 
 
 def test_features_mark_the_state_and_the_ends() -> None:

@@ -209,7 +209,8 @@ CASES: list[tuple[str, str, int | None, dict, dict]] = [
     ("预约保养", "book_request", None, {}, {"need": "maintenance"}),
     ("I need an appointment", "book_request", None, {}, {"need": None}),
     ("我想修车", "book_request", None, {}, {"need": "repair"}),
-    ("轮胎扎了", "book_request", None, {}, {"need": "repair"}),
+    # a puncture is a fault; like a booking request, it starts a repair booking
+    ("轮胎扎了", "fault", None, {}, {"need": "repair"}),
     ("I need new tyres", "book_request", None, {}, {"need": "repair"}),
     ("想做个四轮定位", "book_request", None, {}, {"need": "maintenance"}),
     ("车被撞了，想修一下", "book_request", None, {}, {"need": "accident"}),
