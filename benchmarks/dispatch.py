@@ -4,7 +4,8 @@
 
 Each sender runs the product's own sending code: ``outreach.outbox.dispatch`` with the real
 ``TwilioGateway`` (the twilio SDK) pointed at the stand-in through ``TWILIO_API_BASE_URL``.
-Prints the achieved send rate against the configured one (the target is within 5 %),
+Prints the achieved send rate against the configured one (the target, with two senders or
+more, is within 5 %; exit 1 when it is missed or a message is sent twice or lost),
 CPU per message (the senders and, on PostgreSQL, their server processes, from /proc),
 duplicates (must be 0) and lost messages (must be 0); with ``--runs`` the sender counts
 run side by side, round after round, and the medians are printed.  SQLite in a temporary folder by
@@ -216,7 +217,8 @@ def run(args: argparse.Namespace, url: str, count: int) -> dict[str, float]:
     print(f"duplicates   {duplicates}")
     print(f"lost         {lost}", flush=True)
     return {
-        "ok": duplicates == 0 and lost == 0 and abs(off) <= 5,
+        # The rate target is for two senders or more: one sender waits on its own round trips.
+        "ok": duplicates == 0 and lost == 0 and (senders < 2 or abs(off) <= 5),
         "achieved": achieved,
         "off": off,
         "cpu_ms": sender_ms + db_ms,
