@@ -108,6 +108,11 @@ def read(text: str, now_local: datetime) -> Slots:
         preference is None or (preference.on, preference.at) == (None, None)
     ):
         preference = SlotPreference(earliest=True)  # "能早点吗": sooner, not "in the morning"
+    symptoms = tuple(m[0] for m in lexicon.pattern("symptoms").finditer(norm))
+    on = preference.on if preference is not None else None
+    past = on is not None and on <= now_local.date()
+    if symptoms and past and "book" not in flags:
+        preference = None  # "engine light came on this morning": when it happened, not a booking
     services = tuple(code for code, p in lexicon.grouped("service_words").items() if p.search(norm))
     return Slots(
         norm=norm,
@@ -121,7 +126,7 @@ def read(text: str, now_local: datetime) -> Slots:
         services=services,
         services_alone=bool(services) and _services_alone(norm),
         technician=_technician(norm),
-        symptoms=tuple(m[0] for m in lexicon.pattern("symptoms").finditer(norm)),
+        symptoms=symptoms,
         need=_need(norm),
         topic=next((t for t in TOPICS if normal.has(norm, f"topic_{t}")), None),
         because=next((b for b in BECAUSE if normal.has(norm, b)), None),

@@ -166,11 +166,11 @@ RULES: tuple[Rule, ...] = (
          "when the workshop is open (\u201c开门吗？开的话周日上午\u201d asks for that time)"),
     Rule("add_work", "add_work",
          lambda s, st, n: st == "booked" and (
-             (s.has("add_work") and bool(s.need or s.has("book")))
+             (s.has("add_work") and bool(s.need or s.has("book") or s.has("parts")))
              or (s.has("parts") and s.has("work_verbs"))),
          "more work on the booked visit (a courtesy car is no work: a special service)"),
     Rule("services", "special_service",
-         lambda s, st, n: bool(s.services) and (s.services_alone or st == "booked"
+         lambda s, st, n: bool(s.services) and (s.services_alone or st in ("booked", "handoff")
          or s.has("want")) and not (s.has("included") and s.has("question")),
          "special services asked for (asked whether one is included: a question)"),
     Rule("booked_new_time", "reschedule",
@@ -338,7 +338,7 @@ FIRM = frozenset({
 _PERSON = frozenset({"opt_out", "complaint", "call_me", "other_need"})
 TO_A_PERSON: dict[str, frozenset[str]] = {
     "complaint": frozenset({"opt_out"}),
-    "reproach": _PERSON,
+    "reproach": frozenset({"opt_out", "other_need"}),  # a reproach stays a complaint
     "person": _PERSON,
     "wrong_number": _PERSON,
     "other_need": _PERSON | {"wrong_number"},

@@ -61,17 +61,15 @@ def test_the_model_never_cancels_nor_opts_back_in(monkeypatch: pytest.MonkeyPatc
 
 
 def test_a_pick_named_by_its_day_alone_books_that_option(monkeypatch: pytest.MonkeyPatch):
-    """ "Today please. Book it.": no pointer word and no time to the minute, but the model reads
-    a pick, and the day singles out the first option."""
-    _tiny(monkeypatch, [("today please. book it.", "offer", "choose_option")])
+    """ "Today please.": no pointer word, no booking word and no time to the minute, but the
+    model reads a pick, and the day singles out the first option."""
+    _tiny(monkeypatch, [("today please.", "offer", "choose_option")])
     offered = (
         datetime(2026, 6, 3, 12, 0, tzinfo=NOW.tzinfo),
         datetime(2026, 6, 4, 8, 30, tzinfo=NOW.tzinfo),
         datetime(2026, 6, 4, 12, 0, tzinfo=NOW.tzinfo),
     )
-    intent = understand(
-        "Today please. Book it.", now_local=NOW, options=3, state="offer", offered=offered
-    )
+    intent = understand("Today please.", now_local=NOW, options=3, state="offer", offered=offered)
     assert (intent.kind, intent.option, intent.overruled) == ("choose_option", 1, "time")
 
 

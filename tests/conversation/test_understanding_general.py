@@ -89,7 +89,7 @@ CASES: list[tuple[str, str, str, int | str | None]] = [
     ("let me think about it", "offer", "decline", "later"),
     ("刹车踩下去软软的", "offer", "fault", None),
     ("我要跟你们经理说话", "offer", "call_me", None),
-    ("你们是哪家店", "offer", "question", None),
+    ("你们是哪家店", "offer", "help", None),  # who we are: the HELP reply names the dealership
     ("我不来了", "booked", "cancel_appointment", None),
     # "不用了" may answer "would you like a designated technician?": never a cancellation
     ("不用了，谢谢", "booked", "decline", "none"),
