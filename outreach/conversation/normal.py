@@ -20,6 +20,7 @@ _CONVERTER = opencc.OpenCC("t2s")
 _QUOTES = str.maketrans({"’": "'", "‘": "'", "`": "'", "´": "'"})
 _SPACES = re.compile(r"\s+")
 _EMPTY = re.compile(r"^[\W_]*$")
+_HAN_SPACE = re.compile(r"(?<=[\u4e00-\u9fff])\s+(?=[\u4e00-\u9fff])")
 
 
 @functools.lru_cache(maxsize=4096)
@@ -39,6 +40,10 @@ def normalise(text: str) -> str:
             kept.append(ch)
     joined = "".join(kept)
     simplified = joined if joined.isascii() else _mandarin(_CONVERTER.convert(joined))
+    if len(_HAN_SPACE.findall(simplified)) >= 2:
+        # "你们 直接 打我 这个 手机": speech recognition spaces its words; one typed space
+        # ("1吧 刹车片也换了") still ends a clause
+        simplified = _HAN_SPACE.sub("", simplified)
     return _SPACES.sub(" ", simplified.translate(_QUOTES)).strip().lower()
 
 

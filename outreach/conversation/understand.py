@@ -169,10 +169,13 @@ RULES: tuple[Rule, ...] = (
              (s.has("add_work") and bool(s.need or s.has("book") or s.has("parts")))
              or (s.has("parts") and s.has("work_verbs"))),
          "more work on the booked visit (a courtesy car is no work: a special service)"),
+    Rule("included_question", "question",
+         lambda s, st, n: bool(s.services) and s.has("included") and s.has("question")
+         and not s.has("want"),
+         "asked whether a special service comes with the visit (\u201c有代步车吗\u201d)"),
     Rule("services", "special_service",
          lambda s, st, n: bool(s.services) and (s.services_alone or st in ("booked", "handoff")
-         or s.has("want")) and not (s.has("included") and s.has("question")),
-         "special services asked for (asked whether one is included: a question)"),
+         or s.has("want")), "special services asked for"),
     Rule("booked_new_time", "reschedule",
          lambda s, st, n: st == "booked" and _time_with_no_need(s) and not s.only_confirm
          and not _confirming(s), "a booked customer naming another time"),
@@ -287,7 +290,7 @@ def understand(
     guess = _guess(s, state, rule)
     if guess is not None and guess.kind == "choose_option" and state == "offer":
         s = reading.refer(s, offered, picking=True)  # "Thursday midday, thanks": that one
-    if guess is not None and guess.kind != kind and _fits(guess.kind, s, options):
+    if guess is not None and guess.kind != kind and _fits(guess.kind, s, options, state):
         kind = guess.kind
     else:
         guess = None
@@ -331,7 +334,7 @@ FIRM = frozenset({
     "opt_out_keyword", "opt_out_sentence", "opt_in", "help_keyword", "help_sentence", "empty",
     "option", "reminder_yes", "reminder_change", "option_refused", "technician",
     "cancel_words", "booked_not_coming", "booked_confirm", "need_question", "topic_question",
-    "hours_question", "confirm", "thanks", "handoff_ack",
+    "hours_question", "included_question", "confirm", "thanks", "handoff_ack",
 })  # fmt: skip
 # Rules that put the customer with a person: the model may move them only to another reason
 # for a person, or to an opt-out, never away from a person.
@@ -350,6 +353,14 @@ TO_A_PERSON: dict[str, frozenset[str]] = {
 NEVER_GUESSED = frozenset({"opt_in", "cancel_appointment", "unknown"})
 STOPS = frozenset({"opt_out", "wrong_number"})
 STOP_SURE = 0.95
+# What the model may name only in the state it belongs to (more work needs a booked visit).
+_ONLY_IN: dict[str, tuple[str, ...]] = {
+    "add_work": ("booked",),
+    "running_late": ("booked",),
+    "reschedule": ("booked", "offer"),
+    "rating": ("followup",),
+    "choose_option": ("offer",),
+}
 # What the model may name only when the reply carries the slot the intent needs.
 _NEEDS_SLOT: dict[str, Callable[[Slots, int], bool]] = {
     "choose_option": lambda s, n: (_value(s, n) or 0) in range(1, n + 1),
@@ -377,9 +388,9 @@ def _guess(s: Slots, state: str, rule: Rule | None) -> model.Guess | None:
     return guess if sure and guess.kind not in NEVER_GUESSED else None
 
 
-def _fits(kind: str, s: Slots, options: int) -> bool:
+def _fits(kind: str, s: Slots, options: int, state: str) -> bool:
     test = _NEEDS_SLOT.get(kind)
-    return test is None or test(s, options)
+    return state in _ONLY_IN.get(kind, (state,)) and (test is None or test(s, options))
 
 
 def _value(s: Slots, options: int) -> int | None:

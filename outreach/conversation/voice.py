@@ -106,25 +106,29 @@ def voice_turn(
         text = _opening(session, settings, convo, now)
         return _turn(session, convo, text, "choose-1", now, listen=True)
     heard = (digits or "").strip() or (speech or "").strip()
-    records.record(
-        session, customer, outreach, direction="in", channel="voice", kind=f"voice:{step}",
-        body=heard or None, now=now, status="received", sid=f"{call_sid}:{step}",
-    )  # fmt: skip
     retry, turn = _parse_step(step)
     if digits and digits.strip() == "0":
-        step_out = respond(session, settings, convo, understand("人工", now_local=now), now=now)
-        return _finish(session, settings, convo, step_out, now, turn)
-    options, confirming = options_for(outreach)
-    intent = understand(
-        heard,
-        now_local=now.astimezone(settings.tz),
-        options=options,
-        confirming=confirming,
-        state=state_of(outreach, convo.appointment, awaiting=False),
-        offered=offered_starts(outreach, settings.tz),
-    )
+        intent = understand("人工", now_local=now)  # 0: a person
+    else:
+        options, confirming = options_for(outreach)
+        intent = understand(
+            heard,
+            now_local=now.astimezone(settings.tz),
+            options=options,
+            confirming=confirming,
+            state=state_of(outreach, convo.appointment, awaiting=False),
+            offered=offered_starts(outreach, settings.tz),
+        )
     if intent.kind == "thanks":
         intent = replace(intent, kind="unknown")  # on a call, "thank you" is not an answer
+    # The caller's words in the transcript, with what they were understood as (as for an SMS).
+    records.record(
+        session, customer, outreach, direction="in", channel="voice", kind=intent.kind,
+        body=heard or None, now=now, status="received", sid=f"{call_sid}:{step}",
+    )  # fmt: skip
+    if digits and digits.strip() == "0":
+        step_out = respond(session, settings, convo, intent, now=now)
+        return _finish(session, settings, convo, step_out, now, turn)
     if intent.kind == "unknown":
         if not retry:
             again = say(
