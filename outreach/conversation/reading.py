@@ -351,3 +351,9 @@ def _technician(norm: str) -> str | None:
             return f"{title.capitalize()} {rest.strip().capitalize()}"
         return name
     return None
+
+
+def option_value(s: Slots, options: int) -> int | None:
+    """The option the reply names; "the last one" is the last of those offered."""
+    value = s.option if s.option is not None else s.number
+    return options if value == LAST else value

@@ -5,11 +5,11 @@ Three steps, each readable on its own: :func:`normal.normalise` (one form of the
 then :data:`RULES`, the precedence table: the first rule whose condition holds for the slots
 *and the conversation's state* names the intent, and the :class:`Intent` says which rule it was
 (``outreach understand "TEXT"`` prints it).  Rules first: every decision can be read.  Then
-:mod:`model` (trained on our own labelled replies) is asked: where no rule holds it may name the
-intent when it is sure enough (:data:`CONFIDENT`), and over a rule only as sure as that, never
-over the :data:`FIRM` rules (the law, a number, a refusal, a name, a cancellation in words) and
-never away from a person (:data:`TO_A_PERSON`); the :class:`Intent` then names the rule it
-overruled and the grams that decided.
+:mod:`model` (trained on our own labelled replies) is asked, within the limits of :mod:`say`:
+where no rule holds it may name the intent when it is sure enough, and over a rule only as sure
+as that, never over the firm rules (the law, a number, a refusal, a name, a cancellation in
+words) and never away from a person; the :class:`Intent` then names the rule it overruled and
+the grams that decided.
 
 The precedence, most binding first, and why:
 
@@ -35,7 +35,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from outreach import lexicon
-from outreach.conversation import model, normal, reading
+from outreach.conversation import model, normal, reading, say
 from outreach.conversation.reading import Slots
 from outreach.preferences import SlotPreference
 
@@ -102,7 +102,7 @@ def _keywords(name: str) -> frozenset[str]:
 def _option(s: Slots, state: str, n: int) -> bool:
     if state != "offer" or s.has("refusal"):
         return False
-    value = _value(s, n)
+    value = reading.option_value(s, n)
     return value is not None and 1 <= value <= max(n, 1)
 
 
@@ -254,11 +254,6 @@ def _confirming(s: Slots) -> bool:
     )
 
 
-def _later_span_only(s: Slots) -> bool:
-    """ "下下周再说": the span is the reply, the day it names is no booking."""
-    return s.preference is not None and s.preference.at is None and s.preference.part_of_day is None
-
-
 def decide(s: Slots, state: str, options: int = 0) -> Rule | None:
     """The first rule of :data:`RULES` that holds, or None (``unknown``)."""
     return next((r for r in RULES if r.test(s, state, options)), None)
@@ -287,14 +282,19 @@ def understand(
         s = reading.refer(s, offered)
     rule = decide(s, state, options)
     kind = rule.kind if rule else "unknown"
-    guess = _guess(s, state, rule)
+    guess = say.guess(s, state, rule.name if rule else None, rule.kind if rule else None)
     if guess is not None and guess.kind == "choose_option" and state == "offer":
         s = reading.refer(s, offered, picking=True)  # "Thursday midday, thanks": that one
-    if guess is not None and guess.kind != kind and _fits(guess.kind, s, options, state):
+    if guess is not None and guess.kind != kind and say.fits(guess.kind, s, options, state):
         kind = guess.kind
     else:
         guess = None
-    if kind == "choose_option" and confirming and options <= 1 and _value(s, options) == 1:
+    if (
+        kind == "choose_option"
+        and confirming
+        and options <= 1
+        and reading.option_value(s, options) == 1
+    ):
         kind = "confirm"
     if kind == "unknown" and confirming and s.number == 1:
         kind = "confirm"
@@ -302,7 +302,7 @@ def understand(
     return Intent(
         kind=kind,
         text=text,
-        option=_value(s, options) if kind == "choose_option" else None,
+        option=reading.option_value(s, options) if kind == "choose_option" else None,
         rating=s.rating if kind == "rating" else None,
         # "the 3rd one": an option, not the 3rd of the month
         preference=None if kind == "choose_option" else s.preference,
@@ -320,80 +320,3 @@ def understand(
         guess=guess,
         overruled=rule.name if guess and rule else "",
     )
-
-
-# The model's say.  Where no rule holds, it names the intent when it is this sure; where a
-# rule holds, it may overrule it as sure as that, except the rules below.  (Chosen on a held-out
-# file: at 0.9 its overrulings were right ten times for one wrong.)
-CONFIDENT = 0.9
-# Rules the model never overrules: the law and the carrier (opt-out, opt-in, HELP), a number,
-# a refusal or a name the customer said, a cancellation in words, nothing but pictures, a
-# question about a need or the hours (answered, never acted on), a reply of nothing but yes or
-# thanks.
-FIRM = frozenset({
-    "opt_out_keyword", "opt_out_sentence", "opt_in", "help_keyword", "help_sentence", "empty",
-    "option", "reminder_yes", "reminder_change", "option_refused", "technician",
-    "cancel_words", "booked_not_coming", "booked_confirm", "need_question", "topic_question",
-    "hours_question", "included_question", "confirm", "thanks", "handoff_ack",
-})  # fmt: skip
-# Rules that put the customer with a person: the model may move them only to another reason
-# for a person, or to an opt-out, never away from a person.
-_PERSON = frozenset({"opt_out", "complaint", "call_me", "other_need"})
-TO_A_PERSON: dict[str, frozenset[str]] = {
-    "complaint": frozenset({"opt_out"}),
-    "reproach": frozenset({"opt_out", "other_need"}),  # a reproach stays a complaint
-    "person": _PERSON,
-    "wrong_number": _PERSON,
-    "other_need": _PERSON | {"wrong_number"},
-}
-# A cancellation, or messages started again after an opt-out, needs the customer's own words
-# read by a rule: the model never names them.  Stopping messages (opt-out, "not my car") it
-# may name, but only as sure as STOP_SURE: sending on to someone who asked us to stop is
-# worse than a stop they did not mean (the confirmation tells them; START undoes it).
-NEVER_GUESSED = frozenset({"opt_in", "cancel_appointment", "unknown"})
-STOPS = frozenset({"opt_out", "wrong_number"})
-STOP_SURE = 0.95
-# What the model may name only in the state it belongs to (more work needs a booked visit).
-_ONLY_IN: dict[str, tuple[str, ...]] = {
-    "add_work": ("booked",),
-    "running_late": ("booked",),
-    "reschedule": ("booked", "offer"),
-    "rating": ("followup",),
-    "choose_option": ("offer",),
-}
-# What the model may name only when the reply carries the slot the intent needs.
-_NEEDS_SLOT: dict[str, Callable[[Slots, int], bool]] = {
-    "choose_option": lambda s, n: (_value(s, n) or 0) in range(1, n + 1),
-    "rating": lambda s, n: s.rating is not None,
-    "mileage": lambda s, n: s.mileage_km is not None,
-    "propose_time": lambda s, n: s.preference is not None,
-    "technician": lambda s, n: s.technician is not None,
-    "special_service": lambda s, n: bool(s.services),
-}
-
-
-def _guess(s: Slots, state: str, rule: Rule | None) -> model.Guess | None:
-    """The model's reading, when it ships, it may speak over ``rule``, and it is sure enough."""
-    shipped = model.shipped()
-    if shipped is None or not s.keyword or (rule is not None and rule.name in FIRM):
-        return None
-    guess = shipped.guess(s.norm, state)
-    if rule is not None:
-        allowed = TO_A_PERSON.get(rule.name)
-        if guess.kind in (rule.kind, "wrong_number") or (
-            allowed is not None and guess.kind not in allowed
-        ):
-            return None  # "你们是哪家店" asks who we are: no "not my number" over a rule
-    sure = guess.confidence >= (STOP_SURE if guess.kind in STOPS else CONFIDENT)
-    return guess if sure and guess.kind not in NEVER_GUESSED else None
-
-
-def _fits(kind: str, s: Slots, options: int, state: str) -> bool:
-    test = _NEEDS_SLOT.get(kind)
-    return state in _ONLY_IN.get(kind, (state,)) and (test is None or test(s, options))
-
-
-def _value(s: Slots, options: int) -> int | None:
-    """The option the reply names; "the last one" is the last of those offered."""
-    value = s.option if s.option is not None else s.number
-    return options if value == reading.LAST else value
