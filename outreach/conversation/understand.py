@@ -17,8 +17,8 @@ The precedence, most binding first, and why:
    ``CANCEL`` is always an opt-out, as the carriers read it (cancelling an appointment takes
    words: "cancel my appointment", "取消预约", a bare "取消");
 2. START / HELP keywords;
-3. a complaint or a reproach about past work, then a request for a person, then "wrong
-   number" — a person before any booking;
+3. a complaint or a reproach about past work, then "wrong number", then a request for a
+   person — a person before any booking;
 4. the appointment itself: cancel, reschedule (a booked customer's "1" confirms, "2" changes);
 5. what the state asks for: an option while slots are offered, a rating after a visit, a
    confirmation or added work while booked;
@@ -132,12 +132,12 @@ RULES: tuple[Rule, ...] = (
          and not (st in ("none", "handoff") and s.has("other_need")),
          "a reproach about past work: a person, before any booking (a need named with it, "
          "an invoice not sent, a refund, is that need: a person too)"),
+    Rule("wrong_number", "wrong_number", lambda s, st, n: s.has("wrong_number"),
+         "the number is not the customer's (\u201c打错了吧\u201d outranks a callback asked about)"),
     Rule("no_person", "decline", lambda s, st, n: s.has("no_person"),
          "no call needed after all (\u201c不用回电了\u201d): a no, not a request for a person"),
     Rule("person", "call_me", lambda s, st, n: s.has("person") or s.has("call_chase"),
          "asked for a person (or for the call promised)"),
-    Rule("wrong_number", "wrong_number", lambda s, st, n: s.has("wrong_number"),
-         "the number is not the customer's"),
     Rule("technician", "technician", lambda s, st, n: s.technician is not None,
          "a designated technician (or none)"),
     Rule("cancel_words", "cancel_appointment", lambda s, st, n: s.has("cancel_appointment"),
@@ -226,7 +226,7 @@ RULES: tuple[Rule, ...] = (
     Rule("late", "running_late", lambda s, st, n: s.has("running_late"), "running late"),
     Rule("time", "propose_time", lambda s, st, n: s.preference is not None, "a day or a time"),
     Rule("handoff_ack", "thanks",
-         lambda s, st, n: st == "handoff" and (s.has("waiting") or (
+         lambda s, st, n: st == "handoff" and ((s.has("waiting") and not s.has("question")) or (
              (s.only_confirm or s.has("acknowledge")) and (s.only_thanks or s.only_confirm))),
          "an OK to \u201can advisor will call you\u201d: nothing to answer"),
     Rule("thanks", "thanks",
