@@ -42,20 +42,27 @@ def advisor_rows(session: Session, settings: Settings) -> dict[str, Advisor]:
 
 def _advisor_rows(session: Session, settings: Settings) -> tuple[dict[str, Advisor], bool]:
     codes = [a.code for a in settings.capacity.advisors]
-    if ledger.is_postgres(session):
-        rows = {a.code: a for a in session.scalars(_PG_ADVISORS, {"codes": codes})}
-    else:
-        rows = {a.code: a for a in session.scalars(select(Advisor).where(Advisor.code.in_(codes)))}
+    postgres = ledger.is_postgres(session)
+
+    def configured() -> dict[str, Advisor]:
+        found = (
+            session.scalars(_PG_ADVISORS, {"codes": codes})
+            if postgres
+            else session.scalars(select(Advisor).where(Advisor.code.in_(codes)))
+        )
+        return {a.code: a for a in found}
+
+    rows = configured()
     missing = [a for a in settings.capacity.advisors if a.code not in rows]
     if missing:
         # ON CONFLICT: two first bookings in two processes may both find an advisor missing.
-        insert = pg_insert if ledger.is_postgres(session) else sqlite_insert
+        insert = pg_insert if postgres else sqlite_insert
         session.execute(
             insert(Advisor)
             .values([{"code": a.code, "name": a.name, "active": True} for a in missing])
             .on_conflict_do_nothing(index_elements=["code"])
         )
-        rows = {a.code: a for a in session.scalars(select(Advisor).where(Advisor.code.in_(codes)))}
+        rows = configured()
     return {code: row for code, row in rows.items() if row.active}, bool(missing)
 
 

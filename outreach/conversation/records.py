@@ -25,8 +25,8 @@ from outreach.models import (
     Outreach,
 )
 
-CALLBACK_WAITING = ("open", "claimed")
-ATTEMPTS = cast(Table, ContactAttempt.__table__)  # an advisor has yet to call the customer back
+CALLBACK_WAITING = ("open", "claimed")  # an advisor has yet to call the customer back
+ATTEMPTS = cast(Table, ContactAttempt.__table__)  # Core statements on the table itself
 
 
 def find_customer(session: Session, phone: str) -> Customer | None:
