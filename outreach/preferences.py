@@ -31,8 +31,7 @@ class SlotPreference:
     earliest: bool = False
 
     def is_empty(self) -> bool:
-        fields = (self.on, self.weekday, self.part_of_day, self.at)
-        return not self.earliest and all(v is None for v in fields)
+        return not self.earliest and not self.names_a_time()
 
     def names_a_time(self) -> bool:
         """Whether it says which day or which time, not only "sooner" or "after the 10th"."""

@@ -142,8 +142,9 @@ def replies_command(
 def train_command(files: tuple[Path, ...], out: Path) -> None:
     """Train the reply model on labelled replies (the corpus) and write it.
 
-    The understanding asks it only when no rule holds; ship it retrained whenever the corpus
-    changes (a test checks the shipped model is the corpus's).  Never train on held-out files.
+    The understanding asks it after its rules (see conversation/trust.py); ship it retrained
+    whenever the corpus changes (a test checks the shipped model is the corpus's).  Never train
+    on held-out files.
     """
     try:
         replies = load(list(files))

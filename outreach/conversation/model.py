@@ -5,8 +5,9 @@ A multinomial naive Bayes over the normalised text's character 1–3-grams (Chin
 spaces; typos and homophones still share most of their grams), its words, and the
 conversation's state.  It runs offline, ships as data (``outreach/lexicon/replies.model.json``,
 written by ``outreach eval train``), and says why it decided: the grams that pulled most towards
-its answer.  It never outranks the rules (:mod:`understand` asks it only when no rule holds)
-and it never fills a slot: an option, a rating, a day come from :mod:`reading`.
+its answer.  :mod:`understand` asks it after the rules, within the limits of :mod:`trust`
+(never over the firm rules, never away from a person), and it never fills a slot: an option,
+a rating, a day come from :mod:`reading`.
 """
 
 from __future__ import annotations

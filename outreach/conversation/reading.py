@@ -298,14 +298,15 @@ _CN_MILEAGE = re.compile(r"([一二两三四五六七八九十百千万]+)\s*(?:
 
 
 def _mileage(norm: str) -> int | None:
-    text = _THOUSAND.sub(r"\1k", arabic_wan(norm).replace(",", ""))
+    wan = arabic_wan(norm)
+    text = _THOUSAND.sub(r"\1k", wan.replace(",", ""))
     for pattern in _mileage_patterns():
         if m := pattern.search(text):
             value = m[1]
             km = round(float(value[:-1]) * 1000) if value.endswith("k") else int(value)
             miles = normal.has(text[m.end(1) :].lstrip()[:8], "mileage_miles")
             return round(km * 1.609344) if miles else km
-    if re.fullmatch(r"\W*(\d{4,7})\W*", text) and arabic_wan(norm) != norm:
+    if re.fullmatch(r"\W*(\d{4,7})\W*", text) and wan != norm:
         return int(re.sub(r"\D", "", text))  # "4万2", "6w": a distance said in tens of thousands
     if "万" in text or normal.has(text, "mileage_units") or normal.has(text, "mileage_context"):
         for m in _CN_MILEAGE.finditer(text):

@@ -5,7 +5,7 @@ Three steps, each readable on its own: :func:`normal.normalise` (one form of the
 then :data:`RULES`, the precedence table: the first rule whose condition holds for the slots
 *and the conversation's state* names the intent, and the :class:`Intent` says which rule it was
 (``outreach understand "TEXT"`` prints it).  Rules first: every decision can be read.  Then
-:mod:`model` (trained on our own labelled replies) is asked, within the limits of :mod:`say`:
+:mod:`model` (trained on our own labelled replies) is asked, within the limits of :mod:`trust`:
 where no rule holds it may name the intent when it is sure enough, and over a rule only as sure
 as that, never over the firm rules (the law, a number, a refusal, a name, a cancellation in
 words) and never away from a person; the :class:`Intent` then names the rule it overruled and
@@ -35,7 +35,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from outreach import lexicon
-from outreach.conversation import model, normal, reading, say
+from outreach.conversation import model, normal, reading, trust
 from outreach.conversation.reading import Slots
 from outreach.preferences import SlotPreference
 
@@ -282,10 +282,10 @@ def understand(
         s = reading.refer(s, offered)
     rule = decide(s, state, options)
     kind = rule.kind if rule else "unknown"
-    guess = say.guess(s, state, rule.name if rule else None, rule.kind if rule else None)
+    guess = trust.guess(s, state, rule.name if rule else None, rule.kind if rule else None)
     if guess is not None and guess.kind == "choose_option" and state == "offer":
         s = reading.refer(s, offered, picking=True)  # "Thursday midday, thanks": that one
-    if guess is not None and guess.kind != kind and say.fits(guess.kind, s, options, state):
+    if guess is not None and guess.kind != kind and trust.fits(guess.kind, s, options, state):
         kind = guess.kind
     else:
         guess = None

@@ -107,7 +107,8 @@ def voice_turn(
         return _turn(session, convo, text, "choose-1", now, listen=True)
     heard = (digits or "").strip() or (speech or "").strip()
     retry, turn = _parse_step(step)
-    if digits and digits.strip() == "0":
+    pressed_zero = digits is not None and digits.strip() == "0"
+    if pressed_zero:
         intent = understand("人工", now_local=now)  # 0: a person
     else:
         options, confirming = options_for(outreach)
@@ -126,7 +127,7 @@ def voice_turn(
         session, customer, outreach, direction="in", channel="voice", kind=intent.kind,
         body=heard or None, now=now, status="received", sid=f"{call_sid}:{step}",
     )  # fmt: skip
-    if digits and digits.strip() == "0":
+    if pressed_zero:
         step_out = respond(session, settings, convo, intent, now=now)
         return _finish(session, settings, convo, step_out, now, turn)
     if intent.kind == "unknown":

@@ -1,4 +1,4 @@
-"""The model's say over the rules: when :mod:`model` may name a reply's intent, and when not.
+"""How far the model is trusted beside the rules: when :mod:`model` may name a reply's intent.
 
 :mod:`understand` decides by its rules first; then it asks :func:`guess`.  Where no rule holds,
 the model names the intent when it is sure enough (:data:`CONFIDENT`); where a rule holds, it
