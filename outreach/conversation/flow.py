@@ -43,7 +43,9 @@ def respond(
     session: Session, settings: Settings, c: Convo, intent: Intent, *, now: datetime
 ) -> Step:
     """Advance the conversation by one understood reply (never commits): the handler of
-    :data:`HANDLERS` for (state, intent), else for (any state, intent), else the state's."""
+    :data:`HANDLERS` for (state, intent), else for (any state, intent), else the state's.
+    A reply that reads as a complaint beside what it asks (``Intent.concern``: "选2吧，不过
+    上次洗车洗得跟没洗一样") is handled as it asks, and a person gets the complaint too."""
     where = c.outreach.state if c.outreach is not None else "none"
     if c.customer.opted_out_at is not None and intent.kind not in _CONSENT:
         return _opted_out(session, settings, c, intent, now)
@@ -52,7 +54,10 @@ def respond(
         or HANDLERS.get(("*", intent.kind))
         or HANDLERS[(where, "*")]
     )
-    return handler(session, settings, c, intent, now)
+    step = handler(session, settings, c, intent, now)
+    if intent.concern:
+        records.queue_callback(session, c.customer, c.outreach, reason="complaint", now=now)
+    return step
 
 
 _CONSENT = frozenset({"opt_out", "opt_in", "help"})  # answered whether or not opted out
@@ -62,8 +67,9 @@ def _opted_out(
     session: Session, settings: Settings, c: Convo, intent: Intent, now: datetime
 ) -> Step:
     """No messages to an opted-out customer; a person still hears a complaint or a request."""
-    if intent.kind in ("complaint", "call_me", "other_need"):
-        records.hand_off(session, c.customer, c.outreach, reason=intent.kind, now=now)
+    if intent.kind in ("complaint", "call_me", "other_need") or intent.concern:
+        reason = "complaint" if intent.concern else intent.kind
+        records.hand_off(session, c.customer, c.outreach, reason=reason, now=now)
         return Step(None, handoff=True)
     return Step(None)
 
@@ -272,9 +278,11 @@ def _followup(
     )
     c.outreach.rating = rating
     rated = f"rated {rating}/{RATING_MAX}" if rating is not None else None
-    if rating is not None and rating <= LOW_RATING:
-        close(c.outreach, status="closed", outcome=f"{rated}: advisor to call", now=now)
-        records.queue_callback(session, c.customer, c.outreach, reason="low_rating", now=now)
+    if (rating is not None and rating <= LOW_RATING) or intent.concern:
+        outcome = f"{rated or 'remarks'}: advisor to call"
+        close(c.outreach, status="closed", outcome=outcome, now=now)
+        if not intent.concern:  # a complaint with the rating: respond files that instead
+            records.queue_callback(session, c.customer, c.outreach, reason="low_rating", now=now)
         return Step("followup_reply", {"reply": "sorry"}, handoff=True)
     if remarks:
         outcome = f"{rated}, remarks: advisor to read" if rated else "remarks: advisor to read"

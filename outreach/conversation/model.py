@@ -103,6 +103,23 @@ class Model:
             for f, row in self.features.items()
         }  # fmt: skip
 
+    def one_against_rest(self, kind: str) -> Model:
+        """The same counts read as two classes, ``kind`` and everything else ("rest"): a
+        reader of one intent alone (is this a complaint?), sure of it more often than the
+        whole model, which splits the rest of the evidence over many intents."""
+
+        def two(row: dict[str, int]) -> dict[str, int]:
+            rest = sum(row.values()) - row.get(kind, 0)
+            return {k: v for k, v in ((kind, row.get(kind, 0)), ("rest", rest)) if v}
+
+        return Model(
+            {
+                "classes": two(self.classes),
+                "totals": two(self.totals),
+                "features": {f: two(row) for f, row in self.features.items()},
+            }
+        )
+
     def guess(self, norm: str, state: str) -> Guess:
         """The intent of a reply (its normalised text) in ``state``."""
         seen = [f for f in features(norm, state) if f in self.features]
@@ -139,3 +156,10 @@ def shipped() -> Model | None:
         return Model(json.loads(PATH.read_text(encoding="utf-8")))
     except (OSError, ValueError, KeyError) as exc:
         raise ModelError(f"{PATH.name}: {exc}") from None
+
+
+@functools.cache
+def complaints() -> Model | None:
+    """The shipped model read as complaint or not (:meth:`Model.one_against_rest`)."""
+    whole = shipped()
+    return whole.one_against_rest("complaint") if whole is not None else None

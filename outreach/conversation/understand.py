@@ -74,6 +74,7 @@ class Intent:
     slots: Slots | None = None
     guess: model.Guess | None = None  # when the model decided: how sure, and why
     overruled: str = ""  # the rule the model overruled ("" when no rule held)
+    concern: bool = False  # reads as a complaint too: a person gets it beside ``kind``
 
 
 Test = Callable[[Slots, str, int], bool]
@@ -298,6 +299,10 @@ def understand(
         kind = "confirm"
     if kind == "unknown" and confirming and s.number == 1:
         kind = "confirm"
+    decided = "model" if guess else rule.name if rule else "none"
+    concern = trust.concern(s, state, kind)
+    if concern and kind in trust.ONLY_CONCERN:
+        kind, concern, decided = "complaint", False, "concern"  # nothing else is asked
     fault = text.strip() if s.symptoms else None
     return Intent(
         kind=kind,
@@ -315,8 +320,9 @@ def understand(
         services=s.services,
         because=_BECAUSE.get(s.because or "") if kind == "decline" else None,
         topic=s.topic,
-        rule="model" if guess else rule.name if rule else "none",
+        rule=decided,
         slots=s,
         guess=guess,
         overruled=rule.name if guess and rule else "",
+        concern=concern,
     )

@@ -28,7 +28,8 @@ from outreach.preferences import SlotPreference
 _WEEKDAY_CN = {str(k): int(v) for k, v in lexicon.data("zh-CN")["weekdays"].items()}
 _WEEKDAY_EN = {str(k): int(v) for k, v in lexicon.data("en")["weekdays"].items()}
 _MONTHS_EN = {str(k): int(v) for k, v in lexicon.table("months").items()}
-_CLAUSES = re.compile(r"[,，。;；!！?？]|\bbut\b|但是|不过")
+# Clause breaks (not the comma of a thousands separator: "at 9,950 km" is no 9 o'clock).
+_CLAUSES = re.compile(r"(?<!\d),|,(?!\d{3}(?!\d))|[，。;；!！?？]|\bbut\b|但是|不过")
 _WEEKS_AHEAD = [(re.compile(p), int(n)) for p, n in lexicon.table("weeks_ahead").items()]
 _PARTS = [(lexicon.pattern(f"part_{part}"), part) for part in ("morning", "afternoon", "evening")]
 
@@ -73,6 +74,11 @@ _COLON = re.compile(r"(?<!\d)(\d{1,2})[:：.](\d{2})(?!\d)\s*(am|pm|a\.m\.|p\.m\
 _EN_TIME = re.compile(r"\b(\d{1,2})(?::(\d{2}))?\s*(am|pm|a\.m\.|p\.m\.)")
 _AT = re.compile(
     r"\b(?:at|around|about|after|by)\s+(\d{1,2})(?::(\d{2}))?\b(?!\s*(?:km|号|月)|,\d{3})"
+)
+# An hour said right after a day, with no "at": "tmrw 830", "Thursday 12", "fri 9.15".
+_DAY_HOUR = re.compile(
+    r"\b(?:(?:mon|tues?|wed(?:nes)?|thu(?:rs?)?|fri|sat(?:ur)?|sun)(?:day)?|tomorrow|tmrw?|tmro"
+    r"|today)\s+(\d{1,2})(?:[:.]?(\d{2}))?\b(?!\s*(?:km|k\b|st\b|nd\b|rd\b|th\b|/|%))"
 )
 _NOON = lexicon.pattern("noon")
 # Times in English words, as typed or as speech recognition writes them: "ten am", "at ten",
@@ -257,7 +263,7 @@ def _clock(clause: str, part: str | None) -> time | None:
     elif m := _cn_time(clause):
         hour = small(m[1])
         minute = _cn_minutes(m[2])
-    elif m := _AT.search(clause):
+    elif (m := _AT.search(clause)) or (m := _DAY_HOUR.search(clause)):
         hour, minute = int(m[1]), int(m[2] or 0)
     if hour is None or hour > 24 or minute > 59:
         return None
@@ -278,6 +284,8 @@ def _clock(clause: str, part: str | None) -> time | None:
 
 def _cn_time(clause: str) -> re.Match[str] | None:
     for m in _CN_TIME.finditer(clause):
+        if m.start() > 0 and clause[m.start() - 1] in "周期拜":  # 周四十二点: 四 is the day
+            m = _CN_TIME.match(clause, m.start() + 1) or m
         # "快一点" / "早一点" mean "a bit sooner", not one o'clock.
         if m[1] == "一" and m.start() > 0 and clause[m.start() - 1] in "快早晚慢有差好":
             continue

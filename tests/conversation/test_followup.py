@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from outreach.conversation import start_followup, voice_turn
+from outreach.conversation import start_followup, trust, voice_turn
 from outreach.models import CallbackRequest, Customer, Outreach
 from outreach.models.capacity import SlotHold
 from outreach.settings import Settings
@@ -94,3 +94,15 @@ def test_a_call_reads_the_question_and_takes_the_keypad(
         speech=None, step=turn.next_step, now=NOW,
     )  # fmt: skip
     assert turn.hangup and "感谢您的评价" in turn.say and outreach.outcome == "rated 4/5"
+
+
+def test_a_rating_with_a_complaint_keeps_the_rating_and_queues_the_complaint(
+    session: Session, phone: Phone, asked: Outreach, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A middling rating the complaint reader flags: the rating is kept, an apology is sent, and
+    the complaint (not a low rating as well) goes to a person."""
+    monkeypatch.setattr(trust, "concern", lambda s, state, kind: True)
+    answer = phone.text("3分吧")
+    assert answer.kind == "followup_reply" and answer.handoff and "非常抱歉" in (answer.text or "")
+    assert asked.rating == 3 and asked.outcome == "rated 3/5: advisor to call"
+    assert _callbacks(session) == ["complaint"]

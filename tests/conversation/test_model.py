@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from outreach.conversation import model
+from outreach.conversation import model, reading, trust
 from outreach.conversation.understand import understand
 from outreach.evaluation.corpus import load
 
@@ -89,3 +89,80 @@ def test_a_time_to_the_minute_of_one_offered_slot_books_it_without_the_model() -
 def test_features_mark_the_state_and_the_ends() -> None:
     grams = model.features("好的", "offer")
     assert "@offer" in grams and "^好" in grams and "的$" in grams and "@offer|好的" in grams
+
+
+def test_one_against_rest_keeps_the_counts_of_one_intent_and_adds_up_the_others() -> None:
+    """The complaint reader is the same counts as the whole model, read as two classes."""
+    whole = model.Model(
+        model.train(
+            [("太差了", "none", "complaint"), ("差评", "none", "complaint"),
+             ("好的", "none", "confirm"), ("好的谢谢", "none", "thanks")] * 2
+        )
+    )  # fmt: skip
+    two = whole.one_against_rest("complaint")
+    assert two.classes == {"complaint": 4, "rest": 4}
+    assert two.features["好的"] == {"rest": 4} and two.features["差"] == {"complaint": 4}
+    assert two.guess("太差", "none").kind == "complaint"
+    assert two.guess("好的", "none").kind == "rest"
+
+
+class _Fixed:
+    """A reader that always says the same."""
+
+    def __init__(self, kind: str, confidence: float) -> None:
+        self.said = model.Guess(kind, confidence, ())
+
+    def guess(self, norm: str, state: str) -> model.Guess:
+        return self.said
+
+
+def _readers(monkeypatch: pytest.MonkeyPatch, complaint: float, whole: tuple[str, float]) -> None:
+    reader = _Fixed("complaint", complaint) if complaint >= 0.5 else _Fixed("rest", 1 - complaint)
+    monkeypatch.setattr(model, "complaints", lambda: reader)
+    monkeypatch.setattr(model, "shipped", lambda: _Fixed(*whole))
+
+
+@pytest.mark.parametrize(
+    ("complaint", "whole", "kind", "flagged"),
+    [
+        (0.8, ("choose_option", 0.6), "choose_option", True),
+        (0.8, ("complaint", 0.95), "choose_option", True),
+        (0.69, ("choose_option", 0.6), "choose_option", False),  # not sure enough
+        (0.8, ("rating", 0.95), "choose_option", False),  # the whole model sure of another
+        (0.99, ("complaint", 0.99), "opt_out", False),  # an opt-out is never called back
+        (0.99, ("complaint", 0.99), "call_me", False),  # already with a person
+        (0.99, ("complaint", 0.99), "complaint", False),
+    ],
+)
+def test_the_complaint_reader_flags_only_where_it_may(
+    monkeypatch: pytest.MonkeyPatch, complaint: float, whole: tuple[str, float], kind: str,
+    flagged: bool,
+) -> None:  # fmt: skip
+    _readers(monkeypatch, complaint, whole)
+    slots = reading.read("选2吧 洗得跟没洗一样", NOW)
+    assert trust.concern(slots, "offer", kind) is flagged
+
+
+def test_a_good_rating_with_a_remark_is_no_complaint(monkeypatch: pytest.MonkeyPatch) -> None:
+    """From 4 up a follow-up's remark is read as a remark; below it the complaint is flagged."""
+    _readers(monkeypatch, 0.99, ("rating", 0.6))
+    assert not trust.concern(reading.read("4分 洗得跟没洗一样", NOW), "followup", "rating")
+    assert trust.concern(reading.read("3分 洗得跟没洗一样", NOW), "followup", "rating")
+
+
+def test_a_flagged_reply_keeps_its_pick_and_one_that_asks_nothing_is_a_complaint(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """ "选2吧，不过上次洗得跟没洗一样": option 2, and a person reads the complaint; words
+    that ask nothing else are the complaint alone."""
+    monkeypatch.setattr(trust, "concern", lambda s, state, kind: True)
+    monkeypatch.setattr(trust, "guess", lambda s, state, rule, kind: None)
+    offered = [
+        NOW.replace(hour=12),
+        NOW.replace(day=4, hour=8, minute=30),
+        NOW.replace(day=4, hour=12),
+    ]
+    picked = understand("选2吧", now_local=NOW, options=3, offered=offered)
+    assert (picked.kind, picked.option, picked.concern) == ("choose_option", 2, True)
+    alone = understand("呜哩哇啦", now_local=NOW, state="handoff")
+    assert (alone.kind, alone.rule, alone.concern) == ("complaint", "concern", False)

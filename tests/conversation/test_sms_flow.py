@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from outreach import capacity, outbox
-from outreach.conversation import records, start_offer
+from outreach.conversation import records, start_offer, trust
 from outreach.models import (
     Appointment,
     CallbackRequest,
@@ -684,3 +684,30 @@ class TestOfferNotYetSent:
         row.status = "sent"
         session.flush()
         assert phone.text("1").kind == "confirmation"
+
+
+class TestAComplaintBesideARequest:
+    """A reply the complaint reader flags (``Intent.concern``) is handled as it asks, and a
+    person gets the complaint too: nothing the customer asked for is lost."""
+
+    @pytest.fixture(autouse=True)
+    def _flagged(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        monkeypatch.setattr(trust, "concern", lambda s, state, kind: True)
+
+    def test_a_pick_is_booked_and_the_complaint_queued(
+        self, session: Session, phone: Phone, offered: Outreach, customer: Customer
+    ) -> None:
+        answer = phone.text("选2吧")
+        assert answer.kind == "confirmation"
+        assert len(_appointments(session, customer)) == 1
+        reasons = [c.reason for c in session.scalars(select(CallbackRequest))]
+        assert reasons == ["complaint"]
+
+    def test_an_opted_out_customer_s_complaint_still_reaches_a_person(
+        self, session: Session, phone: Phone, offered: Outreach, customer: Customer
+    ) -> None:
+        customer.opted_out_at = NOW
+        assert phone.text("选2吧").text is None  # nothing is sent to them
+        assert _appointments(session, customer) == []
+        reasons = [c.reason for c in session.scalars(select(CallbackRequest))]
+        assert reasons == ["complaint"]

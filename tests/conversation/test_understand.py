@@ -65,6 +65,14 @@ CASES: list[tuple[str, str, int | None, dict, dict]] = [
     ("明早9点行吗", "propose_time", None, {"on": THU, "part_of_day": "morning", "at": time(9)}, {}),
     ("明天不行，后天可以", "propose_time", None, {"on": FRI}, {}),
     ("明天不行", "propose_time", None, {"not_before": FRI}, {}),
+    # An hour right after the day ("周四" is not "四十二点"; "tmrw 830" is 8:30).
+    ("周四十二点", "propose_time", None, {"on": THU, "at": time(12)}, {}),
+    ("星期四十点半可以吗", "propose_time", None, {"on": THU, "at": time(10, 30)}, {}),
+    ("thursday 12 works", "propose_time", None, {"on": THU, "at": time(12)}, {}),
+    ("tmrw 830", "propose_time", None, {"on": THU, "at": time(8, 30)}, {}),
+    ("friday 5k km service", "book_request", None, {"on": FRI}, {}),
+    # The comma of a thousands separator is no clause break: "at 9,950 km" is the mileage.
+    ("just checked, we're at 9,950 km", "mileage", None, {}, {"mileage_km": 9950}),
     ("明天上午不行，下午可以", "propose_time", None, {"on": THU, "part_of_day": "afternoon"}, {}),
     (
         "明天不行，下午可以",
