@@ -288,7 +288,7 @@ def _mileage_patterns() -> tuple[re.Pattern[str], ...]:
     return (
         re.compile(rf"(\d{{1,3}}(?:\.\d)?k)\s*(?:{km}|{miles})"),
         re.compile(rf"(\d{{3,7}})\s*(?:{km}|k\b)"),
-        re.compile(rf"(?:{context})\D{{0,14}}?(\d{{3,7}})"),
+        re.compile(rf"(?:{context})\D{{0,14}}?(\d{{3,7}}|\d{{1,3}}(?:\.\d)?k\b)"),
         re.compile(rf"(\d{{3,7}})\s*(?:{miles})"),
     )
 

@@ -144,9 +144,10 @@ RULES: tuple[Rule, ...] = (
     Rule("cancel_words", "cancel_appointment", lambda s, st, n: s.has("cancel_appointment"),
          "cancelling an appointment, in words"),
     Rule("booked_not_coming", "cancel_appointment",
-         lambda s, st, n: st == "booked" and s.has("not_coming")
+         lambda s, st, n: st == "booked" and s.has("not_coming") and not s.has("reschedule")
          and not (s.preference is not None and (s.has("a_not_a") or s.has("question"))),
-         "a booked customer who says they are not coming cancels the appointment"),
+         "a booked customer who says they are not coming cancels the appointment (unless they "
+         "ask to move it: \u201c明天来不了了，改到下周\u201d)"),
     Rule("reminder_yes", "confirm", lambda s, st, n: st == "booked" and s.number == 1,
          "a booked customer's 1 (the reminder asks 1 to confirm): they are coming"),
     Rule("reminder_change", "reschedule", lambda s, st, n: st == "booked" and s.number == 2,
