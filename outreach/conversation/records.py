@@ -274,8 +274,11 @@ def write(
             session.flush()
         outreach = outreach.id
     row = _line(customer, outreach, direction, channel, kind, body, now, status, sid)
-    # the table's own INSERT: one execute, not the ORM's bulk path
-    session.execute(insert(ATTEMPTS), {**row, "error_code": None})
+    # the table's own INSERT (built once): one execute, not the ORM's bulk path
+    session.execute(_WRITE, {**row, "error_code": None})
+
+
+_WRITE = insert(ATTEMPTS)
 
 
 def save(session: Session, outreach: Outreach | None) -> None:
