@@ -33,13 +33,15 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import URL, Dialect, ExceptionContext
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.types import TypeDecorator
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+PING_AFTER_IDLE_S = 1.0  # a pooled connection idle longer than this is pinged before use
+_IDLE_SINCE = "outreach.idle_since"
 RETRY_ATTEMPTS = 4  # a transaction aborted by a transient failure runs at most this many times
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -211,9 +213,12 @@ def _on_error(context: ExceptionContext) -> BaseException | None:
 def make_engine(url: str, **kwargs: Any) -> Engine:
     """Create the engine for ``url``; SQLite gets WAL, a busy timeout and foreign keys.
 
-    A connection that cannot be opened raises :class:`DatabaseUnavailable`.  Connections are
-    pinged before use, so one the server dropped while idle is replaced instead of failing the
-    request that drew it (the ping costs a round trip per checkout, not per statement).
+    A connection that cannot be opened raises :class:`DatabaseUnavailable`.  A server
+    connection that sat idle in the pool for more than :data:`PING_AFTER_IDLE_S` is pinged
+    before use, so one the server dropped while idle is replaced instead of failing the request
+    that drew it; one checked in again within that second is used as it is (a busy process
+    would otherwise pay a round trip per request for it, and a connection lost meanwhile costs
+    the entry points' retry of a transient failure, see :func:`is_transient`).
     """
     try:
         parsed = make_url(url)
@@ -227,12 +232,38 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         event.listen(engine, "connect", _sqlite_on_connect)
         event.listen(engine, "begin", _sqlite_on_begin)
     else:
-        kwargs.setdefault("pool_pre_ping", True)
         # Renewed hourly all the same, ahead of idle timeouts in proxies on the way.
         kwargs.setdefault("pool_recycle", 3600)
         engine = create_engine(url, **kwargs)
+        if not kwargs.get("pool_pre_ping"):  # unless the caller wants a ping on every checkout
+            _ping_when_idle(engine)
     event.listen(engine, "handle_error", _on_error)
     return engine
+
+
+def _ping_when_idle(engine: Engine) -> None:
+    """Ping a pooled connection before use when it sat idle for more than
+    :data:`PING_AFTER_IDLE_S`; a dead one is replaced (the pool opens another when the
+    checkout raises :class:`DisconnectionError`)."""
+    dialect = engine.dialect
+
+    def checked_in(dbapi_connection: Any, record: Any) -> None:
+        if dbapi_connection is not None:
+            record.info[_IDLE_SINCE] = time.monotonic()
+
+    def checked_out(dbapi_connection: Any, record: Any, proxy: Any) -> None:
+        since = record.info.get(_IDLE_SINCE)
+        if since is None or time.monotonic() - since <= PING_AFTER_IDLE_S:
+            return  # new, or back in the pool a moment ago
+        try:
+            alive = dialect.do_ping(dbapi_connection)
+        except Exception as exc:
+            raise DisconnectionError(f"pooled connection lost while idle: {exc}") from exc
+        if not alive:
+            raise DisconnectionError("pooled connection lost while idle")
+
+    event.listen(engine, "checkin", checked_in)
+    event.listen(engine, "checkout", checked_out)
 
 
 def check_database(engine: Engine) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import re
+from functools import lru_cache
 from typing import NoReturn
 from urllib.parse import parse_qsl
 
@@ -104,10 +105,20 @@ def field(form: MultiDict[str, str], name: str, *, pattern: re.Pattern[str] | No
 def phone(form: MultiDict[str, str], name: str) -> str:
     """A required phone number in E.164 (400 when it does not parse)."""
     value = field(form, name)
+    e164 = _e164(value)
+    if e164 is None:
+        refuse(400, f"{name} is not a phone number in E.164 form", form)
+    return e164
+
+
+@lru_cache(maxsize=4096)
+def _e164(value: str) -> str | None:
+    """``value`` in E.164, or None when it is no possible number (the same customers write
+    again and again: parsing a number costs more than the rest of reading the form)."""
     try:
         number = phonenumbers.parse(value, None)
     except phonenumbers.NumberParseException:
-        number = None
-    if number is None or not phonenumbers.is_possible_number(number):
-        refuse(400, f"{name} is not a phone number in E.164 form", form)
+        return None
+    if not phonenumbers.is_possible_number(number):
+        return None
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)

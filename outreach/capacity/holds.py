@@ -7,11 +7,11 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import String, Table, any_, bindparam, select, update
+from sqlalchemy import String, Table, any_, bindparam, insert, select, update
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, make_transient_to_detached
 
 from outreach.capacity import ledger
 from outreach.capacity.model import UnitNeed
@@ -127,21 +127,29 @@ def place_holds(
     if not chosen:
         return []
     ledger.claim(session, (n for r in chosen for n in r.needs), locked=True, checked=True)
-    holds = [
-        SlotHold(
-            starts_at=r.starts_at,
-            advisor_id=r.advisor.id,
-            customer_id=customer_id,
-            jobs=jobs,
-            channel=channel,
-            status="held",
-            expires_at=expires_at,
-            created_at=now,
-        )
+    rows = [
+        {
+            "starts_at": r.starts_at,
+            "advisor_id": r.advisor.id,
+            "customer_id": customer_id,
+            "jobs": jobs,
+            "channel": channel,
+            "status": "held",
+            "expires_at": expires_at,
+            "appointment_id": None,
+            "created_at": now,
+        }
         for r in chosen
     ]
-    session.add_all(holds)
-    session.flush()
+    # The table's own INSERT … RETURNING (the ORM's unit of work costs more than the
+    # statement); the rows then join the session as loaded, as a flush would leave them.
+    ids = session.scalars(_INSERT_HOLDS, rows).all()
+    holds: list[SlotHold] = []
+    for hold_id, row in zip(ids, rows, strict=True):
+        hold = SlotHold(id=hold_id, **row)
+        make_transient_to_detached(hold)
+        session.add(hold)
+        holds.append(hold)
     ledger.record_rows(
         session,
         [
@@ -151,6 +159,9 @@ def place_holds(
         ],
     )
     return holds
+
+
+_INSERT_HOLDS = insert(HOLDS).returning(HOLDS.c.id, sort_by_parameter_order=True)
 
 
 def end_hold(session: Session, hold_id: int, status: str) -> bool:

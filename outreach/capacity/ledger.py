@@ -40,6 +40,7 @@ from sqlalchemy import (
     delete,
     func,
     select,
+    text,
     update,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
@@ -258,10 +259,16 @@ def claim(
         # arrays).  Unlocked: lock, then update, in one round trip: the CTE (never inlined:
         # it locks rows) takes the row locks in key order; the UPDATE re-checks each row's
         # committed ``used`` after any wait (READ COMMITTED), so the condition still decides.
+        # The day load is written by the same statement (a CTE), with the changes of a
+        # release just before; a take that falls short is rolled back with the savepoint.
         params = {
             "keys": keys,
             "amounts": [by_key[k].amount for k in keys],
             "capacities": [by_key[k].capacity for k in keys],
+            "back_keys": [c[0] for c in given_back],
+            "back_kinds": [c[1] for c in given_back],
+            "back_days": [c[2] for c in given_back],
+            "back_amounts": [c[3] for c in given_back],
         }
         changed = set(session.scalars(_PG_TAKE if locked else _PG_LOCK_AND_TAKE, params))
     else:
@@ -287,40 +294,81 @@ def claim(
             key=lambda n: (n.kind == "reception", n.key),
         )[0]
         raise SlotTaken(f"that time was just taken ({full.kind} {full.key} is full)", full.key)
-    load.apply(session, [*given_back, *((n.key, n.kind, n.day, n.amount) for n in by_key.values())])
+    if not is_postgres(session):
+        changes = [*given_back, *((n.key, n.kind, n.day, n.amount) for n in by_key.values())]
+        load.apply(session, changes)
 
 
 def _pg_take(*, lock: bool) -> Any:
-    """PostgreSQL's take: ``used += amount`` where it fits, per key, from three arrays."""
-    wanted = (
-        func.unnest(
-            bindparam("keys", type_=ARRAY(String)),
-            bindparam("amounts", type_=ARRAY(Integer)),
-            bindparam("capacities", type_=ARRAY(Integer)),
-        )
-        .table_valued("key", "amount", "capacity")
-        .render_derived(name="wanted")
+    """PostgreSQL's take: ``used += amount`` where it fits, per key, from three arrays, and
+    the day load of what it took (and of ``back_*``, a release's changes) in one statement.
+
+    Locking: the CTE of the unit rows in key order (never inlined: it locks rows) is read by
+    the UPDATE, so it runs first; the UPDATE re-checks each row's committed ``used`` after any
+    wait (READ COMMITTED), so the condition still decides.  Returns the keys taken.
+    """
+    locked = (
+        "locked_units AS (SELECT capacity_units.key FROM capacity_units"
+        " WHERE capacity_units.key = ANY (CAST(:keys AS VARCHAR[]))"
+        " ORDER BY capacity_units.key FOR NO KEY UPDATE), "
+        if lock
+        else ""
     )
-    stmt = update(UNITS).where(
-        UNITS.c.key == wanted.c.key, UNITS.c.used + wanted.c.amount <= wanted.c.capacity
+    sql = (  # the code's own SQL, built once at import: no value goes into the text
+        f"WITH {locked}"  # noqa: S608
+        "wanted AS (SELECT * FROM unnest(CAST(:keys AS VARCHAR[]), CAST(:amounts AS INTEGER[]),"
+        " CAST(:capacities AS INTEGER[])) AS wanted(key, amount, capacity)),"
+        " taken AS (UPDATE capacity_units SET used = capacity_units.used + wanted.amount,"
+        " capacity = wanted.capacity"
+        f" FROM wanted{', locked_units' if lock else ''}"
+        " WHERE capacity_units.key = wanted.key"
+        " AND capacity_units.used + wanted.amount <= wanted.capacity"
+        f"{' AND capacity_units.key = locked_units.key' if lock else ''}"
+        " RETURNING capacity_units.key, capacity_units.kind, capacity_units.day, wanted.amount),"
+        " changes AS (SELECT key, kind, day, amount FROM taken UNION ALL"
+        " SELECT * FROM unnest(CAST(:back_keys AS VARCHAR[]), CAST(:back_kinds AS VARCHAR[]),"
+        " CAST(:back_days AS DATE[]), CAST(:back_amounts AS INTEGER[]))"
+        " AS back(key, kind, day, amount)), "
+        f"{load.pg_upsert_from('changes')}"
+        " SELECT key FROM taken"
     )
-    if lock:
-        ordered = _locking(UNITS.c.key == any_(bindparam("keys", type_=ARRAY(String))))
-        stmt = stmt.where(UNITS.c.key == ordered.cte("locked_units").c.key)
-    return (
-        stmt.values(used=UNITS.c.used + wanted.c.amount, capacity=wanted.c.capacity)
-        .returning(UNITS.c.key)
-        .execution_options(synchronize_session=False)
-    )
+    return text(sql)
 
 
 _HELD_BY = TAKES.c.hold_id == any_(bindparam("hold_ids", type_=ARRAY(Integer)))
-# The units some holds took, locked in key order; and their take rows deleted (see release).
+# The units some holds took, locked in key order (see release).
 _PG_LOCK_HELD = _locking(UNITS.c.key.in_(select(TAKES.c.unit_key).where(_HELD_BY)))
-_PG_DELETE_HELD = delete(TAKES).where(_HELD_BY).returning(TAKES.c.unit_key, TAKES.c.amount)
 
 _PG_TAKE = _pg_take(lock=False)  # the caller has locked the rows
 _PG_LOCK_AND_TAKE = _pg_take(lock=True)
+
+
+def _pg_give_back_held(*, write_load: bool) -> Any:
+    """PostgreSQL's give-back of some holds' takes, the units already locked: the take rows
+    deleted (only what the DELETE removed goes back, so two releases give back once), their
+    amounts taken off the units and, with ``write_load``, the day load changed, in one
+    statement.  Rows: each unit's key, kind, day, amount given back and takes deleted."""
+    sql = (
+        "WITH gone AS (DELETE FROM capacity_takes"
+        " WHERE capacity_takes.hold_id = ANY (CAST(:hold_ids AS INTEGER[]))"
+        " RETURNING capacity_takes.unit_key, capacity_takes.amount),"
+        " back AS (SELECT unit_key AS key, sum(amount) AS amount, count(*) AS takes"
+        " FROM gone GROUP BY unit_key),"
+        " given AS (UPDATE capacity_units SET used = capacity_units.used - back.amount"
+        " FROM back WHERE capacity_units.key = back.key"
+        " RETURNING capacity_units.key, capacity_units.kind, capacity_units.day,"
+        " back.amount, back.takes)"
+    )
+    if write_load:
+        sql += (
+            ", changes AS (SELECT key, kind, day, -amount AS amount FROM given), "  # noqa: S608
+            + load.pg_upsert_from("changes")
+        )
+    return text(sql + " SELECT key, kind, day, amount, takes FROM given ORDER BY key")  # noqa: S608
+
+
+_PG_GIVE_BACK_HELD = _pg_give_back_held(write_load=True)
+_PG_GIVE_BACK_HELD_PENDING = _pg_give_back_held(write_load=False)
 
 _GIVEN = (
     func.unnest(bindparam("keys", type_=ARRAY(String)), bindparam("amounts", type_=ARRAY(Integer)))
@@ -413,11 +461,19 @@ def release(
     if hold_ids is not None and not hold_ids:
         return 0
     if hold_ids is not None and is_postgres(session):
-        # The common case (holds given back), with statements built once.
+        # The common case (holds given back), with statements built once: the units locked
+        # in key order first, then one statement deletes the takes, gives their amounts back
+        # and writes the day load (unless ``pending`` wants the changes).
         ids = {"hold_ids": list(hold_ids)}
         if not locked:
             session.execute(_PG_LOCK_HELD, ids)
-        gone = session.execute(_PG_DELETE_HELD, ids)
+        count = 0
+        statement = _PG_GIVE_BACK_HELD if pending is None else _PG_GIVE_BACK_HELD_PENDING
+        for key, kind, day, amount, takes in session.execute(statement, ids):
+            count += takes
+            if pending is not None:
+                pending.append((key, kind, day, -amount))
+        return count
     else:
         owner: ColumnElement[bool] = (
             TAKES.c.hold_id.in_(list(hold_ids))

@@ -9,8 +9,10 @@ In step, never drifting: the ledger changes a unit's ``used`` only in :func:`led
 <outreach.capacity.ledger.claim>` and :func:`ledger.release
 <outreach.capacity.ledger.release>`, and each passes exactly the amounts it changed to
 :func:`apply`, in the same transaction (and savepoint): if the change rolls back, so does the
-load.  :func:`apply` is one upsert that adds the amounts to the stored JSON in the database,
-so nothing is read back first; the row lock it takes is only ever waited for by a change of
+load.  On PostgreSQL they write it within their own statement instead, with the same upsert
+as a CTE (:func:`pg_upsert_from`): one round trip for the units and the load.
+:func:`apply` is one upsert that adds the amounts to the stored JSON in the database, so
+nothing is read back first; the row lock it takes is only ever waited for by a change of
 the same day, which already waits for that day's labour unit.  The CHECK ``used >= 0``
 refuses a give-back that was never taken.  :func:`recount` derives the same figures from the
 unit rows, for the tests and ``rebuild``.
@@ -117,6 +119,24 @@ _PG_UPSERT = _upsert(
     "postgresql",
     unnested({"day": Date, "kind": String, "used": Integer, "detail": JSONB}, "changed"),
 )
+
+
+def pg_upsert_from(changes: str) -> str:
+    """PostgreSQL: the CTEs that write to the day load the changes of CTE ``changes``
+    (columns key, kind, day, amount), as :func:`apply` does, for a statement that also makes
+    those changes (:mod:`outreach.capacity.ledger`): netted per key, zeros left out, one row
+    per (day, kind) in that order, added to the stored ones in the database."""
+    return (
+        f"load_netted AS (SELECT day, kind, key, sum(amount) AS n FROM {changes}"  # noqa: S608
+        " GROUP BY day, kind, key HAVING sum(amount) <> 0),"
+        " load_rows AS (SELECT day, kind, greatest(0, sum(n)) AS used,"
+        " jsonb_object_agg(key, n) AS detail FROM load_netted GROUP BY day, kind),"
+        " load_written AS (INSERT INTO capacity_day_load (day, kind, used, detail)"
+        " SELECT day, kind, used, detail FROM load_rows ORDER BY day, kind"
+        " ON CONFLICT (day, kind) DO UPDATE SET"
+        f" used = capacity_day_load.used + {_ADDED['postgresql']},"
+        f" detail = {_MERGE['postgresql']})"
+    )
 
 
 DayLoads = dict[date, dict[str, dict[str, int]]]  # {day: {kind: {unit key: used}}}

@@ -277,7 +277,8 @@ def _ranked(
     whatever the later days hold: they are given out, and the next days are read only if the
     caller wants more.  An offer usually needs one read of one week, not of the horizon.
     "At 9:30" ranks by distance from that time first, and "as early as possible" by time alone
-    (no spread), so those read the whole span at once.
+    (no spread), so those read the whole span at once.  So does an offer whose first week had
+    nothing free: a full workshop is read in two statements, not one a week.
     """
     today = cal.local_date(now)
     earliest = now + timedelta(hours=cal.config.min_lead_hours)
@@ -301,6 +302,8 @@ def _ranked(
         yield from best[given:settled]
         given = max(given, settled)
         start = end + timedelta(days=1)
+        if not found:  # full so far: the rest of the span at once
+            step = timedelta(days=max(1, (last - start).days + 1))
 
 
 def _span(cal: Calendar, pref: SlotPreference, today: date, earliest: date) -> tuple[date, date]:

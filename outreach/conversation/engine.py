@@ -105,12 +105,12 @@ def handle_sms(
     text = say(settings, convo, step, channel="sms")
     if text is not None:
         where = convo.outreach or found.latest_outreach_id
-        session.flush()  # any line the conversation added goes in before the answer
+        records.save(session, convo.outreach)  # any line the conversation added goes first
         records.write(
             session, customer, where, direction="out", channel="sms",
             kind=step.template or "reply", body=text, now=now, status="replied",
         )  # fmt: skip
-    session.flush()
+    records.save(session, convo.outreach)
     return Reply(text, handoff=step.handoff, kind=step.template, customer_id=customer.id)
 
 

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Select, Table, bindparam, insert, select, update
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import Select, Table, bindparam, insert, inspect, select, update
+from sqlalchemy.orm import ColumnProperty, Session, aliased
 
 from outreach import callbacks
 from outreach.conversation.state import close
@@ -27,6 +27,7 @@ from outreach.models import (
 
 CALLBACK_WAITING = ("open", "claimed")  # an advisor has yet to call the customer back
 ATTEMPTS = cast(Table, ContactAttempt.__table__)  # Core statements on the table itself
+OUTREACH = cast(Table, Outreach.__table__)
 
 
 def find_customer(session: Session, phone: str) -> Customer | None:
@@ -273,8 +274,45 @@ def write(
             session.flush()
         outreach = outreach.id
     row = _line(customer, outreach, direction, channel, kind, body, now, status, sid)
-    # the table's own INSERT: one execute, not the ORM's bulk path
-    session.execute(insert(ATTEMPTS), {**row, "error_code": None})
+    # the table's own INSERT (built once): one execute, not the ORM's bulk path
+    session.execute(_WRITE, {**row, "error_code": None})
+
+
+_WRITE = insert(ATTEMPTS)
+
+
+def save(session: Session, outreach: Outreach | None) -> None:
+    """Flush the reply's changes.  When the conversation is the only object changed (a reply
+    that goes on with it changes its state and context and nothing else held by the ORM), its
+    changed columns are written with one UPDATE of the table, without the unit of work, which
+    costs more than the statement; anything else is flushed as usual."""
+    if outreach is None or session.new or session.deleted:
+        session.flush()
+        return
+    dirty = session.dirty
+    if not dirty:
+        return
+    state = inspect(outreach)
+    if len(dirty) != 1 or outreach not in dirty or not state.persistent:
+        session.flush()
+        return
+    values: dict[str, Any] = {}
+    for key in state.committed_state:
+        prop = state.mapper.get_property(key)
+        if not isinstance(prop, ColumnProperty):
+            session.flush()  # a relationship changed: the unit of work orders that
+            return
+        added = state.attrs[key].history.added
+        if added:
+            values[prop.columns[0].name] = added[0]
+    if values:
+        with session.no_autoflush:
+            session.execute(
+                update(OUTREACH).where(OUTREACH.c.id == bindparam("outreach_id")).values(values),
+                {"outreach_id": outreach.id},
+            )
+    # As a flush leaves it: its values are now those stored, nothing left to write.
+    state._commit_all(state.dict, session.identity_map)
 
 
 def seen_before(session: Session, sid: str, channel: str) -> ContactAttempt | None:

@@ -11,6 +11,7 @@ not know (a typo is an error, not a new key), except those other modules keep th
 from __future__ import annotations
 
 import dataclasses
+import functools
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -73,25 +74,33 @@ class ConversationState:
     def from_json(cls, raw: dict[str, Any] | None) -> ConversationState:
         raw = dict(raw or {})
         foreign = {k: raw.pop(k) for k in list(raw) if k in FOREIGN_KEYS}
-        names = {f.name for f in dataclasses.fields(cls)} - {"foreign"}
-        unknown = sorted(set(raw) - names)
+        unknown = sorted(set(raw) - _defaults().keys())
         if unknown:
             raise ContextError(f"Outreach.context: unknown key {unknown[0]!r}")
         return cls(**raw, foreign=foreign)
 
     def to_json(self) -> dict[str, Any]:
         """Only what is set (a fresh conversation stores ``{}``), foreign keys included."""
-        default = ConversationState()
         out = {
-            f.name: getattr(self, f.name)
-            for f in dataclasses.fields(self)
-            if f.name != "foreign" and getattr(self, f.name) != getattr(default, f.name)
+            name: getattr(self, name)
+            for name, default in _defaults().items()
+            if getattr(self, name) != default
         }
         return {**out, **self.foreign}
 
     def with_changes(self, **changes: Any) -> ConversationState:
         foreign = {k: changes.pop(k) for k in list(changes) if k in FOREIGN_KEYS}
         return dataclasses.replace(self, **changes, foreign={**self.foreign, **foreign})
+
+
+@functools.cache
+def _defaults() -> dict[str, Any]:
+    """Each field's value in a fresh state, ``foreign`` left out (read on every reply, so
+    worked out once)."""
+    fresh = ConversationState()
+    return {
+        f.name: getattr(fresh, f.name) for f in dataclasses.fields(fresh) if f.name != "foreign"
+    }
 
 
 def read(outreach: Outreach | None) -> ConversationState:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -146,6 +147,7 @@ def join_list(items: Iterable[Any], locale: str) -> str:
     return ", ".join(texts[:-1]) + " and " + texts[-1]
 
 
+@lru_cache(maxsize=256)  # the dealership's few numbers, in every script that names one
 def phone(value: str, locale: str) -> str:
     """A contact number as people write it: ``021 5555 0100`` (zh-CN), international in English."""
     try:

@@ -211,6 +211,25 @@ class TestReadingAWeekAtATime:
         offer_slots(session, cap, jobs=["small"], now=NOW, limit=3, hold_for="sms")
         assert spans == [(date(2026, 5, 31), date(2026, 6, 6))]  # NOW is Sunday 31 May
 
+    def test_after_a_week_with_nothing_free_the_rest_is_read_at_once(
+        self, session, cap, monkeypatch
+    ):
+        """Nothing at all in the first week (no evening opening): the other days in one read."""
+        spans = []
+        real = load.by_day
+
+        def by_day(session, first, last):
+            spans.append((first, last))
+            return real(session, first, last)
+
+        monkeypatch.setattr(load, "by_day", by_day)
+        pref = SlotPreference(part_of_day="evening")
+        assert offer_slots(session, cap, jobs=["small"], now=NOW, preference=pref) == []
+        assert spans == [
+            (date(2026, 5, 31), date(2026, 6, 6)),
+            (date(2026, 6, 7), date(2026, 6, 14)),  # the horizon: 14 days after 31 May
+        ]
+
 
 class TestNeverOpen:
     """Whether nothing could be offered at the preferred time even in an empty workshop."""

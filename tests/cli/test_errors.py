@@ -256,9 +256,6 @@ class TestDatabaseError:
         upgrade(engine)
         check_database(engine)
 
-    def test_server_connections_are_pinged(self):
-        assert make_engine(NO_SERVER).pool._pre_ping
-
 
 def test_python_dash_m_runs_the_cli():
     """`python -m outreach.cli` is the installed command (used by the docs and the tests)."""

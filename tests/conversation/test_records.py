@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from outreach.conversation import records
@@ -84,3 +85,56 @@ class TestSituation:
         assert records.situation(session, PHONE, NOW, sid=sid, channel="voice").earlier is None
         elsewhere = records.situation(session, "+8613800003333", NOW, sid=sid, channel="sms")
         assert elsewhere.earlier is first  # found even when the number is not on file
+
+
+class TestSave:
+    """records.save: a reply's changes to its conversation, written like a flush would."""
+
+    def _stored(self, session: Session, outreach: Outreach) -> tuple:
+        row = session.execute(
+            select(
+                records.OUTREACH.c.state, records.OUTREACH.c.context, records.OUTREACH.c.outcome
+            ).where(records.OUTREACH.c.id == outreach.id)
+        ).one()
+        return tuple(row)
+
+    def test_the_conversation_alone_is_written_with_one_update(self, session: Session) -> None:
+        outreach = _outreach(session, make_customer(session, phone=PHONE), "open")
+        session.refresh(outreach)  # every column loaded, as the situation look-up leaves it
+        outreach.state = "offered"
+        outreach.context = {"misses": 1}
+        outreach.outcome = None  # set to what it was: not written
+        statements: list[str] = []
+
+        def seen(conn, cursor, sql, *rest) -> None:
+            statements.append(sql)
+
+        bind = session.connection()
+        event.listen(bind, "before_cursor_execute", seen)
+        try:
+            records.save(session, outreach)
+        finally:
+            event.remove(bind, "before_cursor_execute", seen)
+        assert len(statements) == 1 and statements[0].startswith("UPDATE outreach SET")
+        assert "outcome" not in statements[0]
+        assert not session.dirty
+        assert self._stored(session, outreach) == ("offered", {"misses": 1}, None)
+
+    def test_anything_else_changed_is_flushed_as_usual(self, session: Session) -> None:
+        customer = make_customer(session, phone=PHONE)
+        outreach = _outreach(session, customer, "open")
+        outreach.context = {"misses": 2}
+        customer.locale = "en"
+        records.save(session, outreach)
+        assert not session.dirty
+        assert self._stored(session, outreach) == ("new", {"misses": 2}, None)
+        stored = session.execute(
+            select(Customer.__table__.c.locale).where(Customer.__table__.c.id == customer.id)
+        ).scalar_one()
+        assert stored == "en"
+
+    def test_nothing_changed_writes_nothing(self, session: Session) -> None:
+        outreach = _outreach(session, make_customer(session, phone=PHONE), "open")
+        records.save(session, outreach)
+        records.save(session, None)
+        assert not session.dirty
