@@ -198,8 +198,9 @@ class TestReadingAWeekAtATime:
                 lazily = list(_ranked(session, cal, need, pref, NOW, active, chunk_days=chunk))
                 assert lazily == whole, (pref, chunk)
 
-    def test_an_offer_in_a_quiet_workshop_reads_one_week(self, session, cap, monkeypatch):
-        """Three slots found in the first week: the load of the second is never read."""
+    @staticmethod
+    def _spans_read(monkeypatch) -> list:
+        """The (first, last) days of every load read from now on."""
         spans = []
         real = load.by_day
 
@@ -208,6 +209,11 @@ class TestReadingAWeekAtATime:
             return real(session, first, last)
 
         monkeypatch.setattr(load, "by_day", by_day)
+        return spans
+
+    def test_an_offer_in_a_quiet_workshop_reads_one_week(self, session, cap, monkeypatch):
+        """Three slots found in the first week: the load of the second is never read."""
+        spans = self._spans_read(monkeypatch)
         offer_slots(session, cap, jobs=["small"], now=NOW, limit=3, hold_for="sms")
         assert spans == [(date(2026, 5, 31), date(2026, 6, 6))]  # NOW is Sunday 31 May
 
@@ -215,14 +221,7 @@ class TestReadingAWeekAtATime:
         self, session, cap, monkeypatch
     ):
         """Nothing at all in the first week (no evening opening): the other days in one read."""
-        spans = []
-        real = load.by_day
-
-        def by_day(session, first, last):
-            spans.append((first, last))
-            return real(session, first, last)
-
-        monkeypatch.setattr(load, "by_day", by_day)
+        spans = self._spans_read(monkeypatch)
         pref = SlotPreference(part_of_day="evening")
         assert offer_slots(session, cap, jobs=["small"], now=NOW, preference=pref) == []
         assert spans == [
