@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from outreach import capacity
 from outreach.consent import may_contact
 from outreach.conversation import queue_sms
+from outreach.conversation.state import carry_facts, read
 from outreach.conversation.texts import render_text
 from outreach.job_lines import offered_items, record_job_lines
 from outreach.models import Appointment, Customer, Outreach, Vehicle
@@ -88,6 +89,8 @@ def book(session: Session, settings: Settings, booking: Booking, *, now: datetim
     if booking.note.strip():
         appointment.notes = booking.note.strip()
     outreach = session.get(Outreach, booking.outreach_id) if booking.outreach_id else None
+    if outreach is not None:  # the mileage, faults, technician and services told to the bot
+        carry_facts(read(outreach), appointment)
     # the deferred items the offer named, as the bot does (before the confirmation names them)
     record_job_lines(session, settings, appointment, offered_items(session, outreach))
     confirm(session, settings, appointment, outreach, now=now)

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from outreach import job_lines
 from outreach.conversation import convo, records, slots
 from outreach.conversation.convo import Convo, Step, appointment_context, slots_context
-from outreach.conversation.state import State, close
+from outreach.conversation.state import State, carry_facts, close
 from outreach.models import Appointment
 from outreach.preferences import SlotPreference
 from outreach.settings import Settings
@@ -119,14 +119,7 @@ def take(
         job_lines.record_job_lines(
             session, settings, appt, job_lines.offered_items(session, c.outreach)
         )
-    if ctx.mileage_km is not None:
-        appt.mileage_reported_km = ctx.mileage_km
-    if ctx.faults:
-        appt.faults_reported = "\n".join(ctx.faults)
-    if ctx.technician is not None:
-        appt.designated_technician = ctx.technician or None
-    if ctx.services:
-        appt.special_services = ctx.services
+    carry_facts(ctx, appt)
     c.appointment = appt
     close(c.outreach, status="booked", outcome=f"booked appointment {appt.id}", now=now)
     c.update(slots=[], appointment_id=appt.id, misses=0, confirming=False)

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, tzinfo
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from outreach import callbacks, lexicon, outbox
@@ -14,7 +15,7 @@ from outreach.conversation import records, slots
 from outreach.conversation.state import ConversationState, State, read, write
 from outreach.conversation.texts import lang
 from outreach.conversation.understand import NEEDS, Intent
-from outreach.models import Appointment, Customer, Outreach
+from outreach.models import Appointment, CallbackRequest, Customer, Outreach
 from outreach.preferences import SlotPreference
 from outreach.settings import Settings
 
@@ -195,3 +196,39 @@ def note_preference(
             c.update(services=joined)
     context = {"technician": intent.technician, "services": labels}
     return Step("preference_noted", {**context, **(extra or {})})
+
+
+def note_while_waiting(session: Session, c: Convo, intent: Intent) -> None:
+    """Handed to a person who has not called yet: a technician, special services, the mileage
+    or a fault said now go on the conversation the advisor will book from (a desk booking
+    carries them onto the visit, :func:`state.carry_facts`), and the queue line says so."""
+    labels = [lexicon.label("services", s, c.locale) for s in intent.services]
+    if not (labels or intent.technician is not None or intent.mileage_km or intent.fault):
+        return
+    request = session.scalars(
+        select(CallbackRequest)
+        .where(
+            CallbackRequest.customer_id == c.customer.id,
+            CallbackRequest.status.in_(records.CALLBACK_WAITING),
+            CallbackRequest.outreach_id.is_not(None),
+        )
+        .order_by(CallbackRequest.created_at.desc(), CallbackRequest.id.desc())
+        .limit(1)
+    ).first()
+    outreach = session.get(Outreach, request.outreach_id) if request is not None else None
+    if request is None or outreach is None:
+        return
+    held = read(outreach)
+    sep = "、" if c.locale == "zh-CN" else ", "
+    services = list(dict.fromkeys([*(s for s in (held.services or "").split(sep) if s), *labels]))
+    changes: dict[str, Any] = {}
+    if labels:
+        changes["services"] = sep.join(services)
+    if intent.technician is not None:
+        changes["technician"] = intent.technician
+    if intent.mileage_km:
+        changes["mileage_km"] = intent.mileage_km
+    if intent.fault:
+        changes["faults"] = [*held.faults, intent.fault]
+    write(outreach, **changes)
+    request.detail = f"{request.detail} / {intent.text}"[-callbacks.DETAIL_CHARS :]

@@ -161,7 +161,9 @@ def _no_conversation(
     if c.awaiting_person and c.channel == "sms" and intent.kind not in _STARTS_OVER:
         # Handed to a person: a "1" meant for the old offer, a "thanks" or a question is for
         # them (the desk shows it in the transcript), not the start of a new booking; an "OK"
-        # to "an advisor will call you" needs no answer.
+        # to "an advisor will call you" needs no answer.  What they add for the visit (a
+        # courtesy car, a technician, the mileage) waits for the advisor on the conversation.
+        convo.note_while_waiting(session, c, intent)
         return Step(None if intent.kind == "confirm" else "handoff_pending")
     if intent.kind == "decline":
         if intent.because == "vehicle_sold":

@@ -17,7 +17,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from outreach.models import OUTREACH_OPEN, Outreach
+from outreach.models import OUTREACH_OPEN, Appointment, Outreach
 
 
 class State(StrEnum):
@@ -125,3 +125,17 @@ def close(outreach: Outreach | None, *, status: str, outcome: str, now: datetime
     outreach.state = ENDINGS[status].value
     outreach.closed_at = now
     outreach.outcome = outcome
+
+
+def carry_facts(state: ConversationState, appointment: Appointment) -> None:
+    """What the customer told the conversation goes on the visit it booked, whoever booked it
+    (the bot, or an advisor from the desk after a hand-off): the mileage, the faults in their
+    own words, the technician they asked for and the special services."""
+    if state.mileage_km is not None:
+        appointment.mileage_reported_km = state.mileage_km
+    if state.faults:
+        appointment.faults_reported = "\n".join(state.faults)
+    if state.technician is not None:
+        appointment.designated_technician = state.technician or None
+    if state.services:
+        appointment.special_services = state.services

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from outreach import capacity, outbox
 from outreach.conversation import records, start_offer, trust
+from outreach.conversation.state import read
 from outreach.models import (
     Appointment,
     CallbackRequest,
@@ -308,6 +309,20 @@ class TestAfterAHandOff:
         assert phone.text("谢谢").text is None
         assert len(_callbacks(session, customer)) == 1
         assert phone.text("预约保养").kind == "slot_options"
+
+    def test_what_they_add_while_waiting_is_kept_for_the_advisor(
+        self, session: Session, phone: Phone, offered: Outreach, customer: Customer
+    ) -> None:
+        """A courtesy car, a technician, the mileage or a fault said while a person is to call
+        goes on the conversation the advisor books from, and on the queue line."""
+        assert phone.text("打电话给我").kind == "handoff"
+        assert phone.text("到时候要个代步车，还是找上次那个王师傅").kind == "handoff_pending"
+        assert phone.text("对了现在跑了四万八公里").kind == "handoff_pending"
+        state = read(offered)
+        assert state.services == "代步车" and state.technician == "上次那个王师傅"
+        assert state.mileage_km == 48_000
+        [callback] = _callbacks(session, customer)
+        assert callback.reason == "call_me" and "代步车" in callback.detail
 
     def test_booking_settles_what_the_bot_asked_a_person_for(
         self, session: Session, phone: Phone, offered: Outreach, customer: Customer

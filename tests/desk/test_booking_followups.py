@@ -8,6 +8,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
+from outreach.conversation.state import write
 from outreach.job_lines import price_for, record_job_lines
 from outreach.models import (
     Appointment,
@@ -144,3 +145,27 @@ def test_price_for_reads_the_configured_job(settings):
     assert price_for(settings, "Replace FRONT BRAKE PADS") == 900
     assert price_for(settings, "空调滤芯脏污") == 150
     assert price_for(settings, "雨刮片老化") is None
+
+
+def test_what_the_customer_told_the_bot_goes_on_the_visit(desk_client, db):
+    """Handed off mid-conversation, then booked at the desk: the mileage, the fault in their
+    words, the technician and the special services they gave the bot are on the appointment
+    (and the board), as when the bot books."""
+    callback, vehicle = _entry(db)
+    outreach = db.get(Outreach, callback.outreach_id)
+    write(
+        outreach,
+        mileage_km=48_000,
+        faults=["刹车有异响"],
+        technician="张师傅",
+        services="代步车、洗车",
+    )
+    db.commit()
+    _book(desk_client, callback, vehicle)
+    db.expire_all()
+    appointment = db.scalars(select(Appointment)).one()
+    assert appointment.mileage_reported_km == 48_000
+    assert appointment.faults_reported == "刹车有异响"
+    assert appointment.designated_technician == "张师傅"
+    assert appointment.special_services == "代步车、洗车"
+    db.rollback()
