@@ -175,15 +175,24 @@ def noted(c: Convo, intent: Intent) -> dict[str, Any]:
     return {"mileage_km": intent.mileage_km, "fault": intent.fault}
 
 
+def _service_labels(c: Convo, intent: Intent) -> list[str]:
+    return [lexicon.label("services", s, c.locale) for s in intent.services]
+
+
+def _with_services(c: Convo, held: str | None, labels: list[str]) -> str | None:
+    """The special services already written down, then the new ones, each once."""
+    sep = "、" if c.locale == "zh-CN" else ", "
+    services = dict.fromkeys([*(s for s in (held or "").split(sep) if s), *labels])
+    return sep.join(services) or None
+
+
 def note_preference(
     c: Convo, intent: Intent, appt: Appointment | None, extra: dict[str, Any] | None = None
 ) -> Step:
     """A designated technician or special services: on the appointment (or kept for it)."""
-    sep = "、" if c.locale == "zh-CN" else ", "
-    labels = [lexicon.label("services", s, c.locale) for s in intent.services]
+    labels = _service_labels(c, intent)
     held = appt.special_services if appt is not None else c.state.services
-    services = list(dict.fromkeys([*(s for s in (held or "").split(sep) if s), *labels]))
-    joined = sep.join(services) or None
+    joined = _with_services(c, held, labels)
     if appt is not None:
         if intent.technician is not None:
             appt.designated_technician = intent.technician or None
@@ -202,7 +211,7 @@ def note_while_waiting(session: Session, c: Convo, intent: Intent) -> None:
     """Handed to a person who has not called yet: a technician, special services, the mileage
     or a fault said now go on the conversation the advisor will book from (a desk booking
     carries them onto the visit, :func:`state.carry_facts`), and the queue line says so."""
-    labels = [lexicon.label("services", s, c.locale) for s in intent.services]
+    labels = _service_labels(c, intent)
     if not (labels or intent.technician is not None or intent.mileage_km or intent.fault):
         return
     request = session.scalars(
@@ -219,11 +228,9 @@ def note_while_waiting(session: Session, c: Convo, intent: Intent) -> None:
     if request is None or outreach is None:
         return
     held = read(outreach)
-    sep = "、" if c.locale == "zh-CN" else ", "
-    services = list(dict.fromkeys([*(s for s in (held.services or "").split(sep) if s), *labels]))
     changes: dict[str, Any] = {}
     if labels:
-        changes["services"] = sep.join(services)
+        changes["services"] = _with_services(c, held.services, labels)
     if intent.technician is not None:
         changes["technician"] = intent.technician
     if intent.mileage_km:
