@@ -3,6 +3,7 @@ steps every handler shares: handing off, counting misses, cancelling queued mess
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, tzinfo
 from typing import Any
@@ -175,24 +176,15 @@ def noted(c: Convo, intent: Intent) -> dict[str, Any]:
     return {"mileage_km": intent.mileage_km, "fault": intent.fault}
 
 
-def _service_labels(c: Convo, intent: Intent) -> list[str]:
-    return [lexicon.label("services", s, c.locale) for s in intent.services]
-
-
-def _with_services(c: Convo, held: str | None, labels: list[str]) -> str | None:
-    """The special services already written down, then the new ones, each once."""
-    sep = "、" if c.locale == "zh-CN" else ", "
-    services = dict.fromkeys([*(s for s in (held or "").split(sep) if s), *labels])
-    return sep.join(services) or None
-
-
 def note_preference(
     c: Convo, intent: Intent, appt: Appointment | None, extra: dict[str, Any] | None = None
 ) -> Step:
     """A designated technician or special services: on the appointment (or kept for it)."""
-    labels = _service_labels(c, intent)
+    sep = "、" if c.locale == "zh-CN" else ", "
+    labels = [lexicon.label("services", s, c.locale) for s in intent.services]
     held = appt.special_services if appt is not None else c.state.services
-    joined = _with_services(c, held, labels)
+    services = list(dict.fromkeys([*(s for s in (held or "").split(sep) if s), *labels]))
+    joined = sep.join(services) or None
     if appt is not None:
         if intent.technician is not None:
             appt.designated_technician = intent.technician or None
@@ -211,8 +203,7 @@ def note_while_waiting(session: Session, c: Convo, intent: Intent) -> None:
     """Handed to a person who has not called yet: a technician, special services, the mileage
     or a fault said now go on the conversation the advisor will book from (a desk booking
     carries them onto the visit, :func:`state.carry_facts`), and the queue line says so."""
-    labels = _service_labels(c, intent)
-    if not (labels or intent.technician is not None or intent.mileage_km or intent.fault):
+    if not (intent.services or intent.technician is not None or intent.mileage_km or intent.fault):
         return
     request = session.scalars(
         select(CallbackRequest)
@@ -227,15 +218,8 @@ def note_while_waiting(session: Session, c: Convo, intent: Intent) -> None:
     outreach = session.get(Outreach, request.outreach_id) if request is not None else None
     if request is None or outreach is None:
         return
-    held = read(outreach)
-    changes: dict[str, Any] = {}
-    if labels:
-        changes["services"] = _with_services(c, held.services, labels)
-    if intent.technician is not None:
-        changes["technician"] = intent.technician
-    if intent.mileage_km:
-        changes["mileage_km"] = intent.mileage_km
-    if intent.fault:
-        changes["faults"] = [*held.faults, intent.fault]
-    write(outreach, **changes)
-    request.detail = f"{request.detail} / {intent.text}"[-callbacks.DETAIL_CHARS :]
+    # Noted as on any conversation, on the one handed off (no appointment to write on yet).
+    handed_off = dataclasses.replace(c, outreach=outreach, appointment=None)
+    note_facts(handed_off, intent)
+    note_preference(handed_off, intent, None)
+    request.detail = callbacks.last_words(session, c.customer.id)
