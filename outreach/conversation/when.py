@@ -46,6 +46,8 @@ def _refused(clause: str) -> bool:
     return lexicon.pattern("refusal").search(questions_removed) is not None
 
 
+_TOMORROW_EN = r"tomorrow|tmrw?|tmro"
+_TODAY_EN = r"today"
 _WD_CN = re.compile(r"(下下|下|这|本|这个|下个)?(?:周|星期|礼拜)([一二三四五六日天七1-7])")
 _WD_EN = re.compile(
     r"\b(next|this|coming)?\s*(mon|tue|wed|thu|fri|sat|sun)"
@@ -75,10 +77,11 @@ _EN_TIME = re.compile(r"\b(\d{1,2})(?::(\d{2}))?\s*(am|pm|a\.m\.|p\.m\.)")
 _AT = re.compile(
     r"\b(?:at|around|about|after|by)\s+(\d{1,2})(?::(\d{2}))?\b(?!\s*(?:km|号|月)|,\d{3})"
 )
-# An hour said right after a day, with no "at": "tmrw 830", "Thursday 12", "fri 9.15".
+# An hour said right after a day (a weekday, tomorrow, today), with no "at": "tmrw 830",
+# "Thursday 12", "fri 9.15".
 _DAY_HOUR = re.compile(
-    r"\b(?:(?:mon|tues?|wed(?:nes)?|thu(?:rs?)?|fri|sat(?:ur)?|sun)(?:day)?|tomorrow|tmrw?|tmro"
-    r"|today)\s+(\d{1,2})(?:[:.]?(\d{2}))?\b(?!\s*(?:km|k\b|st\b|nd\b|rd\b|th\b|/|%))"
+    rf"(?:{_WD_EN.pattern}|\b(?:{_TOMORROW_EN}|{_TODAY_EN}))"
+    r"\s+(?P<hour>\d{1,2})(?:[:.]?(?P<minute>\d{2}))?\b(?!\s*(?:km|k\b|st\b|nd\b|rd\b|th\b|/|%))"
 )
 _NOON = lexicon.pattern("noon")
 # Times in English words, as typed or as speech recognition writes them: "ten am", "at ten",
@@ -184,8 +187,8 @@ def _date(clause: str, today: date) -> date | None:
     relative = [
         (r"大后天", 3),
         (r"后天|day after tomorrow", 2),
-        (r"明天|明日|明早|明晚|明儿|tomorrow|tmr|tmrw", 1),
-        (r"今天|今日|今晚|今早|today|tonight|this (?:morning|afternoon|evening)", 0),
+        (rf"明天|明日|明早|明晚|明儿|{_TOMORROW_EN}", 1),
+        (rf"今天|今日|今晚|今早|{_TODAY_EN}|tonight|this (?:morning|afternoon|evening)", 0),
     ]
     for pattern, days in relative:
         if re.search(pattern, clause):
@@ -263,8 +266,10 @@ def _clock(clause: str, part: str | None) -> time | None:
     elif m := _cn_time(clause):
         hour = small(m[1])
         minute = _cn_minutes(m[2])
-    elif (m := _AT.search(clause)) or (m := _DAY_HOUR.search(clause)):
+    elif m := _AT.search(clause):
         hour, minute = int(m[1]), int(m[2] or 0)
+    elif m := _DAY_HOUR.search(clause):
+        hour, minute = int(m["hour"]), int(m["minute"] or 0)
     if hour is None or hour > 24 or minute > 59:
         return None
     if meridiem:
