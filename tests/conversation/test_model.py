@@ -127,7 +127,8 @@ def _readers(monkeypatch: pytest.MonkeyPatch, complaint: float, whole: tuple[str
     [
         (0.8, ("choose_option", 0.6), "choose_option", True),
         (0.8, ("complaint", 0.95), "choose_option", True),
-        (0.69, ("choose_option", 0.6), "choose_option", False),  # not sure enough
+        (0.6, ("choose_option", 0.6), "choose_option", True),  # just sure enough
+        (0.59, ("choose_option", 0.6), "choose_option", False),  # not sure enough
         (0.8, ("rating", 0.95), "choose_option", False),  # the whole model sure of another
         (0.99, ("complaint", 0.99), "opt_out", False),  # an opt-out is never called back
         (0.99, ("complaint", 0.99), "call_me", False),  # already with a person
