@@ -59,6 +59,28 @@ def opt_in(session: Session, customer: Customer, *, source: str, now: datetime) 
     return True
 
 
-def may_contact(customer: Customer) -> bool:
-    """Whether any outreach may reach this customer: consent given and not opted out."""
-    return customer.consent and customer.opted_out_at is None
+def keep_to(
+    session: Session, customer: Customer, channel: str, *, source: str, now: datetime
+) -> bool:
+    """The customer keeps to one way of contact ("别打电话，短信联系就行": ``"sms"``): nothing
+    goes out by the other (:func:`may_contact` with a channel), and campaigns use this one.
+    Not an opt-out.  False if they already kept to it."""
+    if customer.only_channel == channel:
+        return False
+    customer.only_channel = channel
+    customer.preferred_channel = channel
+    session.add(
+        ContactAttempt(
+            customer_id=customer.id, at=now, channel=channel, direction="note",
+            kind="only_channel", body=source,
+        )
+    )  # fmt: skip
+    return True
+
+
+def may_contact(customer: Customer, channel: str | None = None) -> bool:
+    """Whether outreach may reach this customer: consent given and not opted out; with a
+    ``channel``, also that it is not the way of contact they refused (:func:`keep_to`)."""
+    if not customer.consent or customer.opted_out_at is not None:
+        return False
+    return channel is None or customer.only_channel in (None, channel)

@@ -77,10 +77,15 @@ def _step(
         _note(session, outreach, now, "desk", f"{number}: advisor callback (unanswered)")
         outreach.step = done + 1
         return "callback"
+    assert step.channel is not None  # noqa: S101 - the config parser requires channel or action
+    if not may_contact(outreach.customer, step.channel):
+        # A way of contact the customer refused ("别打电话"): this step is passed over.
+        outreach.step = done + 1
+        _note(session, outreach, now, "desk", f"{number}: no {step.channel} (not wanted)")
+        return None
     body = offer_text(session, outreach)
     if body is None:
         return None  # nothing was ever offered: the campaign's opener has not been written yet
-    assert step.channel is not None  # noqa: S101 - the config parser requires channel or action
     row = enqueue(
         session,
         settings,

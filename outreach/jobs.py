@@ -86,7 +86,7 @@ def send_confirmations(session: Session, settings: Settings, now: datetime) -> i
     queued = 0
     for appointment in select_day_before(session, settings, today):
         customer = appointment.customer
-        if not may_contact(customer) or not record_reminder(session, appointment, now):
+        if not may_contact(customer, "sms") or not record_reminder(session, appointment, now):
             continue
         text = render_text(
             settings, "reminder", customer=customer, channel="sms", appointment=appointment
@@ -118,7 +118,7 @@ def _offer_after_no_show(
     session: Session, settings: Settings, appointment: Appointment, now: datetime
 ) -> bool:
     customer = appointment.customer
-    if not may_contact(customer):
+    if not may_contact(customer, "sms"):
         return False
     outreach = Outreach(
         customer_id=customer.id,

@@ -77,7 +77,7 @@ def _plan_one(session: Session, contact: DueContact, today: date) -> Outreach | 
         customer_id=customer.id,
         vehicle_id=lead.vehicle_id,
         status="planned",
-        channel=customer.preferred_channel,
+        channel=customer.only_channel or customer.preferred_channel,
         campaign=lead.campaign,
         planned_on=today,
         context={},

@@ -49,6 +49,12 @@ def respond(
     where = c.outreach.state if c.outreach is not None else "none"
     if c.customer.opted_out_at is not None and intent.kind not in _CONSENT:
         return _opted_out(session, settings, c, intent, now)
+    if intent.only_channel is not None:
+        _keep_to(session, c, intent, now)
+        if intent.kind == "unknown":  # nothing asked beside it: say it is noted
+            offered = c.state.slots if c.outreach is not None else []
+            context = {"only_channel": intent.only_channel, **slots_context(settings, c, offered)}
+            return Step("channel_noted", context)
     handler = (
         HANDLERS.get((where, intent.kind))
         or HANDLERS.get(("*", intent.kind))
@@ -61,6 +67,14 @@ def respond(
 
 
 _CONSENT = frozenset({"opt_out", "opt_in", "help"})  # answered whether or not opted out
+
+
+def _keep_to(session: Session, c: Convo, intent: Intent, now: datetime) -> None:
+    """ "别打电话，短信联系就行": calls refused, texts asked for (or the reverse); the
+    customer keeps to that way of contact, and the reply is handled as it asks."""
+    assert intent.only_channel is not None  # noqa: S101
+    source = f"{c.channel}: {intent.text}"
+    consent.keep_to(session, c.customer, intent.only_channel, source=source, now=now)
 
 
 def _opted_out(

@@ -55,6 +55,7 @@ class Slots:
     only_confirm: bool = False  # nothing but yes-words, fillers and politeness
     only_thanks: bool = False  # nothing but thanks, fillers and politeness
     only_greeting: bool = False  # nothing but fillers and politeness ("在吗", "hello?")
+    only_channel: str | None = None  # "sms": calls refused, texts asked for; "voice": the reverse
     matched: dict[str, str] = field(default_factory=dict)  # list → the words it matched
 
     def has(self, flag: str) -> bool:
@@ -82,6 +83,7 @@ class Slots:
             "only_confirm": self.only_confirm,
             "only_thanks": self.only_thanks,
             "only_greeting": self.only_greeting,
+            "only_channel": self.only_channel,
             "matched": self.matched,
         }
 
@@ -133,8 +135,21 @@ def read(text: str, now_local: datetime) -> Slots:
         only_confirm=_only(norm, "confirm"),
         only_thanks=_only(norm, "thanks"),
         only_greeting=normal.consists_of(norm, "fillers", "politeness"),
+        only_channel=_only_channel(norm),
         matched=matched,
     )
+
+
+def _only_channel(norm: str) -> str | None:
+    """The one way of contact the customer keeps to: "sms" when calls are refused and texts
+    asked for ("别打电话，短信联系就行"), "voice" for the reverse; None when both or neither
+    are refused (both refused is an opt-out)."""
+    calls, texts = normal.has(norm, "no_calls"), normal.has(norm, "no_texts")
+    if calls and not texts and normal.has(norm, "texts_welcome"):
+        return "sms"
+    if texts and not calls and normal.has(norm, "calls_welcome"):
+        return "voice"
+    return None
 
 
 def refer(s: Slots, offered: Sequence[datetime], *, picking: bool = False) -> Slots:

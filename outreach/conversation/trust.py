@@ -77,6 +77,8 @@ def guess(s: Slots, state: str, rule: str | None, kind: str | None) -> model.Gue
             allowed is not None and guess.kind not in allowed
         ):
             return None  # "你们是哪家店" asks who we are: no "not my number" over a rule
+    if guess.kind in STOPS and s.only_channel is not None:
+        return None  # "别打电话，短信联系就行": one way of contact kept to, not a stop
     sure = guess.confidence >= (STOP_SURE if guess.kind in STOPS else CONFIDENT)
     return guess if sure and guess.kind not in NEVER_GUESSED else None
 

@@ -75,6 +75,7 @@ class Intent:
     guess: model.Guess | None = None  # when the model decided: how sure, and why
     overruled: str = ""  # the rule the model overruled ("" when no rule held)
     concern: bool = False  # reads as a complaint too: a person gets it beside ``kind``
+    only_channel: str | None = None  # "sms" / "voice": the one way of contact they keep to
 
 
 Test = Callable[[Slots, str, int], bool]
@@ -114,9 +115,10 @@ def _time_with_no_need(s: Slots) -> bool:
 RULES: tuple[Rule, ...] = (
     Rule("opt_out_keyword", "opt_out", _opt_out_keyword, "a carrier keyword: the carrier blocks"),
     Rule("opt_out_sentence", "opt_out",
-         lambda s, st, n: s.has("opt_out_sentences")
+         lambda s, st, n: s.has("opt_out_sentences") and s.only_channel is None
          and not (s.has("opt_out_past") and s.has("opt_in_sentences")),
-         "asked in words never to be messaged again: opt-out outranks everything"),
+         "asked in words never to be messaged again: opt-out outranks everything (calls "
+         "refused and texts asked for, or the reverse, is a way of contact kept to)"),
     Rule("opt_in", "opt_in", lambda s, st, n: s.keyword in _keywords("opt_in_keywords")
          or s.has("opt_in_sentences"), "START / UNSTOP, or asked to get messages again"),
     Rule("help_keyword", "help", lambda s, st, n: s.keyword in _keywords("help_keywords"), "HELP"),
@@ -137,8 +139,10 @@ RULES: tuple[Rule, ...] = (
          "the number is not the customer's (\u201c打错了吧\u201d outranks a callback asked about)"),
     Rule("no_person", "decline", lambda s, st, n: s.has("no_person"),
          "no call needed after all (\u201c不用回电了\u201d): a no, not a request for a person"),
-    Rule("person", "call_me", lambda s, st, n: s.has("person") or s.has("call_chase"),
-         "asked for a person (or for the call promised)"),
+    Rule("person", "call_me",
+         lambda s, st, n: (s.has("person") or s.has("call_chase")) and s.only_channel != "sms",
+         "asked for a person (or for the call promised); \u201c别打电话，短信就行\u201d asks for "
+         "no call"),
     Rule("technician", "technician", lambda s, st, n: s.technician is not None,
          "a designated technician (or none)"),
     Rule("cancel_words", "cancel_appointment", lambda s, st, n: s.has("cancel_appointment"),
@@ -326,4 +330,5 @@ def understand(
         guess=guess,
         overruled=rule.name if guess and rule else "",
         concern=concern,
+        only_channel=s.only_channel if kind not in ("opt_out", "wrong_number") else None,
     )

@@ -178,7 +178,7 @@ def _finish(
     text = say(settings, convo, step, channel="voice") or say(
         settings, convo, Step("goodbye"), channel="voice"
     )
-    if step.booked is not None and may_contact(convo.customer):
+    if step.booked is not None and may_contact(convo.customer, "sms"):
         # The customer heard the confirmation; they also get it in writing.
         written = say(settings, convo, step, channel="sms")
         if written:
@@ -237,7 +237,7 @@ def call_unanswered(
         kind="call_unanswered" if unanswered else "call_answered",
         body=f"status={status} answered_by={answered_by}", now=now,
     )  # fmt: skip
-    if not unanswered or not is_open(outreach) or not may_contact(outreach.customer):
+    if not unanswered or not is_open(outreach) or not may_contact(outreach.customer, "sms"):
         return False
     text = (outreach.context or {}).get(OFFER_TEXT_KEY)
     if not text or not (outreach.context or {}).get("slots"):

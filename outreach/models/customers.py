@@ -37,6 +37,9 @@ class Customer(Base):
     __table_args__ = (
         CheckConstraint(_in("locale", ("zh-CN", "en")), name="customer_locale"),
         CheckConstraint(_in("preferred_channel", CHANNELS), name="customer_channel"),
+        CheckConstraint(
+            f"only_channel IS NULL OR {_in('only_channel', CHANNELS)}", name="customer_only_channel"
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -46,6 +49,8 @@ class Customer(Base):
     locale: Mapped[str] = mapped_column(String(8), default="zh-CN")
     timezone: Mapped[str] = mapped_column(String(64), default="Asia/Shanghai")
     preferred_channel: Mapped[str] = mapped_column(String(8), default="sms")
+    # The one way of contact they keep to ("别打电话，短信联系就行"); None: both are open.
+    only_channel: Mapped[str | None] = mapped_column(String(8))
     consent: Mapped[bool] = mapped_column(default=False)
     consent_at: Mapped[datetime | None]
     consent_source: Mapped[str | None] = mapped_column(String(64))

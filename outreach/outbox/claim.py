@@ -133,6 +133,12 @@ def take_batch(
         if not may_contact(customer):
             _settle(session, row.id, status="cancelled", last_error="customer opted out")
             continue
+        if row.answers_until is None and not may_contact(customer, row.channel):
+            # "别打电话，短信联系就行": never by the way they refused (an answer to their own
+            # message still goes back the way it came)
+            refused = f"the customer keeps to {customer.only_channel}"
+            _settle(session, row.id, status="cancelled", last_error=refused)
+            continue
         if row.template and row.template.startswith(ESCALATION_TEMPLATE) and row.outreach_id:
             outreach = session.get(Outreach, row.outreach_id)
             if outreach is not None and outreach.status not in OUTREACH_OPEN:

@@ -53,6 +53,7 @@ NEEDS: dict[str, tuple[str, ...]] = {
     "slot_options": ("slots", "intro"),
     "which_option": ("slots",),
     "noted": ("noted", "slots"),
+    "channel_noted": ("only_channel", "slots"),
     "answer": ("answer", "slots"),
     "already_booked": ("appointment",),
     "arrival_confirmed": ("customer", "appointment"),
@@ -137,6 +138,7 @@ def example_context(name: str, locale: str, settings: Settings) -> dict[str, Any
             "fault": _FAULT["zh-CN" if locale.startswith("zh") else "en"],
         },
         "answer": {"topic": "price", "price": 680, "hours": 1.5},
+        "only_channel": "sms",
         "call_within": callback_reason("complaint").target_minutes,
     }
     return {key: everything[key] for key in NEEDS.get(name, ())}

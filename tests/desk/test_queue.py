@@ -195,3 +195,17 @@ def test_times_are_the_dealership_s_and_a_far_customer_s_is_labelled(desk_client
     assert re.search(r'id="customer-time">03-09 周日 19:00 \(America/Los_Angeles\)', page)
     api = desk_client.client.get("/api/callbacks").json
     assert api["callbacks"][0]["created_at"] == "2025-03-10T09:57:00+08:00"
+
+
+def test_a_customer_who_keeps_to_texts_is_shown_so_on_the_entry(desk_client, db):
+    """ "别打电话，短信联系就行": the advisor sees, before calling, that the customer asked for
+    texts only; a customer who keeps to neither shows nothing."""
+    texts_only = make_customer(db, name="李雷", only_channel="sms")
+    either = make_customer(db, name="韩梅梅")
+    first, second = make_callback(db, texts_only), make_callback(db, either)
+    db.commit()
+    page = desk_client.client.get(f"/queue/{first.id}").get_data(as_text=True)
+    assert re.search(r'id="only-channel">.*只发短信，勿打电话', page)
+    assert 'id="only-channel"' not in desk_client.client.get(f"/queue/{second.id}").get_data(
+        as_text=True
+    )
