@@ -61,6 +61,14 @@ def _dialect() -> tuple[tuple[str, str], ...]:
     return tuple(sorted(table.items(), key=lambda kv: len(kv[0]), reverse=True))
 
 
+_SENTENCE_ENDS = re.compile(r"(?<!\d)\.|\.(?!\d)|[!?。;；]")
+
+
+def sentences(norm: str) -> list[str]:
+    """The sentences of a normalised reply ("fine. stop. happy now?"; "1.5h" is one word)."""
+    return [part.strip() for part in _SENTENCE_ENDS.split(norm) if part.strip()]
+
+
 def keyword(norm: str) -> str:
     """The message as a carrier reads a keyword: no spaces or punctuation, lower case."""
     return re.sub(r"[\W_]+", "", norm)

@@ -103,9 +103,15 @@ def read(text: str, now_local: datetime) -> Slots:
     kept = unrefused(norm) if "refusal" in flags else ""
     # "第一个不行，第三个可以", "No to today, the 8.30 tomorrow one": one ruled out, one picked;
     # the pick is what the clauses that do not say no name.
-    if kept and ((picked := _option(kept)) is not None or parse_when(kept, now_local)):
+    picked = _option(kept) if kept else None
+    asked = parse_when(kept, now_local) if kept and picked is None else None
+    if picked is not None or asked is not None:
         option = picked
         flags.discard("refusal")
+        if asked is not None and (asked.on or asked.weekday is not None or asked.not_before):
+            # "明天 8:30 不行了，改到周五吧": the day of the clause kept ("明天上午不行，下午
+            # 可以" names no day of its own: tomorrow afternoon, as the whole reply reads)
+            preference = asked
     if "earlier" in flags and (
         preference is None or (preference.on, preference.at) == (None, None)
     ):

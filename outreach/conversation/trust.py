@@ -29,7 +29,7 @@ FIRM = frozenset({
     "hours_question", "included_question", "confirm", "thanks", "handoff_ack",
 })  # fmt: skip
 # Rules that put the customer with a person: the model may move them only to another reason
-# for a person, or to an opt-out, never away from a person.
+# for a person, or to an opt-out, never away from a person (nor a rating to anything else).
 _PERSON = frozenset({"opt_out", "complaint", "call_me", "other_need"})
 TO_A_PERSON: dict[str, frozenset[str]] = {
     "complaint": frozenset({"opt_out"}),
@@ -37,6 +37,8 @@ TO_A_PERSON: dict[str, frozenset[str]] = {
     "person": _PERSON,
     "wrong_number": _PERSON,
     "other_need": _PERSON | {"wrong_number"},
+    # a rating given is never lost to a thank-you; "还不错？呵呵，收了我一千多" is a complaint
+    "rating": _PERSON,
 }
 # A cancellation, or messages started again after an opt-out, needs the customer's own words
 # read by a rule: the model never names them.  Stopping messages (opt-out, "not my car") it

@@ -93,7 +93,12 @@ def _opt_out_keyword(s: Slots, state: str, n: int) -> bool:
     """STOP, 退订, T alone; STOP or 退订 with only a please or a thanks around it ("stop 谢谢";
     "cancel please" is about the appointment)."""
     plain = normal.keyword(normal.strip(s.norm, "politeness", "fillers"))
-    return s.keyword in _keywords("opt_out_keywords") or plain in _keywords("opt_out_polite")
+    if s.keyword in _keywords("opt_out_keywords") or plain in _keywords("opt_out_polite"):
+        return True
+    # "Reply STOP? Fine. STOP. Happy now?": a keyword that cannot mean anything else, said as
+    # a sentence of its own ("cancel" or "t" in a longer message may mean something else)
+    polite = _keywords("opt_out_polite")
+    return any(normal.keyword(part) in polite for part in normal.sentences(s.norm))
 
 
 @functools.cache
@@ -256,7 +261,7 @@ def _confirming(s: Slots) -> bool:
     """Yes-words with a day, a time or "on time" ("收到，明天准时到", "see you Thursday")."""
     yes = s.has("coming") or normal.has(s.norm, "confirm")
     return yes and not (
-        s.has("reschedule") or s.has("decline") or s.has("question") or s.has("refusal")
+        s.has("reschedule") or s.has("decline") or s.has("question") or "refusal" in s.matched
     )
 
 

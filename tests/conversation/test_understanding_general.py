@@ -152,6 +152,32 @@ CASES: list[tuple[str, str, str, int | str | None]] = [
     ("保养一次多少钱", "none", "question", None),
     ("周日营业吗", "none", "question", None),
     ("预约下周保养", "none", "book_request", None),
+    # an offered time judged too early or too late is no pick of it
+    ("8点半太早了，9点半以后行不", "offer", "propose_time", None),
+    ("12 is too late for me, anything after 2 tmrw?", "offer", "propose_time", None),
+    # the day of the clause kept, not of the one refused
+    ("明天 8:30 不行了，change 到周五吧", "booked", "reschedule", None),
+    # Sichuanese (Chengdu): 晓得 = 知道, 啥子 = 什么
+    ("晓得了晓得了，明天来", "booked", "confirm", None),
+    ("这是啥子短信哦，我没约过啊", "offer", "help", None),
+    # a rating given is kept, whatever thanks come around it
+    ("谢谢关心，这次体验很好，给五分，辛苦各位师傅了", "followup", "rating", 5),
+    # opt-outs said as a question, a plea, or a keyword in a sentence of its own
+    ("你们能不能别老发这种推广，我要保养自己会联系", "offer", "opt_out", None),
+    (
+        "Can you not text me every week? I'll reach out when I need a service.",
+        "offer",
+        "opt_out",
+        None,
+    ),
+    ("I've asked twice now to be removed. Third time's the charm?", "offer", "opt_out", None),
+    ("Forget it. And don't bother messaging me again.", "handoff", "opt_out", None),
+    ("本人从未在贵店消费，请停止骚扰", "none", "opt_out", None),
+    ("Reply STOP? Fine. STOP. Happy now?", "none", "opt_out", None),
+    ("好吧。退订。", "followup", "opt_out", None),
+    ("你找的是陈先生吧？他早就不用这个号码了", "offer", "wrong_number", None),
+    ("No. I'll book when I'm ready.", "offer", "decline", "later"),
+    ("昨天在高速上水温表飙红，吓死个人", "none", "fault", None),
 ]
 
 
@@ -217,6 +243,30 @@ def test_an_opt_out_keyword_is_honoured_in_every_state(
     text = case(word) + "".join(noise)
     got = understand(text, now_local=NOW, options=OFFERED.get(state, 0), state=state)
     assert got.kind == "opt_out", repr(text)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    before=st.sampled_from(["Fine", "好吧", "ok", "Reply STOP?", "you again", "收到"]),
+    word=st.sampled_from(["STOP", "stop", "Unsubscribe", "退订", "TD"]),
+    after=st.sampled_from(["", " Happy now?", " 谢谢", " Bye.", "!!"]),
+    end=st.sampled_from([".", "。", "!", "！", "?", ";"]),
+    state=st.sampled_from(["none", "offer", "booked", "followup", "handoff"]),
+)
+def test_a_keyword_said_as_a_sentence_of_its_own_is_honoured(
+    before: str, word: str, after: str, end: str, state: str
+) -> None:
+    """ "Fine. STOP. Happy now?": the carrier keyword stands alone as a sentence."""
+    text = f"{before}{end} {word}{end}{after}"
+    got = understand(text, now_local=NOW, options=OFFERED.get(state, 0), state=state)
+    assert got.kind == "opt_out", repr(text)
+
+
+@pytest.mark.parametrize(
+    "text", ["Don't stop. Option 2", "reply stop? what does that do", "1.5h 是全部做完吗"]
+)
+def test_a_keyword_inside_a_sentence_is_no_stop(text: str) -> None:
+    assert understand(text, now_local=NOW, options=3, state="offer").kind != "opt_out"
 
 
 @settings(max_examples=100, deadline=None)
