@@ -1,5 +1,6 @@
 """Who is talking and what one reply answers (:class:`Convo`, :class:`Step`), and the small
-steps every handler shares: handing off, counting misses, cancelling queued messages."""
+steps the effects share (``effects.py``): handing off, noting what the customer said,
+cancelling queued messages."""
 
 from __future__ import annotations
 
@@ -106,19 +107,9 @@ def cancel_queued(session: Session, c: Convo, *, reason: str) -> None:
         outbox.cancel_pending(session, outreach_id=c.outreach.id, reason=reason)
 
 
-def miss(
-    session: Session, c: Convo, now: datetime, *, template: str, extra: dict[str, Any] | None = None
-) -> Step:
-    misses = c.state.misses + 1
-    c.update(misses=misses)
-    if misses >= 2:
-        return hand_off(session, c, "not_understood", now)
-    return Step(template, extra or {})
-
-
-def note_on(settings: Settings, appt: Appointment, c: Convo, intent: Intent, now: datetime) -> None:
+def note_on(settings: Settings, appt: Appointment, c: Convo, said: str, now: datetime) -> None:
     """Write what the customer said on the appointment's notes (the board shows them)."""
-    line = f"{now.astimezone(settings.tz):%Y-%m-%d %H:%M} {c.channel}: {intent.text}"
+    line = f"{now.astimezone(settings.tz):%Y-%m-%d %H:%M} {c.channel}: {said}"
     appt.notes = f"{appt.notes}\n{line}" if appt.notes else line
 
 
@@ -153,22 +144,22 @@ def pref_from_json(raw: dict[str, Any] | None) -> SlotPreference | None:
     return SlotPreference(**{k: conv.get(k, lambda v: v)(v) for k, v in raw.items()})
 
 
-def note_facts(c: Convo, intent: Intent) -> None:
+def note_facts(c: Convo, mileage_km: int | None, fault: str | None) -> None:
     """Mileage and faults go on the appointment and the conversation, whatever else happens."""
-    if intent.mileage_km is None and intent.fault is None:
+    if mileage_km is None and fault is None:
         return
     if c.appointment is not None:
-        if intent.mileage_km is not None:
-            c.appointment.mileage_reported_km = intent.mileage_km
-        if intent.fault:
+        if mileage_km is not None:
+            c.appointment.mileage_reported_km = mileage_km
+        if fault:
             before = c.appointment.faults_reported
-            c.appointment.faults_reported = f"{before}\n{intent.fault}" if before else intent.fault
+            c.appointment.faults_reported = f"{before}\n{fault}" if before else fault
     if c.outreach is not None:
         ctx = c.state
-        if intent.mileage_km is not None:
-            c.update(mileage_km=intent.mileage_km)
-        if intent.fault:
-            c.update(faults=[*ctx.faults, intent.fault])
+        if mileage_km is not None:
+            c.update(mileage_km=mileage_km)
+        if fault:
+            c.update(faults=[*ctx.faults, fault])
 
 
 def noted(c: Convo, intent: Intent) -> dict[str, Any]:
@@ -176,35 +167,36 @@ def noted(c: Convo, intent: Intent) -> dict[str, Any]:
     return {"mileage_km": intent.mileage_km, "fault": intent.fault}
 
 
+def service_labels(c: Convo, intent: Intent) -> list[str]:
+    """The special services asked for, as the customer's language writes them."""
+    return [lexicon.label("services", s, c.locale) for s in intent.services]
+
+
 def note_preference(
-    c: Convo, intent: Intent, appt: Appointment | None, extra: dict[str, Any] | None = None
-) -> Step:
+    c: Convo, technician: str | None, labels: list[str], appt: Appointment | None
+) -> None:
     """A designated technician or special services: on the appointment (or kept for it)."""
     sep = "、" if c.locale == "zh-CN" else ", "
-    labels = [lexicon.label("services", s, c.locale) for s in intent.services]
     held = appt.special_services if appt is not None else c.state.services
     services = list(dict.fromkeys([*(s for s in (held or "").split(sep) if s), *labels]))
     joined = sep.join(services) or None
     if appt is not None:
-        if intent.technician is not None:
-            appt.designated_technician = intent.technician or None
+        if technician is not None:
+            appt.designated_technician = technician or None
         if labels:
             appt.special_services = joined
     else:
-        if intent.technician is not None:
-            c.update(technician=intent.technician)
+        if technician is not None:
+            c.update(technician=technician)
         if labels:
             c.update(services=joined)
-    context = {"technician": intent.technician, "services": labels}
-    return Step("preference_noted", {**context, **(extra or {})})
 
 
-def note_while_waiting(session: Session, c: Convo, intent: Intent) -> None:
-    """Handed to a person who has not called yet: a technician, special services, the mileage
-    or a fault said now go on the conversation the advisor will book from (a desk booking
-    carries them onto the visit, :func:`state.carry_facts`), and the queue line says so."""
-    if not (intent.services or intent.technician is not None or intent.mileage_km or intent.fault):
-        return
+def awaited(session: Session, c: Convo) -> tuple[CallbackRequest, Convo] | None:
+    """The customer's latest callback an advisor has yet to make about a conversation, and
+    that conversation (no appointment to write on yet): what the customer adds now goes on
+    it for the advisor to book from (a desk booking carries it onto the visit,
+    :func:`state.carry_facts`)."""
     request = session.scalars(
         select(CallbackRequest)
         .where(
@@ -217,9 +209,5 @@ def note_while_waiting(session: Session, c: Convo, intent: Intent) -> None:
     ).first()
     outreach = session.get(Outreach, request.outreach_id) if request is not None else None
     if request is None or outreach is None:
-        return
-    # Noted as on any conversation, on the one handed off (no appointment to write on yet).
-    handed_off = dataclasses.replace(c, outreach=outreach, appointment=None)
-    note_facts(handed_off, intent)
-    note_preference(handed_off, intent, None)
-    request.detail = callbacks.last_words(session, c.customer.id)
+        return None
+    return request, dataclasses.replace(c, outreach=outreach, appointment=None)
