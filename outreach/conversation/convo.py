@@ -72,6 +72,11 @@ def state_of(outreach: Outreach | None, appointment: Appointment | None, awaitin
     return "handoff" if awaiting else "none"
 
 
+def visit_day(appointment: Appointment | None, tz: tzinfo) -> date | None:
+    """The day of the customer's next visit, in the dealership's time (None: no visit)."""
+    return appointment.starts_at.astimezone(tz).date() if appointment is not None else None
+
+
 def offered_starts(outreach: Outreach | None, tz: tzinfo) -> tuple[datetime, ...]:
     """When the slots on offer start, in the dealership's time (``tz``), in their order."""
     if outreach is None or outreach.state not in (State.NEW, State.OFFERED):

@@ -21,7 +21,14 @@ from sqlalchemy.orm import Session
 from outreach import outbox
 from outreach.campaigns import post_service_followup as followup_campaign
 from outreach.conversation import records, slots
-from outreach.conversation.convo import Convo, Step, offered_starts, options_for, state_of
+from outreach.conversation.convo import (
+    Convo,
+    Step,
+    offered_starts,
+    options_for,
+    state_of,
+    visit_day,
+)
 from outreach.conversation.flow import respond
 from outreach.conversation.state import State
 from outreach.conversation.texts import render_text
@@ -83,6 +90,7 @@ def handle_sms(
         confirming=confirming,
         state=state,
         offered=offered_starts(outreach, settings.tz),
+        booked_on=visit_day(appointment, settings.tz),
     )
     convo = Convo(
         customer=customer,

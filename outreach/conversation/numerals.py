@@ -32,13 +32,13 @@ def cn_to_int(text: str) -> int | None:
     """
     if not text:
         return None
-    if text.isdigit():
+    if text.isdecimal():
         return int(text)
     total = section = number = 0
     last_unit = 1
     seen = False
     for ch in text:
-        if ch.isdigit():
+        if ch.isdecimal():
             number = number * 10 + int(ch) if seen and number else int(ch)
             seen = True
         elif ch in DIGITS:

@@ -12,7 +12,7 @@ import functools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import date, datetime
 
 from outreach import lexicon
 from outreach.conversation import normal
@@ -27,6 +27,7 @@ FLAGS = (
     "other_need", "question", "a_not_a", "refusal", "opt_in_sentences", "want", "coming",
     "not_coming", "no_person", "acknowledge", "help_sentences", "parts", "work_verbs",
     "opt_out_past", "included", "gratitude", "call_chase", "waiting", "conditional",
+    "due_question", "small_talk",
 )  # fmt: skip
 # Why a "no thanks": the lists that name a reason, in the order they are tried.
 BECAUSE = ("serviced_elsewhere", "vehicle_sold", "span_later")
@@ -183,6 +184,16 @@ def refer(s: Slots, offered: Sequence[datetime], *, picking: bool = False) -> Sl
     return replace(s, option=fitting[0], number=None) if len(fitting) == 1 else s
 
 
+def visit_day(s: Slots, booked_on: date) -> Slots:
+    """A booked customer naming the day of their visit and no time ("明天能换成张敏顾问吗",
+    "Is Mike working tomorrow?") asks for no other time: the day is the visit's."""
+    p = s.preference
+    if p is None or s.has("reschedule") or p.at is not None or p.part_of_day is not None:
+        return s
+    same = p.on == booked_on or (p.on is None and p.weekday == booked_on.weekday())
+    return replace(s, preference=None) if same and not p.earliest and not p.not_before else s
+
+
 def _only(norm: str, name: str) -> bool:
     """Whether the reply says nothing but words of list ``name``, fillers and politeness, and
     at least one word of ``name`` ("嗯嗯好的" is a yes, "你好" is not)."""
@@ -207,7 +218,7 @@ def _number_source() -> str:
 
 
 def _value(word: str) -> int | None:
-    if word.isdigit():
+    if word.isdecimal():
         return int(word)
     return lexicon.number_words().get(word)
 

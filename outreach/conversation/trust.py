@@ -20,12 +20,13 @@ from outreach.conversation.reading import Slots
 CONFIDENT = 0.9
 # Rules the model never overrules: the law and the carrier (opt-out, opt-in, HELP), a number,
 # a refusal or a name the customer said, a cancellation in words, nothing but pictures, a
-# question about a need or the hours (answered, never acted on), a reply of nothing but yes or
-# thanks.
+# question about a need, the hours or when the next service is due (answered, never acted on),
+# a reply of nothing but yes or thanks.
 FIRM = frozenset({
     "opt_out_keyword", "opt_out_sentence", "opt_in", "help_keyword", "help_sentence", "empty",
     "option", "reminder_yes", "reminder_change", "option_refused", "technician",
     "cancel_words", "booked_not_coming", "booked_confirm", "need_question", "topic_question",
+    "due_question",
     "hours_question", "included_question", "confirm", "thanks", "handoff_ack",
 })  # fmt: skip
 # Rules that put the customer with a person: the model may move them only to another reason

@@ -32,7 +32,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from outreach import lexicon
 from outreach.conversation import model, normal, reading, trust
@@ -187,6 +187,11 @@ RULES: tuple[Rule, ...] = (
     Rule("services", "special_service",
          lambda s, st, n: bool(s.services) and (s.services_alone or st in ("booked", "handoff")
          or s.has("want")), "special services asked for"),
+    Rule("small_talk", "unknown",
+         lambda s, st, n: s.has("small_talk") and s.need is None and not s.has("book")
+         and not s.symptoms and not s.services and not s.has("reschedule"),
+         "a message meant for someone else, or small talk (\u201c今天天气不错\u201d): the day it "
+         "names asks for nothing"),
     Rule("booked_new_time", "reschedule",
          lambda s, st, n: st == "booked" and _time_with_no_need(s) and not s.only_confirm
          and not _confirming(s), "a booked customer naming another time"),
@@ -229,6 +234,13 @@ RULES: tuple[Rule, ...] = (
     Rule("booked_question", "question",
          lambda s, st, n: st == "booked" and s.has("question"),
          "a booked customer's question (\u201c明天要带保养手册吗\u201d): an answer, not a booking"),
+    Rule("due_question", "question",
+         lambda s, st, n: s.has("due_question") and not s.has("book"),
+         "when the next service is due (\u201c下次保养是啥时候？\u201d): a question, no booking"),
+    Rule("call_time", "call_me",
+         lambda s, st, n: st == "handoff" and s.preference is not None and s.need is None
+         and not s.has("book"),
+         "a time said while waiting for the call (\u201cI'm free after 4\u201d): when to call"),
     Rule("book", "book_request",
          lambda s, st, n: s.need is not None or (s.has("book") and s.preference is None
          and not (st == "offer" and s.only_confirm)),
@@ -278,6 +290,7 @@ def understand(
     confirming: bool = False,
     state: str | None = None,
     offered: Sequence[datetime] = (),
+    booked_on: date | None = None,
 ) -> Intent:
     """Understand one reply.
 
@@ -285,12 +298,15 @@ def understand(
     are on offer, else "none".  ``options`` is how many numbered choices the customer was last
     offered; ``confirming`` says the last message asked a yes/no question, so "1" means yes.
     ``offered`` are the starts of the slots on offer (local time), so that "周四上午那个" is
-    the option it names.
+    the option it names; ``booked_on`` is the day of the visit a booked customer has, so that
+    naming it ("明天能换成张敏顾问吗") asks for no other time.
     """
     state = state or ("offer" if options else "none")
     s = reading.read(text, now_local)
     if state == "offer":
         s = reading.refer(s, offered)
+    if state == "booked" and booked_on is not None:
+        s = reading.visit_day(s, booked_on)
     rule = decide(s, state, options)
     kind = rule.kind if rule else "unknown"
     guess = trust.guess(s, state, rule.name if rule else None, rule.kind if rule else None)

@@ -121,7 +121,7 @@ class TestAnyState:
         assert got == [fx.Take(SLOTS[1]), fx.QueueCallback("complaint")]
 
     def test_a_way_of_contact_kept_to_beside_a_choice(self, settings: Settings) -> None:
-        """"别打电话，短信联系就行，我选3": texts only, then the choice booked."""
+        """ "别打电话，短信联系就行，我选3": texts only, then the choice booked."""
         c = convo(State.OFFERED, slots=SLOTS)
         got = plan(settings, c, "choose_option", option=3, only_channel="sms", text="我选3")
         assert got == [fx.KeepTo("sms", "sms: 我选3"), fx.Take(SLOTS[2])]

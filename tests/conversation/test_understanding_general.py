@@ -4,7 +4,7 @@ characters, a complaint next to a booking slot)."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -178,6 +178,16 @@ CASES: list[tuple[str, str, str, int | str | None]] = [
     ("你找的是陈先生吧？他早就不用这个号码了", "offer", "wrong_number", None),
     ("No. I'll book when I'm ready.", "offer", "decline", "later"),
     ("昨天在高速上水温表飙红，吓死个人", "none", "fault", None),
+    # a message meant for someone else names a day and asks nothing of us
+    ("爸，周末回家吃饭不", "none", "unknown", None),
+    ("honey I'll be late for dinner, 7ish", "offer", "unknown", None),
+    ("今天天气挺好的哈", "handoff", "unknown", None),
+    # when the next service is due: a question, not a booking
+    ("下次换油是什么时候啊", "followup", "question", None),
+    ("when is my car due for the next service?", "none", "question", None),
+    # a time said while waiting for the promised call is when to call
+    ("我四点以后都在，随时打", "handoff", "call_me", None),
+    ("free after 5 if that helps", "handoff", "call_me", None),
 ]
 
 
@@ -332,3 +342,20 @@ def test_any_text_is_understood_without_error(text: str, state: str) -> None:
     assert got.kind in KINDS and got.rule
     once = normalise(text)
     assert normalise(once) == once
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("明天能换成李强顾问吗", "technician"),  # the day of the visit: no other time asked
+        ("Is Tom working tomorrow? I'd like him to do it", "technician"),
+        ("明天下午可以吗", "reschedule"),  # the visit's day at another time: a new time
+        ("can we swap to a later time tomorrow", "reschedule"),
+        ("周五行不行", "reschedule"),
+    ],
+)
+def test_the_day_of_the_visit_named_by_a_booked_customer(text: str, kind: str) -> None:
+    """Booked for tomorrow (Thursday): naming tomorrow with no time asks for no other time."""
+    tomorrow = NOW.date() + timedelta(days=1)
+    got = understand(text, now_local=NOW, state="booked", booked_on=tomorrow)
+    assert got.kind == kind, got.rule
