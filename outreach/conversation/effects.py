@@ -97,6 +97,15 @@ class OptIn:
 
 
 @dataclass(frozen=True)
+class CallOff:
+    """A customer waiting for an advisor's call says it is not needed ("不用打了，已经修好了"):
+    their unclaimed callbacks that a customer may call off are closed as declined, with their
+    words (``records.CALLED_OFF``; a complaint still reaches a person)."""
+
+    said: str
+
+
+@dataclass(frozen=True)
 class KeepTo:
     """The customer keeps to one way of contact, "sms" or "voice" ("别打电话，短信联系就行"):
     nothing goes out the other way (``consent.keep_to``); not an opt-out."""
@@ -211,6 +220,7 @@ Effect = (
     | OptOut
     | OptIn
     | KeepTo
+    | CallOff
     | Open
     | Remember
     | BookAgain
@@ -264,6 +274,11 @@ def _carry_out(
         case OptIn(source):
             changed = consent.opt_in(session, c.customer, source=source, now=now)
             return Step("opt_in_confirmation" if changed else None)
+        case CallOff(said):
+            records.settle_callbacks(
+                session, c.customer.id, reasons=records.CALLED_OFF, outcome="declined",
+                note=f"the customer: {said}",
+            )  # fmt: skip
         case KeepTo(channel, source):
             consent.keep_to(session, c.customer, channel, source=source, now=now)
         case Open(campaign, state, remember):

@@ -37,6 +37,7 @@ from outreach.conversation.convo import (
 )
 from outreach.conversation.effects import (
     BookAgain,
+    CallOff,
     Cancel,
     Close,
     ConfirmArrival,
@@ -171,7 +172,9 @@ def _no_conversation(settings: Settings, c: Convo, intent: Intent, now: datetime
         return [NoteWhileWaiting(facts, wanted), answer]
     if intent.kind == "decline":
         sold: list[Effect] = [VehicleSold(None)] if intent.because == "vehicle_sold" else []
-        return [*sold, Say("declined", {"because": intent.because})]
+        # waiting for a person who is no longer needed: the advisor is spared the call
+        off: list[Effect] = [CallOff(intent.text)] if c.awaiting_person else []
+        return [*sold, *off, Say("declined", {"because": intent.because})]
     if intent.kind == "cancel_appointment":
         return [Say("no_appointment")]
     if intent.kind == "question":

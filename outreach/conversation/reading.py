@@ -29,6 +29,9 @@ FLAGS = (
     "opt_out_past", "included", "gratitude", "call_chase", "waiting", "conditional",
     "due_question", "small_talk",
 )  # fmt: skip
+# Lists whose words a denial takes back ("不是投诉，就是想问…", "not complaining, just curious";
+# a call too, "不用打电话给我"; special services too: "don't need a courtesy car").
+_DENIABLE = frozenset({"complaint", "reproach", "person", "decline"})
 # Why a "no thanks": the lists that name a reason, in the order they are tried.
 BECAUSE = ("serviced_elsewhere", "vehicle_sold", "span_later")
 TOPICS = ("price", "duration", "hours", "address")
@@ -93,8 +96,9 @@ def read(text: str, now_local: datetime) -> Slots:
     """Every slot of ``text`` (the customer's words, as they came)."""
     norm = normal.normalise(text)
     matched = {}
+    denied = lexicon.pattern("denied").sub(" ", norm)  # "不是投诉": no grievance said
     for name in FLAGS:
-        if m := lexicon.pattern(name).search(norm):
+        if m := lexicon.pattern(name).search(denied if name in _DENIABLE else norm):
             matched[name] = m[0]
     flags = set(matched)
     if "refusal" in flags and _refusal_is_a_question(norm):
@@ -122,7 +126,9 @@ def read(text: str, now_local: datetime) -> Slots:
     past = on is not None and on <= now_local.date()
     if symptoms and past and "book" not in flags:
         preference = None  # "engine light came on this morning": when it happened, not a booking
-    services = tuple(code for code, p in lexicon.grouped("service_words").items() if p.search(norm))
+    services = tuple(  # "don't need a courtesy car": none asked for
+        code for code, p in lexicon.grouped("service_words").items() if p.search(denied)
+    )
     return Slots(
         norm=norm,
         keyword=normal.keyword(norm),
@@ -296,12 +302,12 @@ def _rating(norm: str) -> int | None:
         value = _first_group(m)
         if value is not None and 1 <= value <= 5:
             return value
+    digits = _LONE_DIGIT.findall(norm)
+    if len(digits) == 1:  # "不是很满意但也不差，3": the number said, not the words around it
+        return int(digits[0])
     for word, value in lexicon.table("ratings").items():
         if word in norm:
             return int(value)
-    digits = _LONE_DIGIT.findall(norm)
-    if len(digits) == 1:
-        return int(digits[0])
     number = _bare_number(norm)
     if number is None:
         words = [w for w in re.findall(r"[a-z]+", norm) if w in lexicon.number_words()]

@@ -113,6 +113,8 @@ def concern(s: Slots, state: str, kind: str) -> bool:
     reader, whole = model.complaints(), model.shipped()
     if reader is None or whole is None or kind in _NO_CONCERN or not s.keyword:
         return False
+    if s.has("small_talk"):
+        return False  # "lol sorry that was for my wife": meant for someone else
     if state == "followup" and (s.rating or 0) >= HIGH_RATING:
         return False  # "5分，但是刹车还有异响": a remark beside a good rating, read as one
     guess = reader.guess(s.norm, state)

@@ -142,8 +142,10 @@ RULES: tuple[Rule, ...] = (
          "an invoice not sent, a refund, is that need: a person too)"),
     Rule("wrong_number", "wrong_number", lambda s, st, n: s.has("wrong_number"),
          "the number is not the customer's (\u201c打错了吧\u201d outranks a callback asked about)"),
-    Rule("no_person", "decline", lambda s, st, n: s.has("no_person"),
-         "no call needed after all (\u201c不用回电了\u201d): a no, not a request for a person"),
+    Rule("no_person", "decline",
+         lambda s, st, n: s.has("no_person") and not (s.has("question") or s.topic),
+         "no call needed after all (\u201c不用回电了\u201d): a no, not a request for a person "
+         "(with a question, the question: \u201c多少钱 不用打电话给我\u201d)"),
     Rule("person", "call_me",
          lambda s, st, n: (s.has("person") or s.has("call_chase")) and s.only_channel != "sms",
          "asked for a person (or for the call promised); \u201c别打电话，短信就行\u201d asks for "

@@ -247,6 +247,12 @@ class TestNoConversation:
             fx.Say("handoff_pending"),
         ]
 
+    def test_no_call_needed_while_waiting(self, settings: Settings) -> None:
+        """ "不用打了，已经修好了": the call is called off, and the no acknowledged."""
+        c = convo(awaiting_person=True)
+        got = plan(settings, c, "decline", text="不用打了，已经修好了")
+        assert got == [fx.CallOff("不用打了，已经修好了"), fx.Say("declined", {"because": None})]
+
     def test_ok_while_waiting(self, settings: Settings) -> None:
         """An OK to "an advisor will call you" needs no answer and notes nothing."""
         assert plan(settings, convo(awaiting_person=True), "confirm") == [fx.Say(None)]

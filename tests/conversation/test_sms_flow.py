@@ -491,6 +491,36 @@ class TestPeople:
         assert complaint.reason == "complaint" and call_me.reason == "call_me"
         assert complaint.priority < call_me.priority
 
+    def test_a_call_no_longer_needed_is_called_off_but_a_complaint_stays(
+        self, session: Session, conv_settings: Settings, phone: Phone, offered: Outreach,
+        customer: Customer,
+    ) -> None:  # fmt: skip
+        """ "不用打了，已经在楼下修理厂搞定了" while waiting: the advisor is spared the call
+        (closed as declined, with the customer's words); a complaint still reaches a person."""
+        phone.text("哈哈")
+        phone.text("嘿嘿嘿")  # two misses: an advisor is to call
+        (waiting,) = _callbacks(session, customer)
+        assert waiting.status == "open"
+        assert phone.text("不用打了，已经在楼下修理厂搞定了").kind == "declined"
+        session.refresh(waiting)
+        assert (waiting.status, waiting.outcome) == ("done", "declined")
+        assert waiting.outcome_note == "the customer: 不用打了，已经在楼下修理厂搞定了"
+        other = make_customer(session)
+        plan_outreach(session, other)
+        theirs = Phone(session, conv_settings, other.phone)
+        theirs.text("上次修完还是响，你们到底行不行")
+        theirs.text("算了不用回电了")
+        (complaint,) = _callbacks(session, other)
+        assert (complaint.reason, complaint.status) == ("complaint", "open")
+
+    def test_a_question_with_no_call_wanted_is_answered(
+        self, session: Session, phone: Phone, offered: Outreach, customer: Customer
+    ) -> None:
+        """ "做个大保养要多少钱 不用打电话给我": the price, by text; no person asked for."""
+        reply = phone.text("做个大保养要多少钱 不用打电话给我")
+        assert reply.kind == "answer" and not reply.handoff
+        assert _callbacks(session, customer) == []
+
 
 class TestOptOut:
     def test_stop_opts_out_once_and_second_stop_is_silent(

@@ -261,7 +261,7 @@ CASES: list[tuple[str, str, int | None, dict, dict]] = [
     ("保养多少钱", "question", None, {}, {"need": "maintenance"}),
     ("How long does a service take?", "question", None, {}, {"need": "maintenance"}),
     ("几点开门", "question", None, {}, {}),
-    ("我的车有召回吗", "question", None, {}, {}),
+    ("我的车有召回吗", "other_need", None, {}, {}),  # a recall check: a person looks it up
     # as early as possible: the first free times ("早点" is sooner, not the morning)
     ("能早点吗", "propose_time", None, {"earliest": True}, {}),
     ("Is there anything earlier?", "propose_time", None, {"earliest": True}, {}),

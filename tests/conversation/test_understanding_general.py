@@ -188,6 +188,18 @@ CASES: list[tuple[str, str, str, int | str | None]] = [
     # a time said while waiting for the promised call is when to call
     ("我四点以后都在，随时打", "handoff", "call_me", None),
     ("free after 5 if that helps", "handoff", "call_me", None),
+    # a grievance, a call or a service denied is none of them
+    ("不是投诉哈，就想问下你们周日开不开门", "none", "question", None),
+    ("没有不满意，就是想知道下次保养啥时候", "none", "question", None),
+    ("no complaints, just wondering how long a brake job takes?", "none", "question", None),
+    ("don't need a courtesy car, how long will it take?", "booked", "question", None),
+    # a stop said as a wish, a threat or a polite request
+    ("我希望以后别再收到你们任何消息", "none", "opt_out", None),
+    ("再发短信我就去举报你们", "offer", "opt_out", None),
+    ("I'd really appreciate it if I didn't receive these anymore", "none", "opt_out", None),
+    ("happy with the car but no more surveys or texts please", "followup", "opt_out", None),
+    # Cantonese: which day are you free; you said
+    ("想做个保养，边日得闲？", "none", "book_request", None),
 ]
 
 
