@@ -200,6 +200,12 @@ CASES: list[tuple[str, str, str, int | str | None]] = [
     ("happy with the car but no more surveys or texts please", "followup", "opt_out", None),
     # Cantonese: which day are you free; you said
     ("想做个保养，边日得闲？", "none", "book_request", None),
+    # Wu (Shanghai, Hangzhou): 侬 你, 阿拉 我们, 覅 不要, 划脱 删掉, 明朝 明天, 下半天 下午
+    ("侬帮我号码划脱好伐，阿拉覅收到了", "none", "opt_out", None),
+    ("明朝下半天三点好伐", "offer", "propose_time", None),
+    # a stop to the reminders is a stop
+    ("不用再提醒我了，我自己有数", "offer", "opt_out", None),
+    ("I don't need any more reminders, thanks", "booked", "opt_out", None),
 ]
 
 
