@@ -116,7 +116,7 @@ def handle_sms(
         records.save(session, convo.outreach)  # any line the conversation added goes first
         records.write(
             session, customer, where, direction="out", channel="sms",
-            kind=step.template or "reply", body=text, now=now, status="replied",
+            kind=step.template or "reply", body=text, now=now, status="replied", last=True,
         )  # fmt: skip
     records.save(session, convo.outreach)
     return Reply(text, handoff=step.handoff, kind=step.template, customer_id=customer.id)

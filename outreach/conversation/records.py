@@ -11,7 +11,7 @@ from typing import Any, cast
 from sqlalchemy import Select, Table, bindparam, insert, inspect, select, update
 from sqlalchemy.orm import ColumnProperty, Session, aliased
 
-from outreach import callbacks
+from outreach import callbacks, handled_once
 from outreach.conversation.state import close
 from outreach.db import one_of
 from outreach.models import (
@@ -266,16 +266,22 @@ def write(
     now: datetime,
     status: str | None = None,
     sid: str | None = None,
+    last: bool = False,
 ) -> None:
-    """:func:`record`, written at once with one INSERT and no object kept in the session
-    (every reply writes two lines: the ORM's unit of work costs more than the insert)."""
+    """:func:`record`, written with one INSERT and no object kept in the session (every reply
+    writes two lines: the ORM's unit of work costs more than the insert).  ``last``: nothing
+    in this transaction reads the line after it; when the entry point ends the transaction
+    with the handled-once row (``handled_once.answer_last``), the line goes in with that row."""
     if isinstance(outreach, Outreach):
         if outreach.id is None:
             session.flush()
         outreach = outreach.id
     row = _line(customer, outreach, direction, channel, kind, body, now, status, sid)
+    row["error_code"] = None
+    if last and handled_once.line_written_last(session, row):
+        return
     # the table's own INSERT (built once): one execute, not the ORM's bulk path
-    session.execute(_WRITE, {**row, "error_code": None})
+    session.execute(_WRITE, row)
 
 
 _WRITE = insert(ATTEMPTS)
