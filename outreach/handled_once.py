@@ -73,8 +73,8 @@ def record_answer(session: Session, key: str, now: datetime, answer: str) -> Non
 
 # Built once (every webhook runs it): the tables' own INSERTs, the values as parameters.
 _ATTEMPTS = cast(Table, ContactAttempt.__table__)
-_LINE = insert(_ATTEMPTS)
-_RECORD = insert(cast(Table, WebhookEvent.__table__))
+_LINE = insert(_ATTEMPTS).inline()  # inline: no RETURNING of the new ids, nobody reads them
+_RECORD = insert(cast(Table, WebhookEvent.__table__)).inline()
 _RECORD_WITH_LINE = _RECORD.add_cte(
     insert(_ATTEMPTS)
     .values({c.name: bindparam(f"line_{c.name}") for c in _ATTEMPTS.c if c.name != "id"})

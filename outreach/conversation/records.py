@@ -284,7 +284,7 @@ def write(
     session.execute(_WRITE, row)
 
 
-_WRITE = insert(ATTEMPTS)
+_WRITE = insert(ATTEMPTS).inline()  # no RETURNING of the new id: nobody reads it
 
 
 def save(session: Session, outreach: Outreach | None) -> None:
