@@ -9,17 +9,18 @@ never cut and a replayed copy is recognised by exactly what the first copy store
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, insert, select
+from sqlalchemy import Insert, Table, Update, insert, select
 from sqlalchemy.orm import Session
 
 from outreach.db import transaction_memo
-from outreach.models import ContactAttempt, WebhookEvent
+from outreach.models import WebhookEvent
 
-_LINES = "outreach.handled_once.lines"  # transcript lines waiting for the handled-once row
+_WAITING = "outreach.handled_once.waiting"  # writes waiting for the handled-once row
 
 
 def stored_key(key: str) -> str:
@@ -33,50 +34,54 @@ def replay(session: Session, key: str) -> str | None:
 
 
 def answer_last(session: Session) -> None:
-    """Say that this transaction ends with :func:`record_answer`: until then a transcript line
-    written last (:func:`line_written_last`) may wait and go into the database with the
+    """Say that this transaction ends with :func:`record_answer`: until then a write that
+    nothing in the transaction reads or changes again (:func:`written_last`: the reply's
+    transcript line, the conversation's row) may wait and go into the database with the
     handled-once row, in the same statement on PostgreSQL.  The entry point that calls this
     must call :func:`record_answer` before it commits (``webhooks.once`` does)."""
-    transaction_memo(session)[_LINES] = []
+    transaction_memo(session)[_WAITING] = []
 
 
-def line_written_last(session: Session, row: dict[str, Any]) -> bool:
-    """Keep the transcript line ``row`` (its columns) for :func:`record_answer` when the
-    transaction ends with it (:func:`answer_last`); False when the caller must write it now."""
-    waiting = transaction_memo(session).get(_LINES)
+def written_last(session: Session, statement: Insert | Update, params: dict[str, Any]) -> bool:
+    """Keep ``statement`` (a Core INSERT or UPDATE built once, with parameter names of its
+    own) and its ``params`` for :func:`record_answer` when the transaction ends with it
+    (:func:`answer_last`); False when the caller must execute it now."""
+    waiting = transaction_memo(session).get(_WAITING)
     if waiting is None:
         return False
-    waiting.append(row)
+    waiting.append((statement, params))
     return True
 
 
 def record_answer(session: Session, key: str, now: datetime, answer: str) -> None:
     """Write the handled-once row for ``key`` with its answer, last in the effect's transaction,
-    with the transcript lines that waited for it (:func:`line_written_last`): on PostgreSQL a
-    line and the row in one statement (``WITH line AS (INSERT …) INSERT …``).
+    with the writes that waited for it (:func:`written_last`): on PostgreSQL all in one
+    statement (``WITH w0 AS (UPDATE …), w1 AS (INSERT …) INSERT …``), elsewhere in turn.
 
     A copy handled concurrently blocks on (PostgreSQL) or waits behind (SQLite, BEGIN
     IMMEDIATE) this row's unique key, then fails here with IntegrityError: its whole
     transaction rolls back and it answers what :func:`replay` reads.
     """
-    lines = transaction_memo(session).pop(_LINES, None) or []
+    waiting: list[tuple[Insert | Update, dict[str, Any]]] = (
+        transaction_memo(session).pop(_WAITING, None) or []
+    )
     params = {"key": stored_key(key), "received_at": now, "answer": answer}
-    if len(lines) == 1 and session.get_bind().dialect.name == "postgresql":
-        session.execute(
-            _RECORD_WITH_LINE, {**params, **{f"line_{c}": v for c, v in lines[0].items()}}
-        )
+    if waiting and session.get_bind().dialect.name == "postgresql":
+        for _, more in waiting:
+            params.update(more)
+        session.execute(_with_writes(tuple(statement for statement, _ in waiting)), params)
         return
-    for line in lines:
-        session.execute(_LINE, line)
+    for statement, more in waiting:
+        session.execute(statement, more)
     session.execute(_RECORD, params)
 
 
-# Built once (every webhook runs it): the tables' own INSERTs, the values as parameters.
-_ATTEMPTS = cast(Table, ContactAttempt.__table__)
-_LINE = insert(_ATTEMPTS).inline()  # inline: no RETURNING of the new ids, nobody reads them
+@functools.cache
+def _with_writes(statements: tuple[Insert | Update, ...]) -> Insert:
+    # One per combination of waiting statements (each built once by its module): a handful.
+    return _RECORD.add_cte(*(s.cte(f"w{n}") for n, s in enumerate(statements)))
+
+
+# Built once (every webhook runs it): the table's own INSERT, the values as parameters, and no
+# RETURNING of the new id (nobody reads it).
 _RECORD = insert(cast(Table, WebhookEvent.__table__)).inline()
-_RECORD_WITH_LINE = _RECORD.add_cte(
-    insert(_ATTEMPTS)
-    .values({c.name: bindparam(f"line_{c.name}") for c in _ATTEMPTS.c if c.name != "id"})
-    .cte("line")
-)

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from outreach import handled_once
 from outreach.conversation import records
-from outreach.models import ContactAttempt, Customer, WebhookEvent
+from outreach.models import ContactAttempt, Customer, Outreach, WebhookEvent
 
 NOW = datetime(2026, 6, 1, 9, 0, tzinfo=UTC)
 
@@ -64,3 +64,22 @@ def test_a_duplicate_fails_with_its_line(session: Session) -> None:
     savepoint.rollback()
     assert _lines(session, customer) == []
     assert session.scalars(select(WebhookEvent.answer)).all() == ["first"]
+
+
+def test_the_conversation_saved_last_goes_in_with_the_handled_once_row(session: Session) -> None:
+    customer = _customer(session)
+    outreach = Outreach(customer_id=customer.id, campaign="c", planned_on=NOW.date(), state="a")
+    session.add(outreach)
+    session.flush()
+    stored = select(Outreach.state, Outreach.context).where(Outreach.id == outreach.id)
+    handled_once.answer_last(session)
+    outreach.state = "b"
+    outreach.context = {"misses": 1}
+    records.save(session, outreach, last=True)
+    records.write(session, customer, outreach, direction="out", channel="sms", kind="y",
+                  body="yo", now=NOW, last=True)  # fmt: skip
+    assert not session.dirty  # saved as far as the session knows; written with the row
+    assert tuple(session.execute(stored).one()) == ("a", {})
+    handled_once.record_answer(session, "sms:SMc", NOW, "<Response/>")
+    assert tuple(session.execute(stored).one()) == ("b", {"misses": 1})
+    assert _lines(session, customer) == [("out", "yo")]
