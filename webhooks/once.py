@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from desk.context import now, sessions
 from outreach.db import RETRY_ATTEMPTS, is_transient, retry_pause
-from outreach.handled_once import record_answer, replay
+from outreach.handled_once import answer_last, record_answer, replay
 
 log = logging.getLogger(__name__)
 
@@ -86,7 +86,9 @@ def _claim_and_run(
         # No look-up first, and the handled-once row goes in last with the answer: a copy
         # handled before or meanwhile makes that insert fail on the unique key, this whole
         # transaction rolls back, and the caller answers what the first copy answered
-        # (retries are rare; every request pays one insert and nothing more).
+        # (retries are rare; every request pays one insert and nothing more).  A transcript
+        # line the effect writes last goes into the database with that row.
+        answer_last(session)
         answer = effect(session, at)
         record_answer(session, key, at, answer)
         return answer

@@ -113,12 +113,15 @@ def handle_sms(
     text = say(settings, convo, step, channel="sms")
     if text is not None:
         where = convo.outreach or found.latest_outreach_id
-        records.save(session, convo.outreach)  # any line the conversation added goes first
+        # Any line the conversation added goes first; the conversation's row and the answer's
+        # line are the reply's last writes (nothing here reads or changes them after).
+        records.save(session, convo.outreach, last=True)
         records.write(
             session, customer, where, direction="out", channel="sms",
-            kind=step.template or "reply", body=text, now=now, status="replied",
+            kind=step.template or "reply", body=text, now=now, status="replied", last=True,
         )  # fmt: skip
-    records.save(session, convo.outreach)
+    else:
+        records.save(session, convo.outreach)
     return Reply(text, handoff=step.handoff, kind=step.template, customer_id=customer.id)
 
 

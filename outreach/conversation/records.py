@@ -8,10 +8,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Select, Table, bindparam, insert, inspect, select, update
+from sqlalchemy import Select, Table, Update, bindparam, insert, inspect, select, update
 from sqlalchemy.orm import ColumnProperty, Session, aliased
 
-from outreach import callbacks
+from outreach import callbacks, handled_once
 from outreach.conversation.state import close
 from outreach.db import one_of
 from outreach.models import (
@@ -266,26 +266,51 @@ def write(
     now: datetime,
     status: str | None = None,
     sid: str | None = None,
+    last: bool = False,
 ) -> None:
-    """:func:`record`, written at once with one INSERT and no object kept in the session
-    (every reply writes two lines: the ORM's unit of work costs more than the insert)."""
+    """:func:`record`, written with one INSERT and no object kept in the session (every reply
+    writes two lines: the ORM's unit of work costs more than the insert).  ``last``: nothing
+    in this transaction reads the line after it; when the entry point ends the transaction
+    with the handled-once row (``handled_once.answer_last``), the line goes in with that row."""
     if isinstance(outreach, Outreach):
         if outreach.id is None:
             session.flush()
         outreach = outreach.id
     row = _line(customer, outreach, direction, channel, kind, body, now, status, sid)
+    row["error_code"] = None
+    if last and handled_once.written_last(
+        session, _WRITE_LAST, {f"line_{c}": v for c, v in row.items()}
+    ):
+        return
     # the table's own INSERT (built once): one execute, not the ORM's bulk path
-    session.execute(_WRITE, {**row, "error_code": None})
+    session.execute(_WRITE, row)
 
 
-_WRITE = insert(ATTEMPTS)
+_WRITE = insert(ATTEMPTS).inline()  # no RETURNING of the new id: nobody reads it
+_WRITE_LAST = _WRITE.values(  # the same, its parameters named apart for handled_once
+    {c.name: bindparam(f"line_{c.name}") for c in ATTEMPTS.c if c.name != "id"}
+)
 
 
-def save(session: Session, outreach: Outreach | None) -> None:
+@functools.cache
+def _update_last(columns: tuple[str, ...]) -> Update:
+    """The conversation's UPDATE of ``columns``, its parameters named apart for
+    ``handled_once`` (one per set of columns a reply changes: a handful)."""
+    return (
+        update(OUTREACH)
+        .where(OUTREACH.c.id == bindparam("outreach_row_id"))
+        .values({c: bindparam(f"outreach_row_{c}") for c in columns})
+    )
+
+
+def save(session: Session, outreach: Outreach | None, *, last: bool = False) -> None:
     """Flush the reply's changes.  When the conversation is the only object changed (a reply
     that goes on with it changes its state and context and nothing else held by the ORM), its
     changed columns are written with one UPDATE of the table, without the unit of work, which
-    costs more than the statement; anything else is flushed as usual."""
+    costs more than the statement; anything else is flushed as usual.  ``last``: nothing in
+    this transaction reads or changes the conversation's row after this; when the entry point
+    ends the transaction with the handled-once row (``handled_once.answer_last``), that UPDATE
+    goes in with it."""
     if outreach is None or session.new or session.deleted:
         session.flush()
         return
@@ -305,6 +330,11 @@ def save(session: Session, outreach: Outreach | None) -> None:
         added = state.attrs[key].history.added
         if added:
             values[prop.columns[0].name] = added[0]
+    if values and last:
+        params = {f"outreach_row_{c}": v for c, v in values.items()}
+        params["outreach_row_id"] = outreach.id
+        if handled_once.written_last(session, _update_last(tuple(values)), params):
+            values = {}
     if values:
         with session.no_autoflush:
             session.execute(
