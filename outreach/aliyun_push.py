@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from outreach import delivery, outbox
+from outreach import delivery, handled_once, outbox
 from outreach.aliyun_sms import REPORT_BAD_NUMBER, REPORT_BLOCKED, from_pushed
 from outreach.conversation.records import open_outreach
 from outreach.models import ContactAttempt, Customer, OutboxMessage
@@ -150,6 +150,7 @@ def take_reply(
     )
     if answer.duplicate or not answer.text or answer.customer_id is None:
         return "no answer" if not answer.duplicate else "duplicate"
+    handled_once.write_waiting(session)  # the conversation as it now stands is read below
     customer = session.get(Customer, answer.customer_id)
     assert customer is not None  # noqa: S101 - the conversation just used it
     outreach = open_outreach(session, customer.id)

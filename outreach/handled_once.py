@@ -14,7 +14,7 @@ import hashlib
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Insert, Table, Update, insert, select
+from sqlalchemy import Insert, Table, Update, event, insert, select
 from sqlalchemy.orm import Session
 
 from outreach.db import transaction_memo
@@ -53,6 +53,16 @@ def written_last(session: Session, statement: Insert | Update, params: dict[str,
     return True
 
 
+def write_waiting(session: Session) -> None:
+    """Write now what waited for the handled-once row: for an effect that reads or changes
+    those rows after the conversation answered (a pushed reply's answer is queued in the
+    outbox for the conversation as it now stands)."""
+    waiting = transaction_memo(session).get(_WAITING)
+    while waiting:
+        statement, params = waiting.pop(0)
+        session.execute(statement, params)
+
+
 def record_answer(session: Session, key: str, now: datetime, answer: str) -> None:
     """Write the handled-once row for ``key`` with its answer, last in the effect's transaction,
     with the writes that waited for it (:func:`written_last`): on PostgreSQL all in one
@@ -74,6 +84,20 @@ def record_answer(session: Session, key: str, now: datetime, answer: str) -> Non
     for statement, more in waiting:
         session.execute(statement, more)
     session.execute(_RECORD, params)
+
+
+class WritesLost(RuntimeError):
+    """A transaction that held writes back for the handled-once row ended without it."""
+
+
+@event.listens_for(Session, "before_commit")
+def _nothing_held_back(session: Session) -> None:
+    """A commit with writes still waiting for :func:`record_answer` would lose them: refused,
+    loudly (the transaction rolls back), never silently."""
+    if session.in_nested_transaction() or session.get_transaction() is None:
+        return  # a savepoint's release: the outer transaction still ends with the row
+    if transaction_memo(session).get(_WAITING):
+        raise WritesLost("writes held back for the handled-once row were never written")
 
 
 @functools.cache

@@ -83,3 +83,40 @@ def test_the_conversation_saved_last_goes_in_with_the_handled_once_row(session: 
     handled_once.record_answer(session, "sms:SMc", NOW, "<Response/>")
     assert tuple(session.execute(stored).one()) == ("b", {"misses": 1})
     assert _lines(session, customer) == [("out", "yo")]
+
+
+def test_a_commit_that_would_lose_held_back_writes_is_refused(session: Session) -> None:
+    """An entry point that held writes back and committed without the handled-once row would
+    lose them: the commit is refused instead."""
+    customer = _customer(session)
+    handled_once.answer_last(session)
+    records.write(session, customer, None, direction="out", channel="sms", kind="y", body="yo",
+                  now=NOW, last=True)  # fmt: skip
+    with pytest.raises(handled_once.WritesLost):
+        session.commit()
+
+
+def test_a_savepoint_inside_the_transaction_does_not_count_as_its_end(session: Session) -> None:
+    """Released savepoints (the outbox queues a message under one) leave the held-back writes
+    waiting for the handled-once row, which then writes them."""
+    customer = _customer(session)
+    handled_once.answer_last(session)
+    records.write(session, customer, None, direction="out", channel="sms", kind="y", body="yo",
+                  now=NOW, last=True)  # fmt: skip
+    with session.begin_nested():
+        pass
+    assert _lines(session, customer) == []
+    handled_once.record_answer(session, "sp-1", NOW, "yo")
+    assert _lines(session, customer) == [("out", "yo")]
+
+
+def test_writes_waiting_can_be_written_at_once(session: Session) -> None:
+    """An effect that reads the conversation after it answered writes what waited first."""
+    customer = _customer(session)
+    handled_once.answer_last(session)
+    records.write(session, customer, None, direction="out", channel="sms", kind="y", body="yo",
+                  now=NOW, last=True)  # fmt: skip
+    handled_once.write_waiting(session)
+    assert _lines(session, customer) == [("out", "yo")]
+    handled_once.record_answer(session, "ww-1", NOW, "yo")
+    assert _lines(session, customer) == [("out", "yo")]
