@@ -29,13 +29,14 @@ The precedence, most binding first, and why:
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
 from outreach import lexicon
-from outreach.conversation import model, normal, reading, trust
+from outreach.conversation import model, normal, reading, trust, when
 from outreach.conversation.reading import Slots
 from outreach.preferences import SlotPreference
 
@@ -279,6 +280,19 @@ def _confirming(s: Slots) -> bool:
     )
 
 
+def _pointed(s: Slots, offered: Sequence[datetime], now_local: datetime) -> Slots:
+    """ "周四早上那个，不过我十点要打卡": the clause that points at an offered time picks it; a
+    time said in another clause (a constraint, not a choice) is no part of the pick."""
+    if s.option is not None or not normal.has(s.norm, "option_pointer"):
+        return s
+    for clause in when.clauses(s.norm):
+        if clause != s.norm and normal.has(clause, "option_pointer"):
+            picked = reading.refer(reading.read(clause, now_local), offered)
+            if picked.option is not None:
+                return dataclasses.replace(s, option=picked.option, number=None)
+    return s
+
+
 def decide(s: Slots, state: str, options: int = 0) -> Rule | None:
     """The first rule of :data:`RULES` that holds, or None (``unknown``)."""
     return next((r for r in RULES if r.test(s, state, options)), None)
@@ -306,7 +320,7 @@ def understand(
     state = state or ("offer" if options else "none")
     s = reading.read(text, now_local)
     if state == "offer":
-        s = reading.refer(s, offered)
+        s = _pointed(reading.refer(s, offered), offered, now_local)
     if state == "booked" and booked_on is not None:
         s = reading.visit_day(s, booked_on)
     rule = decide(s, state, options)

@@ -34,6 +34,11 @@ _WEEKS_AHEAD = [(re.compile(p), int(n)) for p, n in lexicon.table("weeks_ahead")
 _PARTS = [(lexicon.pattern(f"part_{part}"), part) for part in ("morning", "afternoon", "evening")]
 
 
+def clauses(text: str) -> list[str]:
+    """The clauses of a normalised reply (split at commas, full stops, "but", 不过 …)."""
+    return [c for c in _CLAUSES.split(text) if c.strip()]
+
+
 def unrefused(text: str) -> str:
     """The clauses of a normalised reply that do not say no ("不要今天的，明天中午那个":
     "明天中午那个"); "" when every clause does."""

@@ -377,3 +377,24 @@ def test_the_day_of_the_visit_named_by_a_booked_customer(text: str, kind: str) -
     tomorrow = NOW.date() + timedelta(days=1)
     got = understand(text, now_local=NOW, state="booked", booked_on=tomorrow)
     assert got.kind == kind, got.rule
+
+
+@pytest.mark.parametrize(
+    ("text", "option"),
+    [
+        ("周四早上那个，不过我十点要打卡", 2),
+        ("the Thursday morning one, but I need to leave by 11", 2),
+        ("周四中午那个吧，不过下午三点前要弄完", 3),
+        ("今天中午那个，但是一点半之前得好", 1),
+    ],
+)
+def test_a_time_said_beside_the_pick_is_no_part_of_it(text: str, option: int) -> None:
+    """The clause that points at an offered time picks it: "I must clock in at ten" after
+    "周四早上那个" is a constraint, never a booking at ten."""
+    offered = [
+        NOW.replace(hour=12),
+        NOW.replace(day=27, hour=8, minute=30),
+        NOW.replace(day=27, hour=12),
+    ]
+    got = understand(text, now_local=NOW, options=3, state="offer", offered=offered)
+    assert (got.kind, got.option) == ("choose_option", option), got.rule
