@@ -10,9 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from outreach.db import one_of
 from outreach.models import CallbackRequest, ContactAttempt, Customer, Outreach
 
 
@@ -121,3 +122,30 @@ def queue_callback(
     )
     session.add(request)
     return request
+
+
+# Callbacks the bot asked for because it could not book; moot once the customer books.
+SETTLED_BY_BOOKING = ("not_understood", "voice_not_understood", "no_slots", "unanswered")
+
+
+# Callbacks the customer may call off ("不用打了，已经修好了"); a complaint, a low rating, a bad
+# number or extra work on a visit always reaches a person.
+CALLED_OFF = (*SETTLED_BY_BOOKING, "call_me", "question", "other_need")
+
+
+def settle_callbacks(
+    session: Session, customer_id: int, *, reasons: tuple[str, ...] = SETTLED_BY_BOOKING,
+    outcome: str = "booked", note: str = "the customer booked by message",
+) -> None:  # fmt: skip
+    """Close the customer's unclaimed callbacks of ``reasons`` (by default those that only
+    asked a person to get them booked: they just booked); anything claimed stays open."""
+    session.execute(
+        update(CallbackRequest)
+        .where(
+            CallbackRequest.customer_id == customer_id,
+            CallbackRequest.status == "open",
+            one_of(CallbackRequest.reason, reasons),
+        )
+        .values(status="done", outcome=outcome, outcome_note=note[:500])
+        .execution_options(synchronize_session=False)
+    )

@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from outreach import job_lines
+from outreach import callbacks, job_lines
 from outreach.conversation import convo, records, slots
 from outreach.conversation.convo import Convo, Step, appointment_context, slots_context
 from outreach.conversation.state import State, carry_facts, close
@@ -125,7 +125,7 @@ def take(
     c.update(slots=[], appointment_id=appt.id, misses=0, confirming=False)
     convo.cancel_queued(session, c, reason="booked")
     if c.awaiting_person:
-        records.settle_callbacks(session, c.customer.id)
+        callbacks.settle_callbacks(session, c.customer.id)
     return Step(template, appointment_context(settings, c, appt), booked=appt)
 
 

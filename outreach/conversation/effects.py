@@ -100,7 +100,7 @@ class OptIn:
 class CallOff:
     """A customer waiting for an advisor's call says it is not needed ("不用打了，已经修好了"):
     their unclaimed callbacks that a customer may call off are closed as declined, with their
-    words (``records.CALLED_OFF``; a complaint still reaches a person)."""
+    words (``callbacks.CALLED_OFF``; a complaint still reaches a person)."""
 
     said: str
 
@@ -275,8 +275,8 @@ def _carry_out(
             changed = consent.opt_in(session, c.customer, source=source, now=now)
             return Step("opt_in_confirmation" if changed else None)
         case CallOff(said):
-            records.settle_callbacks(
-                session, c.customer.id, reasons=records.CALLED_OFF, outcome="declined",
+            callbacks.settle_callbacks(
+                session, c.customer.id, reasons=callbacks.CALLED_OFF, outcome="declined",
                 note=f"the customer: {said}",
             )  # fmt: skip
         case KeepTo(channel, source):
