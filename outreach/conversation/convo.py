@@ -72,7 +72,7 @@ def state_of(outreach: Outreach | None, appointment: Appointment | None, awaitin
     return "handoff" if awaiting else "none"
 
 
-def visit_day(appointment: Appointment | None, tz: tzinfo) -> date | None:
+def visit_date(appointment: Appointment | None, tz: tzinfo) -> date | None:
     """The day of the customer's next visit, in the dealership's time (None: no visit)."""
     return appointment.starts_at.astimezone(tz).date() if appointment is not None else None
 

@@ -27,7 +27,7 @@ from outreach.conversation.convo import (
     offered_starts,
     options_for,
     state_of,
-    visit_day,
+    visit_date,
 )
 from outreach.conversation.flow import respond
 from outreach.conversation.state import State
@@ -90,7 +90,7 @@ def handle_sms(
         confirming=confirming,
         state=state,
         offered=offered_starts(outreach, settings.tz),
-        booked_on=visit_day(appointment, settings.tz),
+        booked_on=visit_date(appointment, settings.tz),
     )
     convo = Convo(
         customer=customer,

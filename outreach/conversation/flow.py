@@ -90,8 +90,8 @@ def plan(settings: Settings, c: Convo, intent: Intent, now: datetime) -> list[Ef
         # "别打电话，短信联系就行": the way of contact kept to, and the reply as it asks
         kept.append(KeepTo(intent.only_channel, f"{c.channel}: {intent.text}"))
         if intent.kind == "unknown":  # nothing asked beside it: say it is noted
-            offered = c.state.slots if c.outreach is not None else []
-            context = {"only_channel": intent.only_channel, **slots_context(settings, c, offered)}
+            offered = slots_context(settings, c, c.state.slots)  # none without a conversation
+            context = {"only_channel": intent.only_channel, **offered}
             return [*kept, Say("channel_noted", context)]
     handler = (
         HANDLERS.get((where, intent.kind))

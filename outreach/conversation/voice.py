@@ -26,7 +26,7 @@ from outreach.conversation.convo import (
     options_for,
     slots_context,
     state_of,
-    visit_day,
+    visit_date,
 )
 from outreach.conversation.engine import (
     OFFER_TEXT_KEY,
@@ -120,7 +120,7 @@ def voice_turn(
             confirming=confirming,
             state=state_of(outreach, convo.appointment, awaiting=False),
             offered=offered_starts(outreach, settings.tz),
-            booked_on=visit_day(convo.appointment, settings.tz),
+            booked_on=visit_date(convo.appointment, settings.tz),
         )
     if intent.kind == "thanks":
         intent = replace(intent, kind="unknown")  # on a call, "thank you" is not an answer

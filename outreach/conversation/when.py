@@ -42,7 +42,7 @@ def clauses(text: str) -> list[str]:
 def unrefused(text: str) -> str:
     """The clauses of a normalised reply that do not say no ("不要今天的，明天中午那个":
     "明天中午那个"); "" when every clause does."""
-    return "，".join(c for c in _CLAUSES.split(text) if c.strip() and not _refused(c))
+    return "，".join(c for c in clauses(text) if not _refused(c))
 
 
 def _refused(clause: str) -> bool:
@@ -133,9 +133,7 @@ def parse_when(text: str, now_local: datetime) -> SlotPreference | None:
     positive = _Found()
     refused: date | None = None
     refused_part_of: date | None = None  # "明天上午不行": only part of that day is refused
-    for clause in _CLAUSES.split(norm):
-        if not clause.strip():
-            continue
+    for clause in clauses(norm):
         found = _parse_clause(clause, today)
         if found.empty() and found.not_before is None:
             continue
